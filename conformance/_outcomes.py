@@ -1,0 +1,94 @@
+"""Outcome and failure types.
+
+The tree::
+
+    ConformanceError                 anything the suite reports about itself or its input
+    ├── CatalogError                 the requirement catalog is malformed, or a test names an unknown ID
+    ├── UsageError                   bad options (exit 2)
+    └── TargetError                  the target cannot be certified at all (exit 2)
+        ├── TargetUnreachable        no connection, TLS failure, timeout on the first request
+        └── CredentialsRejected      the target answers 401/403 to the given credentials
+
+    Violation (AssertionError)       a check found the target breaking one or more requirements
+    └── ViolationGroup               several violations one check collected before failing
+    Inconclusive (Exception)         a check could not decide (throttled, the target would not answer)
+
+A check fails by raising ``Violation`` (or a plain ``AssertionError``, which is charged to every
+requirement the test names). ``Violation`` may name a subset of the test's requirements, so one
+test can verify several requirements and fail only the ones it saw broken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = [
+    "CatalogError",
+    "ConformanceError",
+    "CredentialsRejected",
+    "Inconclusive",
+    "TargetError",
+    "TargetUnreachable",
+    "UsageError",
+    "Violation",
+    "ViolationGroup",
+]
+
+
+class ConformanceError(Exception):
+    """Base of the errors the suite reports about itself, its input or its target."""
+
+
+class CatalogError(ConformanceError):
+    """The requirement catalog is malformed, or a test names an ID that is not in it."""
+
+
+class UsageError(ConformanceError):
+    """Bad command-line input."""
+
+
+class TargetError(ConformanceError):
+    """The target cannot be certified at all."""
+
+
+class TargetUnreachable(TargetError):
+    """The target could not be reached."""
+
+
+class CredentialsRejected(TargetError):
+    """The target rejected the given credentials outright."""
+
+
+class Violation(AssertionError):
+    """A requirement (or several) was seen broken.
+
+    ``requirements`` empty means: every requirement the failing test names.
+    ``reproduce`` is a command a person can run to see it again (credentials masked).
+    """
+
+    def __init__(self, message: str, requirements: Iterable[str] = (), reproduce: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.requirements = tuple(requirements)
+        self.reproduce = reproduce
+
+
+class ViolationGroup(Violation):
+    """Several violations found by one check, reported together."""
+
+    def __init__(self, violations: Iterable[Violation]):
+        self.violations = tuple(violations)
+        ids: list[str] = []
+        for violation in self.violations:
+            ids.extend(i for i in violation.requirements if i not in ids)
+        message = "; ".join(v.message for v in self.violations)
+        super().__init__(message, ids, self.violations[0].reproduce if self.violations else None)
+
+
+class Inconclusive(Exception):
+    """The check could not decide: the target throttled it, or would not answer in time."""
+
+    def __init__(self, message: str, requirements: Iterable[str] = ()):
+        super().__init__(message)
+        self.message = message
+        self.requirements = tuple(requirements)

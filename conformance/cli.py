@@ -1,0 +1,211 @@
+"""The ``conformance`` command: parse options, run, report, exit.
+
+Exit status: 0 every MUST requirement passed (and under --strict every SHOULD), 1 a requirement
+failed, 2 bad usage or a target that could not be reached or authenticated at all.
+Errors are one line on stderr; never a traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from conformance import __version__
+from conformance._outcomes import ConformanceError
+from conformance.plugin import DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, ENV, PROFILES
+from conformance.runner import EXIT_USAGE, RunOptions, RunResult, run, validate
+from conformance.spec import load_catalog
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+_STATUS_STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "skip": "dim", "inconclusive": "magenta"}
+
+
+class _RichProgress:
+    """A progress bar on stderr while the checks run."""
+
+    def __init__(self, console: Console):
+        self._bar = Progress(
+            TextColumn("[bold]checks"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[current]}", style="dim"),
+            console=console,
+            transient=True,
+        )
+        self._task: Any = None
+        self._failed = 0
+
+    def start(self, total: int) -> None:
+        self._bar.start()
+        self._task = self._bar.add_task("checks", total=total, current="")
+
+    def advance(self, nodeid: str, outcome: str) -> None:
+        if self._task is None:
+            return
+        name = nodeid.rsplit("::", 1)[-1][:60]
+        if outcome == "failed":
+            self._failed += 1
+            self._bar.console.print(f"[red]✗[/red] {nodeid}")
+        self._bar.update(self._task, advance=1, current=name)
+
+    def stop(self) -> None:
+        self._bar.stop()
+
+
+def _fail(message: str) -> None:
+    err.print(f"conformance: error: {message}", markup=False, soft_wrap=True)
+    sys.exit(EXIT_USAGE)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="conformance")
+def cli() -> None:
+    """Certify a server as a faithful implementation of Merge's CRM Leads API."""
+
+
+@cli.command("run")
+@click.option("--base-url", envvar=ENV["base_url"], help="Target base URL, e.g. https://api.merge.dev/api. "
+              "Default: the bundled reference server, started for the run.")
+@click.option("--token", envvar=ENV["token"], help="API key, sent as 'Authorization: Bearer <key>'.")
+@click.option("--account-token", envvar=ENV["account_token"], help="Linked account token (X-Account-Token).")
+@click.option("--second-account-token", envvar=ENV["second_account_token"],
+              help="A second linked account's token; enables the TENANT checks.")
+@click.option("--profile", type=click.Choice(PROFILES), default="full", envvar=ENV["profile"], show_default=True,
+              help="read-only sends no request that writes (for production targets).")
+@click.option("--max-examples", type=click.IntRange(min=1), default=DEFAULT_MAX_EXAMPLES,
+              envvar=ENV["max_examples"], show_default=True, help="Generated examples per property, at most.")
+@click.option("--seed", type=click.IntRange(min=0), default=DEFAULT_SEED, envvar=ENV["seed"], show_default=True,
+              help="Seed of every generated input: the same seed sends the same requests.")
+@click.option("--strict", is_flag=True, envvar=ENV["strict"], help="SHOULD and inconclusive requirements fail too.")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), envvar="CONFORMANCE_REPORT_DIR",
+              help="Where to write report.html, report.json and junit.xml. Default: reports/<timestamp>/.")
+@click.option("--insecure", is_flag=True, envvar=ENV["insecure"], help="Do not verify TLS certificates.")
+@click.option("--timeout", type=float, default=20.0, envvar=ENV["timeout"], show_default=True,
+              help="Seconds one request may take.")
+@click.option("-k", "select", metavar="EXPR", help="Run only the checks matching a pytest -k expression.")
+def run_command(**kwargs: Any) -> None:
+    """Certify a target and write the report folder."""
+    options = RunOptions(**kwargs)
+    try:
+        validate(options)
+    except ConformanceError as exc:
+        _fail(str(exc))
+    where = options.base_url or "the bundled reference server"
+    err.print(f"[bold]leads-conformance {__version__}[/bold] certifying {where}", markup=True, highlight=False)
+    try:
+        result = run(options, progress=_RichProgress(err))
+    except ConformanceError as exc:
+        _fail(str(exc))
+        return
+    _print_result(result)
+    sys.exit(result.exit_code)
+
+
+def _print_result(result: RunResult) -> None:
+    report = result.report
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    for column in ("ID", "level", "status", "requirement"):
+        table.add_column(column)
+    for requirement in report["requirements"]:
+        if requirement["status"] in ("pass",):
+            continue
+        style = _STATUS_STYLE[requirement["status"]]
+        table.add_row(requirement["id"], requirement["level"], f"[{style}]{requirement['status']}[/{style}]",
+                      requirement["title"])
+    if table.row_count:
+        err.print(table)
+    for note in report.get("notes", []):
+        err.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+    summary = report["summary"]
+    counts = ", ".join(f"{value} {key}" for key, value in summary.items())
+    colour = "green" if report["verdict"] == "pass" else "red"
+    err.print(f"[bold {colour}]{report['verdict'].upper()}[/bold {colour}]: {counts} "
+              f"({len(report['requirements'])} requirements, {report['duration_seconds']} s)")
+    err.print(f"reports: {result.paths['html']}  {result.paths['json']}  {result.paths['junit']}", highlight=False)
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0: any free one).")
+@click.option("--api-key", default=None, help="The API key it accepts (default: reference-api-key).")
+@click.option("--account-token", "account_tokens", multiple=True,
+              help="An account token it accepts; repeat for more accounts (default: two).")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Keep the data in this SQLite file (default: in memory).")
+def serve_command(host: str, port: int, api_key: str | None, account_tokens: tuple[str, ...], db: Path | None) -> None:
+    """Serve the reference Leads server."""
+    from conformance.reference import ReferenceConfig, serve_forever
+
+    overrides: dict[str, Any] = {}
+    if api_key:
+        overrides["api_key"] = api_key
+    if account_tokens:
+        overrides["account_tokens"] = tuple(account_tokens)
+    if db is not None:
+        if db.parent and not db.parent.exists():
+            _fail(f"--db: the folder {db.parent} does not exist")
+        overrides["db_path"] = str(db)
+    try:
+        serve_forever(ReferenceConfig(**overrides), host=host, port=port)
+    except OSError as exc:
+        _fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}")
+    except KeyboardInterrupt:
+        pass
+
+
+@cli.command("requirements")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+def requirements_command(fmt: str) -> None:
+    """Print the requirement catalog."""
+    catalog = load_catalog()
+    rows = [{"id": r.id, "level": r.level, "area": r.area, "title": r.title, "source": r.source} for r in catalog]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        click.echo(buffer.getvalue(), nl=False)
+    else:
+        table = Table(title=f"Leads requirements ({len(rows)})", show_lines=False)
+        for column in ("id", "level", "title"):
+            table.add_column(column, no_wrap=column == "id")
+        for row in rows:
+            table.add_row(row["id"], row["level"], row["title"])
+        out.print(table)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: click without its multi-line usage errors or tracebacks."""
+    try:
+        cli.main(args=argv, prog_name="conformance", standalone_mode=False)
+    except click.exceptions.Abort:
+        _fail("aborted")
+    except click.UsageError as exc:
+        hint = f" (see 'conformance {exc.ctx.info_name} --help')" if exc.ctx and exc.ctx.info_name != "conformance" \
+            else " (see 'conformance --help')"
+        _fail(exc.format_message() + hint)
+    except click.ClickException as exc:
+        _fail(exc.format_message())
+    except ConformanceError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        err.print("conformance: interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,268 @@
+"""One certification run: target -> preflight -> pytest with the plugin -> verdicts -> reports.
+
+The CLI is a thin layer over ``run``; tests and other programs may call it directly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance import __version__
+from conformance._outcomes import CredentialsRejected, Inconclusive, TargetUnreachable, UsageError
+from conformance.plugin import (
+    DEFAULT_MAX_EXAMPLES,
+    DEFAULT_SEED,
+    PROFILES,
+    OutcomeCollector,
+    install_collector,
+    install_target,
+)
+from conformance.reporting import RunInfo, build_report, roll_up, write_reports
+from conformance.spec import catalog_path, fragment_sha256, load_catalog
+from conformance.target import Target, json_or_none, new_run_id
+
+__all__ = ["RunOptions", "RunResult", "run"]
+
+SUITE_DIR = Path(__file__).resolve().parent / "suite"
+EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+@dataclass
+class RunOptions:
+    """Everything ``conformance run`` takes."""
+
+    base_url: str | None = None
+    token: str | None = None
+    account_token: str | None = None
+    second_account_token: str | None = None
+    profile: str = "full"
+    max_examples: int = DEFAULT_MAX_EXAMPLES
+    seed: int = DEFAULT_SEED
+    strict: bool = False
+    report_dir: Path | None = None
+    insecure: bool = False
+    timeout: float = 20.0
+    select: str | None = None
+    pytest_args: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    """The outcome of a run: its exit status, the report document and where it was written."""
+
+    exit_code: int
+    report: dict[str, Any]
+    paths: dict[str, Path]
+
+
+class Progress:
+    """What the run shows while it goes: override ``start``/``advance``/``stop``."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, nodeid: str, outcome: str) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def validate(options: RunOptions) -> None:
+    """Reject bad input before anything starts."""
+    if options.profile not in PROFILES:
+        raise UsageError(f"--profile must be one of {', '.join(PROFILES)}, not {options.profile!r}")
+    if options.max_examples < 1:
+        raise UsageError("--max-examples must be at least 1")
+    if options.seed < 0:
+        raise UsageError("--seed must not be negative")
+    if options.timeout <= 0:
+        raise UsageError("--timeout must be positive")
+    if options.base_url is not None:
+        if not options.base_url.startswith(("http://", "https://")):
+            raise UsageError(f"--base-url must start with http:// or https:// (got {options.base_url!r})")
+        if not options.token:
+            raise UsageError("--token (or CONFORMANCE_TOKEN) is required with --base-url")
+        if not options.account_token:
+            raise UsageError("--account-token (or CONFORMANCE_ACCOUNT_TOKEN) is required with --base-url")
+
+
+@contextmanager
+def resolve_target(options: RunOptions) -> Iterator[Target]:
+    """The Target for the options; without a base URL, the reference server served for the run."""
+    common: dict[str, Any] = {
+        "profile": options.profile,
+        "verify_tls": not options.insecure,
+        "timeout": options.timeout,
+        "run_id": new_run_id(),
+    }
+    if options.base_url:
+        yield Target(
+            base_url=options.base_url,
+            token=options.token or "",
+            account_token=options.account_token or "",
+            second_account_token=options.second_account_token or None,
+            **common,
+        )
+        return
+    from conformance.reference import ReferenceConfig, create_app, serve_in_thread
+
+    config = ReferenceConfig(
+        api_key="ref-key-" + secrets.token_hex(12),
+        account_tokens=("ref-account-a-" + secrets.token_hex(8), "ref-account-b-" + secrets.token_hex(8)),
+    )
+    server = serve_in_thread(create_app(config))
+    try:
+        yield Target(
+            base_url=server.base_url,
+            token=config.api_key,
+            account_token=config.account_tokens[0],
+            second_account_token=config.account_tokens[1],
+            **common,
+        )
+    finally:
+        server.stop()
+
+
+def preflight(target: Target) -> None:
+    """Fail fast, with one line, when the target cannot be reached or rejects the credentials."""
+    with target.client() as http:
+        try:
+            response = http.get("crm/v1/leads", params={"page_size": 1})
+        except Inconclusive as exc:
+            raise TargetUnreachable(f"cannot reach {target.base_url}: {exc.message}") from None
+    if response.status_code in (401, 403):
+        detail = json_or_none(response)
+        said = f": {detail.get('detail')}" if isinstance(detail, dict) and detail.get("detail") else ""
+        raise CredentialsRejected(
+            f"{target.base_url} rejected the given credentials ({response.status_code}{said})"
+        )
+    if response.status_code == 404:
+        with target.client() as http:
+            meta = http.get("crm/v1/leads/meta/post")
+        if meta.status_code == 404:
+            raise TargetUnreachable(
+                f"{target.base_url} has no /crm/v1/leads (404): is the base URL right? "
+                "(Merge's is https://api.merge.dev/api)"
+            )
+
+
+class _Bridge:
+    """Hands the run's target and collector to the plugin, and reports progress."""
+
+    def __init__(self, target: Target, outcomes: OutcomeCollector, progress: Progress):
+        self.target = target
+        self.outcomes = outcomes
+        self.progress = progress
+        self.collected = 0
+        self.errors: list[str] = []
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        install_target(config, self.target)
+        install_collector(config, self.outcomes)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.collected = len(session.items)
+        self.progress.start(self.collected)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.errors.append(f"could not collect {report.nodeid}: {self.target.redact(str(report.longrepr))[-500:]}")
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
+        outcome = self.outcomes.outcomes.get(nodeid)
+        self.progress.advance(nodeid, outcome.outcome if outcome else "done")
+
+
+def _pytest_args(options: RunOptions) -> list[str]:
+    args = [
+        str(SUITE_DIR),
+        "-p", "conformance.plugin",
+        "-p", "no:cacheprovider",
+        "-p", "no:terminal",
+        "-c", os.devnull,
+        "--rootdir", str(SUITE_DIR),
+        "-o", "python_files=*.py",
+        "-o", "python_functions=test_*",
+        "-o", "console_output_style=classic",
+        "-W", "ignore",
+        "--seed", str(options.seed),
+        "--max-examples", str(options.max_examples),
+        "--profile", options.profile,
+    ]
+    if options.select:
+        args += ["-k", options.select]
+    return args + list(options.pytest_args)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def default_report_dir() -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = Path("reports") / stamp
+    suffix = 1
+    while folder.exists():
+        suffix += 1
+        folder = Path("reports") / f"{stamp}-{suffix}"
+    return folder
+
+
+def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
+    """Certify the target the options name; writes the report folder and returns the result."""
+    validate(options)
+    progress = progress or Progress()
+    started = datetime.now(UTC)
+    clock = time.monotonic()
+    report_dir = options.report_dir or default_report_dir()
+    with resolve_target(options) as target:
+        preflight(target)
+        outcomes = OutcomeCollector()
+        bridge = _Bridge(target, outcomes, progress)
+        try:
+            code = pytest.main(_pytest_args(options), plugins=[bridge])
+        finally:
+            progress.stop()
+        notes = list(bridge.errors)
+        complete = int(code) in (0, 1)
+        if not complete:
+            notes.append(f"the run did not complete (pytest exit status {int(code)}); the verdict cannot be pass")
+        verdict = roll_up(load_catalog(), outcomes.all(), strict=options.strict)
+        info = RunInfo(
+            suite_name="leads-conformance",
+            suite_version=__version__,
+            spec_path="specs/leads.openapi.yaml",
+            spec_sha256=fragment_sha256(),
+            catalog_sha256=_sha256(catalog_path()),
+            base_url=target.base_url if options.base_url else f"{target.base_url} (bundled reference server)",
+            profile=options.profile,
+            seed=options.seed,
+            max_examples=options.max_examples,
+            strict=options.strict,
+            run_id=target.run_id,
+            started_at=started.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            finished_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            duration_seconds=round(time.monotonic() - clock, 2),
+            tests=bridge.collected,
+            notes=[target.redact(n) for n in notes],
+        )
+        report = build_report(info, verdict)
+        if not complete:
+            report["verdict"] = "fail"
+        paths = write_reports(report, report_dir, target.redact)
+    if not complete:
+        exit_code = EXIT_USAGE
+    else:
+        exit_code = EXIT_PASS if report["verdict"] == "pass" else EXIT_FAIL
+    return RunResult(exit_code=exit_code, report=report, paths=paths)
+

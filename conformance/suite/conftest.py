@@ -1,0 +1,104 @@
+"""Fixtures the checks share: meta/post, known relation ids, and leads the run creates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from conformance._outcomes import Inconclusive
+from conformance.suite._support import (
+    LEADS,
+    RELATION_FIELDS,
+    MetaPost,
+    describe,
+    fetch_meta_post,
+    full_body,
+    not_throttled,
+)
+from conformance.target import Target, json_or_none
+
+
+@pytest.fixture(scope="session")
+def meta_post(client: httpx.Client) -> MetaPost:
+    """The target's meta/post (inconclusive for the dependent check when it is unusable)."""
+    return fetch_meta_post(client)
+
+
+@pytest.fixture(scope="session")
+def known_relations(client: httpx.Client) -> dict[str, str]:
+    """Relation ids the target already holds (owner, converted_contact, converted_account), from its leads."""
+    found: dict[str, str] = {}
+    response = client.get(LEADS, params={"page_size": 100})
+    body = json_or_none(response)
+    results = body.get("results") if isinstance(body, dict) else None
+    for lead in results if isinstance(results, list) else []:
+        if not isinstance(lead, dict):
+            continue
+        for name in RELATION_FIELDS:
+            value = lead.get(name)
+            if isinstance(value, str) and value and name not in found:
+                found[name] = value
+        if len(found) == len(RELATION_FIELDS):
+            break
+    return found
+
+
+@dataclass
+class Created:
+    """A lead the run created: what was sent and the 201 body."""
+
+    sent: dict[str, Any]
+    response: httpx.Response
+    body: dict[str, Any]
+
+    @property
+    def model(self) -> dict[str, Any]:
+        model = self.body.get("model")
+        return model if isinstance(model, dict) else {}
+
+    @property
+    def id(self) -> str:
+        value = self.model.get("id")
+        if not isinstance(value, str) or not value:
+            raise Inconclusive("the created lead has no usable id, so this check cannot use it")
+        return value
+
+
+LeadFactory = Callable[..., Created]
+
+
+@pytest.fixture(scope="session")
+def lead_factory(target: Target, client: httpx.Client, meta_post: MetaPost,
+                 known_relations: dict[str, str]) -> LeadFactory:
+    """Create a lead tagged with the run id; inconclusive unless the target answers 2xx with a model.
+
+    CREATE-001 checks the status itself; the checks that build on a created lead only need the model.
+    """
+    counter = {"n": 0}
+
+    def create(model: dict[str, Any] | None = None, *, http: httpx.Client | None = None,
+               params: dict[str, Any] | None = None) -> Created:
+        if not target.writes_allowed:
+            pytest.skip("the read-only profile sends no request that writes")
+        counter["n"] += 1
+        tag = f"{target.run_id}-{counter['n']}"
+        sent = model if model is not None else full_body(meta_post, tag, known_relations)
+        response = not_throttled((http or client).post(LEADS, json={"model": sent}, params=params or {}))
+        body = json_or_none(response)
+        if not 200 <= response.status_code < 300 or not isinstance(body, dict) or not isinstance(
+            body.get("model"), dict
+        ):
+            raise Inconclusive(f"could not create a lead to check against ({describe(response)})")
+        return Created(sent=sent, response=response, body=body)
+
+    return create
+
+
+@pytest.fixture(scope="session")
+def created_lead(lead_factory: LeadFactory) -> Created:
+    """One lead with every echo-checkable field, created once for the run."""
+    return lead_factory()

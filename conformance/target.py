@@ -1,0 +1,324 @@
+"""A Target: the server under test, its credentials, and the HTTP clients the checks use.
+
+Every request the suite sends goes through ``GuardedTransport``, which
+- waits and retries on 429 (``Retry-After``, bounded), and leaves a persisting 429 to the check,
+  which calls it inconclusive;
+- paces error responses on non-loopback targets (Merge throttles an IP after 20 error responses
+  in 10 s);
+- caps the size of a response body and the time a request may take;
+- stops talking to a target that has stopped answering (after a few transport failures in a row
+  every further request is inconclusive at once), so a hanging target still gets a finished report;
+- keeps a short history of exchanges so a failure can print a reproduce command.
+
+Credentials never leave this module unmasked: ``Target.redact`` masks them in any text, and
+reproduce commands carry ``***`` in their place. Redirects are not followed, so credentials are
+never sent to another host. TLS is verified unless the user turns it off.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import secrets
+import shlex
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from conformance._outcomes import Inconclusive
+
+__all__ = ["Exchange", "GuardedTransport", "Target", "new_run_id"]
+
+MASK = "***"
+CREDENTIAL_HEADERS = ("authorization", "x-account-token")
+
+
+def new_run_id() -> str:
+    """A run id that sorts by time and names what a run wrote: ``lc-20261126t061000-3fa9c2``."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dt%H%M%S")
+    return f"lc-{stamp}-{secrets.token_hex(3)}"
+
+
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class Exchange:
+    """One request the suite sent, and what came back (status None: no answer)."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes
+    status: int | None
+
+
+@dataclass
+class Pacing:
+    """Limits of the guarded transport."""
+
+    max_retries_429: int = 3
+    max_retry_after: float = 30.0
+    error_window: float = 10.0
+    max_errors_in_window: int = 15
+    pace_errors: bool = True
+    max_body_bytes: int = 8 * 1024 * 1024
+    max_consecutive_transport_failures: int = 3
+
+
+class GuardedTransport(httpx.BaseTransport):
+    """Wraps a transport with 429 handling, error pacing, a body cap and a breaker."""
+
+    def __init__(self, wrapped: httpx.BaseTransport, target: Target):
+        self._wrapped = wrapped
+        self._target = target
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        state = self._target._state
+        pacing = self._target.pacing
+        if state.unresponsive:
+            raise Inconclusive(f"the target stopped answering earlier in the run ({state.unresponsive})")
+        attempt = 0
+        while True:
+            self._pace()
+            response = self._send(request)
+            if response.status_code != 429 or attempt >= pacing.max_retries_429:
+                break
+            attempt += 1
+            response.close()
+            time.sleep(self._retry_after(response, attempt))
+        if response.status_code >= 400 and response.status_code != 429:
+            with state.lock:
+                state.errors.append(time.monotonic())
+        return response
+
+    def _send(self, request: httpx.Request) -> httpx.Response:
+        state = self._target._state
+        exchange = Exchange(
+            method=request.method,
+            url=str(request.url),
+            headers=dict(request.headers),
+            body=request.content if not isinstance(request.stream, httpx.AsyncByteStream) else b"",
+            status=None,
+        )
+        self._target._record(exchange)
+        try:
+            response = self._wrapped.handle_request(request)
+            body = self._read_capped(response)
+        except (httpx.TransportError, _TooLarge) as exc:
+            with state.lock:
+                state.transport_failures += 1
+                if state.transport_failures >= self._target.pacing.max_consecutive_transport_failures:
+                    state.unresponsive = f"{type(exc).__name__} on {request.method} {request.url.path}"
+            raise Inconclusive(f"no usable answer to {request.method} {request.url.path}: {self._describe(exc)}") from None
+        with state.lock:
+            state.transport_failures = 0
+        exchange.status = response.status_code
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=headers,
+            content=body,
+            request=request,
+            extensions=response.extensions,
+        )
+
+    def _read_capped(self, response: httpx.Response) -> bytes:
+        limit = self._target.pacing.max_body_bytes
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_raw():
+                size += len(chunk)
+                if size > limit:
+                    raise _TooLarge(f"body larger than {limit} bytes")
+                chunks.append(chunk)
+        finally:
+            response.close()
+        raw = b"".join(chunks)
+        encoding = response.headers.get("content-encoding", "").lower()
+        if encoding in ("gzip", "deflate", "br", "zstd"):
+            decoded = httpx.Response(200, headers={"content-encoding": encoding}, content=raw)
+            try:
+                raw = decoded.read()
+            except httpx.DecodingError:
+                return raw
+            if len(raw) > limit:
+                raise _TooLarge(f"decoded body larger than {limit} bytes")
+        return raw
+
+    @staticmethod
+    def _describe(exc: BaseException) -> str:
+        text = str(exc) or type(exc).__name__
+        return text.splitlines()[0][:200]
+
+    def _pace(self) -> None:
+        pacing = self._target.pacing
+        if not pacing.pace_errors:
+            return
+        state = self._target._state
+        while True:
+            with state.lock:
+                now = time.monotonic()
+                while state.errors and now - state.errors[0] > pacing.error_window:
+                    state.errors.popleft()
+                if len(state.errors) < pacing.max_errors_in_window:
+                    return
+                wait = pacing.error_window - (now - state.errors[0]) + 0.05
+            time.sleep(max(wait, 0.05))
+
+    def _retry_after(self, response: httpx.Response, attempt: int) -> float:
+        limit = self._target.pacing.max_retry_after
+        value = response.headers.get("retry-after", "")
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = float(min(2**attempt, limit))
+        return max(0.0, min(seconds, limit))
+
+    def close(self) -> None:
+        self._wrapped.close()
+
+
+class _TooLarge(Exception):
+    pass
+
+
+@dataclass
+class _State:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    errors: deque[float] = field(default_factory=deque)
+    transport_failures: int = 0
+    unresponsive: str = ""
+    history: deque[Exchange] = field(default_factory=lambda: deque(maxlen=50))
+
+
+@dataclass
+class Target:
+    """The server under test and how to talk to it."""
+
+    base_url: str
+    token: str
+    account_token: str
+    second_account_token: str | None = None
+    profile: str = "full"
+    run_id: str = field(default_factory=new_run_id)
+    verify_tls: bool = True
+    timeout: float = 20.0
+    pacing: Pacing = field(default_factory=Pacing)
+    transport: httpx.BaseTransport | None = None
+    _state: _State = field(default_factory=_State, repr=False)
+
+    def __post_init__(self) -> None:
+        self.base_url = self.base_url.rstrip("/")
+        if is_loopback(self.base_url):
+            self.pacing.pace_errors = False
+
+    @property
+    def writes_allowed(self) -> bool:
+        return self.profile != "read-only"
+
+    @property
+    def secrets(self) -> list[str]:
+        values = [self.token, self.account_token, self.second_account_token or ""]
+        return sorted((v for v in values if v), key=len, reverse=True)
+
+    def credentials(self, account: str = "primary") -> dict[str, str]:
+        """The two credential headers for an account (``primary`` or ``second``)."""
+        if account == "second":
+            if not self.second_account_token:
+                raise ValueError("no second account token was given")
+            account_token = self.second_account_token
+        else:
+            account_token = self.account_token
+        return {"Authorization": f"Bearer {self.token}", "X-Account-Token": account_token}
+
+    def client(self, account: str = "primary", *, authenticated: bool = True) -> httpx.Client:
+        """An httpx client on the base URL, with an account's credentials unless ``authenticated`` is off."""
+        inner = self.transport or httpx.HTTPTransport(verify=self.verify_tls, retries=0)
+        headers = {"Accept": "application/json", "User-Agent": "leads-conformance"}
+        if authenticated:
+            headers.update(self.credentials(account))
+        return httpx.Client(
+            base_url=self.base_url + "/",
+            headers=headers,
+            transport=GuardedTransport(inner, self),
+            timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
+            follow_redirects=False,
+        )
+
+    # -- history and reproduce commands -------------------------------------------------------
+    def _record(self, exchange: Exchange) -> None:
+        with self._state.lock:
+            self._state.history.append(exchange)
+
+    def history(self) -> list[Exchange]:
+        with self._state.lock:
+            return list(self._state.history)
+
+    def clear_history(self) -> None:
+        with self._state.lock:
+            self._state.history.clear()
+
+    def redact(self, text: str) -> str:
+        """Mask every credential this target knows in ``text``."""
+        for secret in self.secrets:
+            text = text.replace(secret, MASK)
+        return text
+
+    def curl(self, exchange: Exchange) -> str:
+        """A curl command that repeats an exchange, credentials masked."""
+        parts = ["curl", "-X", exchange.method, exchange.url]
+        for name, value in exchange.headers.items():
+            lname = name.lower()
+            if lname in ("host", "content-length", "accept-encoding", "connection", "user-agent"):
+                continue
+            if lname in CREDENTIAL_HEADERS:
+                value = "Bearer " + MASK if lname == "authorization" and value.startswith("Bearer ") else MASK
+            parts += ["-H", f"{name}: {value}"]
+        if exchange.body:
+            parts += ["--data-raw", exchange.body.decode("utf-8", "replace")]
+        return self.redact(shlex.join(parts))
+
+    def last_reproduce(self) -> str | None:
+        history = self.history()
+        return self.curl(history[-1]) if history else None
+
+
+def json_or_none(response: httpx.Response) -> Any:
+    """The response body as JSON, or None when it is not JSON."""
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def iter_pages(client: httpx.Client, path: str, params: dict[str, Any], limit: int) -> Iterator[httpx.Response]:
+    """Follow ``next`` cursors from the first page, at most ``limit`` pages (the caller checks each)."""
+    cursor: str | None = None
+    for _ in range(limit):
+        query = dict(params)
+        if cursor is not None:
+            query["cursor"] = cursor
+        response = client.get(path, params=query)
+        yield response
+        body = json_or_none(response)
+        if response.status_code != 200 or not isinstance(body, dict):
+            return
+        cursor = body.get("next")
+        if not cursor:
+            return

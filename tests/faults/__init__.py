@@ -1,0 +1,22 @@
+"""The library of broken servers. Each module lists its faults in ``FAULTS``."""
+
+from __future__ import annotations
+
+import importlib
+
+from tests.faults._base import Fault
+
+_MODULES = ("write_path", "read_path", "http")
+
+
+def all_faults() -> list[Fault]:
+    faults: list[Fault] = []
+    for name in _MODULES:
+        try:
+            module = importlib.import_module(f"tests.faults.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"tests.faults.{name}":
+                raise
+            continue
+        faults.extend(module.FAULTS)
+    return faults

@@ -1,0 +1,163 @@
+"""The pieces broken servers are made of: a Fault, and modifiers over the reference app.
+
+A fault is the reference app with one behaviour broken on purpose. It declares the requirement
+IDs it breaks; the self-tests run the whole suite against it and expect exactly those to fail
+(MUST) or warn (SHOULD).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from conformance.reference import ReferenceConfig, create_app
+
+JsonEdit = Callable[[Any, Scope], Any]
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A deliberately broken server: ``build()`` returns its ASGI app."""
+
+    name: str
+    breaks: frozenset[str]
+    build: Callable[[], ASGIApp]
+    description: str = ""
+
+    def __repr__(self) -> str:
+        return f"Fault({self.name})"
+
+
+def fault(name: str, breaks: set[str] | frozenset[str], build: Callable[[], ASGIApp], description: str = "") -> Fault:
+    return Fault(name=name, breaks=frozenset(breaks), build=build, description=description)
+
+
+def reference(**overrides: Any) -> ASGIApp:
+    """The reference app, with ReferenceConfig fields overridden."""
+    return create_app(replace(ReferenceConfig(), **overrides))
+
+
+def _matches(scope: Scope, method: str | None, path_suffix: str | None) -> bool:
+    if scope["type"] != "http":
+        return False
+    if method is not None and scope["method"] != method:
+        return False
+    return path_suffix is None or scope["path"].rstrip("/").endswith(path_suffix)
+
+
+@dataclass
+class RewriteResponse:
+    """Rewrite the JSON body (and optionally the status) of matching responses.
+
+    ``edit(body, scope)`` returns the new body; ``status(old_status, scope)`` the new status.
+    ``path_suffix`` matches the end of the request path (``/crm/v1/leads``), ``path_contains`` a part.
+    """
+
+    app: ASGIApp
+    edit: JsonEdit | None = None
+    method: str | None = None
+    path_suffix: str | None = None
+    path_contains: str | None = None
+    status: Callable[[int, Scope], int] | None = None
+    only_status: int | None = None
+    content_type: str | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not _matches(scope, self.method, self.path_suffix) or (
+            self.path_contains is not None and self.path_contains not in scope.get("path", "")
+        ):
+            await self.app(scope, receive, send)
+            return
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    await self._emit(scope, start, b"".join(chunks), send)
+
+        await self.app(scope, receive, capture)
+
+    async def _emit(self, scope: Scope, start: dict[str, Any], body: bytes, send: Send) -> None:
+        status = start["status"]
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        if self.only_status is None or status == self.only_status:
+            if self.edit is not None:
+                try:
+                    data = json.loads(body)
+                except ValueError:
+                    data = None
+                if data is not None:
+                    body = json.dumps(self.edit(data, scope)).encode()
+            if self.status is not None:
+                status = self.status(status, scope)
+            if self.content_type is not None:
+                headers = [(k, v) for k, v in headers if k.lower() != b"content-type"]
+                headers.append((b"content-type", self.content_type.encode()))
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+@dataclass
+class RewriteRequest:
+    """Change matching requests before the app sees them: ``edit(scope) -> scope`` (headers, query)."""
+
+    app: ASGIApp
+    edit: Callable[[Scope], Scope]
+    method: str | None = None
+    path_suffix: str | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if _matches(scope, self.method, self.path_suffix):
+            scope = self.edit(dict(scope))
+        await self.app(scope, receive, send)
+
+
+@dataclass
+class Respond:
+    """Answer matching requests with a fixed status and JSON body, without the app."""
+
+    app: ASGIApp
+    status: int
+    body: Any = field(default_factory=lambda: {"detail": "broken on purpose"})
+    method: str | None = None
+    path_suffix: str | None = None
+    when: Callable[[Scope], bool] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not _matches(scope, self.method, self.path_suffix) or (self.when is not None and not self.when(scope)):
+            await self.app(scope, receive, send)
+            return
+        payload = json.dumps(self.body).encode()
+        await send({"type": "http.response.start", "status": self.status,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(payload)).encode())]})
+        await send({"type": "http.response.body", "body": payload})
+
+
+def header(scope: Scope, name: str) -> str | None:
+    wanted = name.lower().encode()
+    for key, value in scope.get("headers", []):
+        if key.lower() == wanted:
+            return value.decode("latin-1")
+    return None
+
+
+def set_header(scope: Scope, name: str, value: str | None) -> Scope:
+    wanted = name.lower().encode()
+    headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != wanted]
+    if value is not None:
+        headers.append((wanted, value.encode("latin-1")))
+    scope["headers"] = headers
+    return scope
+
+
+Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
