@@ -111,8 +111,8 @@ class GuardedTransport(httpx.BaseTransport):
         exchange = Exchange(
             method=request.method,
             url=str(request.url),
-            headers=dict(request.headers),
-            body=request.content if not isinstance(request.stream, httpx.AsyncByteStream) else b"",
+            headers={k.decode("latin-1"): v.decode("latin-1") for k, v in request.headers.raw},
+            body=_request_body(request),
             status=None,
         )
         self._target._record(exchange)
@@ -139,6 +139,10 @@ class GuardedTransport(httpx.BaseTransport):
 
     def _read_capped(self, response: httpx.Response) -> bytes:
         limit = self._target.pacing.max_body_bytes
+        if hasattr(response, "_content"):
+            if len(response.content) > limit:
+                raise _TooLarge(f"body larger than {limit} bytes")
+            return response.content
         chunks: list[bytes] = []
         size = 0
         try:
@@ -196,6 +200,13 @@ class GuardedTransport(httpx.BaseTransport):
 
 class _TooLarge(Exception):
     pass
+
+
+def _request_body(request: httpx.Request) -> bytes:
+    try:
+        return request.content
+    except httpx.RequestNotRead:
+        return b""
 
 
 @dataclass

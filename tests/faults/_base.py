@@ -27,13 +27,22 @@ class Fault:
     breaks: frozenset[str]
     build: Callable[[], ASGIApp]
     description: str = ""
+    #: requirements the fault leaves undecidable (status inconclusive), besides those it breaks
+    inconclusive: frozenset[str] = frozenset()
 
     def __repr__(self) -> str:
         return f"Fault({self.name})"
 
 
-def fault(name: str, breaks: set[str] | frozenset[str], build: Callable[[], ASGIApp], description: str = "") -> Fault:
-    return Fault(name=name, breaks=frozenset(breaks), build=build, description=description)
+def fault(
+    name: str,
+    breaks: set[str] | frozenset[str],
+    build: Callable[[], ASGIApp],
+    description: str = "",
+    inconclusive: set[str] | frozenset[str] = frozenset(),
+) -> Fault:
+    return Fault(name=name, breaks=frozenset(breaks), build=build, description=description,
+                 inconclusive=frozenset(inconclusive))
 
 
 def reference(**overrides: Any) -> ASGIApp:

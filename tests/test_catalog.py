@@ -1,0 +1,79 @@
+"""The requirement catalog and the OpenAPI fragment, as shipped."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+
+import pytest
+from openapi_spec_validator import validate
+
+from conformance._outcomes import CatalogError
+from conformance.spec import fragment_path, load_catalog, load_fragment, parse_catalog
+from conformance.spec import _load_yaml, catalog_path  # noqa: I001
+
+
+def test_catalog_loads_with_unique_frozen_ids():
+    catalog = load_catalog()
+    ids = [r.id for r in catalog]
+    assert len(ids) == len(set(ids))
+    assert all(re.fullmatch(r"LEADS-[A-Z]+-\d{3}", i) for i in ids)
+    assert {r.area for r in catalog} == set(catalog.areas)
+    assert {r.level for r in catalog} == {"MUST", "SHOULD"}
+
+
+def test_catalog_numbers_each_area_from_001_without_gaps():
+    catalog = load_catalog()
+    for area in catalog.areas:
+        numbers = [int(r.id.rsplit("-", 1)[1]) for r in catalog.in_area(area)]
+        assert numbers == list(range(1, len(numbers) + 1)), area
+
+
+def _raw():
+    return _load_yaml(catalog_path())
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d["requirements"].append(copy.deepcopy(d["requirements"][0])), "duplicate id"),
+        (lambda d: d["requirements"][0].update(id="LEADS-NOPE-001"), "unknown area"),
+        (lambda d: d["requirements"][0].update(id="LEADS-AUTH-1"), "malformed id"),
+        (lambda d: d["requirements"][0].update(level="MAY"), "unknown level"),
+        (lambda d: d["requirements"][0].update(title=""), "missing title"),
+        (lambda d: d["requirements"][0].pop("source"), "missing source"),
+    ],
+)
+def test_catalog_loader_rejects_malformed_entries(mutate, message):
+    data = _raw()
+    mutate(data)
+    with pytest.raises(CatalogError, match=message):
+        parse_catalog(data)
+
+
+def test_fragment_is_valid_openapi():
+    validate(load_fragment())
+
+
+def test_fragment_has_the_five_operations():
+    paths = load_fragment()["paths"]
+    operations = {(m.upper(), p) for p, item in paths.items() for m in item if m in ("get", "post")}
+    assert operations == {
+        ("GET", "/crm/v1/leads"),
+        ("POST", "/crm/v1/leads"),
+        ("GET", "/crm/v1/leads/{id}"),
+        ("GET", "/crm/v1/leads/meta/post"),
+        ("GET", "/crm/v1/leads/remote-field-classes"),
+    }
+
+
+def test_fragment_keeps_norway_a_string():
+    schemas = load_fragment()["components"]["schemas"]
+    assert "NO" in schemas["CountryEnum"]["enum"]
+    assert False not in schemas["CountryEnum"]["enum"]
+
+
+def test_fragment_and_catalog_ship_inside_the_package():
+    assert fragment_path().parent.parent.name == "conformance"
+    assert json.dumps(load_fragment())

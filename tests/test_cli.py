@@ -1,0 +1,73 @@
+"""The command line as users and CI meet it: exit statuses, one-line errors, reports without secrets."""
+
+from __future__ import annotations
+
+import json
+import socket
+from dataclasses import replace
+
+from conformance.reference import ReferenceConfig, create_app, serve_in_thread
+from conformance.spec import load_catalog
+from tests._runs import run_cli, target_args
+
+
+def _one_line_error(run) -> None:
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert lines and lines[-1].startswith("conformance: error: "), run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_bad_usage_is_one_line_and_exit_2(tmp_path):
+    for args in (["run", "--base-url", "not-a-url"], ["run", "--max-examples", "0"], ["run", "--nope"],
+                 ["run", "--base-url", "http://127.0.0.1:1/api"], ["requirements", "--format", "xml"]):
+        run = run_cli(args, tmp_path)
+        assert run.code == 2, args
+        _one_line_error(run)
+
+
+def test_unreachable_target_is_one_line_and_exit_2(tmp_path):
+    run = run_cli(target_args(f"http://127.0.0.1:{_closed_port()}/api"), tmp_path)
+    assert run.code == 2
+    _one_line_error(run)
+    assert "cannot reach" in run.stderr
+
+
+def test_rejected_credentials_are_one_line_and_exit_2(tmp_path):
+    with serve_in_thread(create_app(replace(ReferenceConfig(), api_key="another-key"))) as server:
+        run = run_cli(target_args(server.base_url), tmp_path)
+    assert run.code == 2
+    _one_line_error(run)
+    assert "rejected the given credentials" in run.stderr
+    assert "reference-api-key" not in run.stderr
+
+
+def test_requirements_command_prints_the_catalog(tmp_path):
+    run = run_cli(["requirements", "--format", "json"], tmp_path)
+    assert run.code == 0
+    assert [r["id"] for r in json.loads(run.stdout)] == [r.id for r in load_catalog()]
+    csv_run = run_cli(["requirements", "--format", "csv"], tmp_path)
+    assert csv_run.stdout.splitlines()[0] == "id,level,area,title,source"
+    assert len(csv_run.stdout.splitlines()) == len(load_catalog()) + 1
+
+
+def test_reports_and_output_never_contain_credentials(tmp_path):
+    config = replace(ReferenceConfig(), api_key="sk-secret-9f8e7d6c", account_tokens=("acct-secret-a1", "acct-secret-b2"))
+    with serve_in_thread(create_app(config)) as server:
+        args = ["run", "--base-url", server.base_url, "--token", config.api_key,
+                "--account-token", config.account_tokens[0], "--second-account-token", config.account_tokens[1],
+                "--max-examples", "3", "-k", "auth or tenant or create"]
+        run = run_cli(args, tmp_path)
+    assert run.report is not None, run.stderr
+    written = "".join(p.read_text() for p in tmp_path.iterdir()) + run.stdout + run.stderr
+    for secret in (config.api_key, *config.account_tokens):
+        assert secret not in written
+    assert {p.name for p in tmp_path.iterdir()} >= {"report.json", "report.html", "junit.xml"}
+    for key in ("suite", "spec", "target", "profile", "seed", "started_at", "finished_at", "verdict", "summary"):
+        assert key in run.report
+    assert set(run.report["summary"]) == {"passed", "failed", "warned", "skipped", "inconclusive"}
