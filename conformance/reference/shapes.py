@@ -1,0 +1,448 @@
+"""Type checks of request values, declared as small shapes that mirror the OpenAPI fragment.
+
+A shape checks one JSON value and reports every mismatch as an ``INCORRECT_FIELD_TYPE``
+problem with an RFC 6901 pointer. Records are named so that they can refer to each other
+(a Contact's ``account`` is an Account, whose ``owner`` is a User). Read-only properties of a
+record are not listed: the server ignores them in a request. Extra properties are allowed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .timestamps import parse_rfc3339
+
+__all__ = [
+    "RECORDS",
+    "AnyValue",
+    "Either",
+    "Flag",
+    "FreeObject",
+    "ListOf",
+    "Problem",
+    "Record",
+    "Shape",
+    "Text",
+    "Whole",
+    "escape_pointer",
+    "is_text",
+    "relation",
+]
+
+_MAX_DEPTH = 32
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?#\[\]]|%[0-9A-Fa-f]{2})*")
+_FORMATS = {
+    "date-time": "an RFC 3339 date-time string",
+    "uuid": "a UUID string",
+    "uri": "an absolute URI string",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One warning or error of a write."""
+
+    title: str
+    detail: str
+    problem_type: str
+    pointer: str
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the problem as Merge's ``WarningValidationProblem`` / ``ErrorValidationProblem``."""
+        return {
+            "source": {"pointer": self.pointer},
+            "title": self.title,
+            "detail": self.detail,
+            "problem_type": self.problem_type,
+        }
+
+
+def escape_pointer(token: str | int) -> str:
+    """Return ``token`` escaped as one RFC 6901 reference token."""
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def is_text(value: Any) -> bool:
+    """Whether ``value`` is a string that is valid Unicode (no lone surrogates)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _modest(value: Any, depth: int = 0) -> bool:
+    if depth > _MAX_DEPTH:
+        return False
+    if isinstance(value, dict):
+        return all(is_text(key) and _modest(item, depth + 1) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_modest(item, depth + 1) for item in value)
+    return not isinstance(value, str) or is_text(value)
+
+
+def _wrong(pointer: str, label: str, expected: str) -> Problem:
+    return Problem("Incorrect Field Type", f"{label} must be {expected}.", "INCORRECT_FIELD_TYPE", pointer)
+
+
+def _or_null(expected: str, nullable: bool) -> str:
+    return f"{expected} or null" if nullable else expected
+
+
+class Shape(Protocol):
+    """Something that checks a JSON value."""
+
+    def describe(self) -> str:
+        """Say what the value must be, for an error detail."""
+        ...
+
+    def check(self, value: Any, pointer: str, label: str, problems: list[Problem]) -> bool:
+        """Append a problem for each mismatch in ``value``; return whether it fits."""
+        ...
+
+
+@dataclass(frozen=True)
+class Text:
+    """A string (valid Unicode) of an optional format.
+
+    ``date-time`` strings must be RFC 3339 within years 1 to 9999; ``uuid`` strings must be
+    UUIDs in their canonical hyphenated form (any case); ``uri`` strings must be absolute
+    RFC 3986 URIs (a scheme, then only URI characters and percent-escapes).
+    """
+
+    nullable: bool = True
+    format: str | None = None
+    max_length: int | None = None
+
+    def describe(self) -> str:
+        """Say what the value must be."""
+        what = _FORMATS.get(self.format or "", "a string")
+        if self.max_length is not None:
+            what = f"{what} of at most {self.max_length} characters"
+        return _or_null(what, self.nullable)
+
+    def _formatted(self, value: str) -> bool:
+        if self.format == "date-time":
+            return parse_rfc3339(value, clamp=False) is not None
+        if self.format == "uuid":
+            return _UUID.fullmatch(value) is not None
+        if self.format == "uri":
+            return _URI.fullmatch(value) is not None
+        return True
+
+    def check(self, value: Any, pointer: str, label: str, problems: list[Problem]) -> bool:
+        """Check a string value."""
+        if value is None and self.nullable:
+            return True
+        fits = (
+            is_text(value)
+            and self._formatted(value)
+            and (self.max_length is None or len(value) <= self.max_length)
+        )
+        if not fits:
+            problems.append(_wrong(pointer, label, self.describe()))
+        return fits
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A boolean."""
+
+    nullable: bool = True
+
+    def describe(self) -> str:
+        """Say what the value must be."""
+        return _or_null("a boolean", self.nullable)
+
+    def check(self, value: Any, pointer: str, label: str, problems: list[Problem]) -> bool:
+        """Check a boolean value."""
+        fits = isinstance(value, bool) or (value is None and self.nullable)
+        if not fits:
+            problems.append(_wrong(pointer, label, self.describe()))
+        return fits
+
+
+@dataclass(frozen=True)
+class Whole:
+    """An integer within bounds (a float with no fractional part counts, as in JSON Schema)."""
+
+    nullable: bool = True
+    minimum: int = -(2**31)
+    maximum: int = 2**31 - 1
+
+    def describe(self) -> str:
+        """Say what the value must be."""
+        return _or_null(f"an integer from {self.minimum} to {self.maximum}", self.nullable)
+
+    def check(self, value: Any, pointer: str, label: str, problems: list[Problem]) -> bool:
+        """Check an integer value."""
+        fits = (value is None and self.nullable) or (
+            not isinstance(value, bool)
+            and (isinstance(value, int) or (isinstance(value, float) and value.is_integer()))
+            and self.minimum <= value <= self.maximum
+        )
+        if not fits:
+            problems.append(_wrong(pointer, label, self.describe()))
+        return fits
+
+
+@dataclass(frozen=True)
+class FreeObject:
+    """Any JSON object of modest depth."""
+
+    nullable: bool = True
+
+    def describe(self) -> str:
+        """Say what the value must be."""
+        return _or_null("an object", self.nullable)
+
+    def check(self, value: Any, pointer: str, label: str, problems: list[Problem]) -> bool:
+        """Check an object value."""
+        fits = (value is None and self.nullable) or (isinstance(value, dict) and _modest(value))
+        if not fits:
+            problems.append(_wrong(pointer, label, self.describe()))
+        return fits
+
+
+@dataclass(frozen=True)
+class AnyValue:
+    """Any JSON value of modest depth."""
+
+    def describe(self) -> str:
+        """Say what the value must be."""
+        return "a JSON value nested at most 32 levels deep"
+
+    def check(self, value: Any, pointer: str, label: str, problems: list[Problem]) -> bool:
+        """Check any value."""
+        fits = _modest(value)
+        if not fits:
+            problems.append(_wrong(pointer, label, self.describe()))
+        return fits
+
+
+@dataclass(frozen=True)
+class ListOf:
+    """An array whose items all fit ``item``."""
+
+    item: Shape
+    nullable: bool = False
+
+    def describe(self) -> str:
+        """Say what the value must be."""
+        return _or_null("an array", self.nullable)
+
+    def check(self, value: Any, pointer: str, label: str, problems: list[Problem]) -> bool:
+        """Check an array and each of its items."""
+        if value is None and self.nullable:
+            return True
+        if not isinstance(value, list):
+            problems.append(_wrong(pointer, label, self.describe()))
+            return False
+        results = [
+            self.item.check(item, f"{pointer}/{index}", f"{label}[{index}]", problems)
+            for index, item in enumerate(value)
+        ]
+        return all(results)
+
+
+@dataclass(frozen=True)
+class Record:
+    """An object with typed properties, by name in :data:`RECORDS`."""
+
+    name: str
+    nullable: bool = False
+
+    def describe(self) -> str:
+        """Say what the value must be."""
+        return _or_null(f"a {self.name} object", self.nullable)
+
+    def check(self, value: Any, pointer: str, label: str, problems: list[Problem]) -> bool:
+        """Check an object and each property it declares."""
+        if value is None and self.nullable:
+            return True
+        if not isinstance(value, dict):
+            problems.append(_wrong(pointer, label, self.describe()))
+            return False
+        fields, required = RECORDS[self.name]
+        fits = True
+        for name in required:
+            if name not in value:
+                problems.append(
+                    Problem(
+                        "Missing Required Field",
+                        f"{name} is a required field on {label}.",
+                        "MISSING_REQUIRED_FIELD",
+                        f"{pointer}/{escape_pointer(name)}",
+                    )
+                )
+                fits = False
+        for name, shape in fields.items():
+            if name in value:
+                token = escape_pointer(name)
+                fits = shape.check(value[name], f"{pointer}/{token}", f"{label}.{name}", problems) and fits
+        return fits
+
+
+@dataclass(frozen=True)
+class Either:
+    """A string or an object, as Merge's relations are (``oneOf: [string, Object]``)."""
+
+    text: Text
+    record: Record
+    nullable: bool = True
+
+    def describe(self) -> str:
+        """Say what the value must be."""
+        return _or_null(f"a string or a {self.record.name} object", self.nullable)
+
+    def check(self, value: Any, pointer: str, label: str, problems: list[Problem]) -> bool:
+        """Check a string-or-object value."""
+        if value is None and self.nullable:
+            return True
+        if isinstance(value, dict):
+            return self.record.check(value, pointer, label, problems)
+        if isinstance(value, str):
+            return self.text.check(value, pointer, label, problems)
+        problems.append(_wrong(pointer, label, self.describe()))
+        return False
+
+
+_STRING = Text()
+_URL = Text(format="uri")
+_DATE_TIME = Text(format="date-time")
+
+
+def relation(name: str) -> Either:
+    """Return the shape of a relation to a ``name`` object: an id, the object, or null."""
+    return Either(Text(nullable=False), Record(name))
+
+
+RECORDS: dict[str, tuple[dict[str, Shape], tuple[str, ...]]] = {
+    "User": (
+        {"remote_id": _STRING, "name": _STRING, "email": _STRING, "is_active": Flag(), "user_url": _URL},
+        (),
+    ),
+    "Address": (
+        {
+            name: _STRING
+            for name in ("street_1", "street_2", "city", "state", "postal_code", "country", "address_type")
+        },
+        (),
+    ),
+    "EmailAddress": ({"email_address": _STRING, "email_address_type": _STRING}, ()),
+    "PhoneNumber": ({"phone_number": _STRING, "phone_number_type": _STRING}, ()),
+    "Contact": (
+        {
+            "remote_id": _STRING,
+            "first_name": _STRING,
+            "last_name": _STRING,
+            "account": relation("Account"),
+            "owner": relation("User"),
+            "addresses": ListOf(Record("Address")),
+            "email_addresses": ListOf(Record("EmailAddress")),
+            "phone_numbers": ListOf(Record("PhoneNumber")),
+            "last_activity_at": _DATE_TIME,
+            "remote_created_at": _DATE_TIME,
+            "contact_url": _URL,
+        },
+        (),
+    ),
+    "Account": (
+        {
+            "remote_id": _STRING,
+            "owner": relation("User"),
+            "name": _STRING,
+            "description": _STRING,
+            "industry": _STRING,
+            "website": Text(format="uri", max_length=2000),
+            "number_of_employees": Whole(),
+            "addresses": ListOf(Record("Address")),
+            "last_activity_at": _DATE_TIME,
+            "remote_updated_at": _DATE_TIME,
+            "remote_created_at": _DATE_TIME,
+            "account_url": _URL,
+        },
+        (),
+    ),
+    "AddressRequest": (
+        {
+            **{
+                name: _STRING
+                for name in (
+                    "street_1",
+                    "street_2",
+                    "city",
+                    "state",
+                    "postal_code",
+                    "country",
+                    "address_type",
+                )
+            },
+            "integration_params": FreeObject(),
+            "linked_account_params": FreeObject(),
+        },
+        (),
+    ),
+    "EmailAddressRequest": (
+        {
+            "email_address": _STRING,
+            "email_address_type": _STRING,
+            "integration_params": FreeObject(),
+            "linked_account_params": FreeObject(),
+        },
+        (),
+    ),
+    "PhoneNumberRequest": (
+        {
+            "phone_number": _STRING,
+            "phone_number_type": _STRING,
+            "integration_params": FreeObject(),
+            "linked_account_params": FreeObject(),
+        },
+        (),
+    ),
+    "RemoteFieldRequest": (
+        {
+            "remote_field_class": Either(
+                Text(nullable=False, format="uuid"), Record("RemoteFieldClass"), nullable=False
+            ),
+            "value": AnyValue(),
+        },
+        ("remote_field_class",),
+    ),
+    "FieldChoice": ({"value": AnyValue(), "display_name": _STRING}, ()),
+    "ItemSchema": (
+        {
+            "item_type": Text(nullable=False),
+            "item_format": Text(nullable=False),
+            "item_choices": ListOf(Text(nullable=False)),
+        },
+        (),
+    ),
+    "RemoteFieldClass": (
+        {
+            **{
+                name: Text(nullable=False)
+                for name in (
+                    "id",
+                    "display_name",
+                    "remote_key_name",
+                    "description",
+                    "field_type",
+                    "field_format",
+                )
+            },
+            **{name: Flag(nullable=False) for name in ("is_custom", "is_common_model_field", "is_required")},
+            "field_choices": ListOf(
+                Either(Text(nullable=False), Record("FieldChoice"), nullable=False), nullable=True
+            ),
+            "item_schema": Record("ItemSchema"),
+        },
+        (),
+    ),
+}
