@@ -1,0 +1,211 @@
+"""LEADS-EXPAND: relations with and without ``expand``, and ``remote_data`` with and without its flag.
+
+Each check reads the list and a few leads by id. Relation ids that name no known object may
+expand to null (Merge cannot expand what it does not hold), so null is always accepted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from conformance._outcomes import Inconclusive, Violation
+from conformance.suite._support import (
+    LEADS,
+    RELATION_FIELDS,
+    Findings,
+    describe,
+    lead_path,
+    lenient_walk,
+    not_throttled,
+    summarise,
+    traversal_items,
+)
+from conformance.target import Target, json_or_none
+
+EXPAND_001 = "LEADS-EXPAND-001"
+EXPAND_002 = "LEADS-EXPAND-002"
+EXPAND_003 = "LEADS-EXPAND-003"
+EXPAND_004 = "LEADS-EXPAND-004"
+
+#: every relation, comma-separated without spaces, as Merge's SDK sends it
+EXPAND_ALL = ",".join(("owner", "converted_contact", "converted_account"))
+#: pages of 100 leads read from the list
+LIST_PAGES = 3
+#: leads also read by id
+BY_ID = 3
+
+Lead = dict[str, Any]
+
+
+def listed(
+    client: httpx.Client, params: dict[str, Any], requirement: str, pages: int = LIST_PAGES
+) -> list[Lead]:
+    """The leads of the first pages of the list with ``params`` (inconclusive when there is no page:
+    the list's own checks judge that)."""
+    traversal = lenient_walk(client, LEADS, {"page_size": 100, **params}, pages)
+    if not traversal.pages:
+        raise Inconclusive(f"the list is unusable ({traversal.problem})", [requirement])
+    leads = traversal_items(traversal)
+    if not leads:
+        pytest.skip("the target lists no lead to check")
+    return leads
+
+
+def by_id(client: httpx.Client, lead_id: str, params: dict[str, Any], requirement: str) -> Lead:
+    """One listed lead read by id with ``params``. Refusing the parameters the requirement is about
+    breaks it; without parameters, a lead the target will not show makes the check inconclusive."""
+    response = not_throttled(client.get(lead_path(lead_id), params=params), [requirement])
+    body = json_or_none(response)
+    if response.status_code == 200 and isinstance(body, dict):
+        return body
+    message = f"a listed lead could not be read by id ({describe(response)})"
+    if params:
+        raise Violation(message, [requirement])
+    raise Inconclusive(message, [requirement])
+
+
+def with_relations(leads: list[Lead]) -> list[Lead]:
+    """Up to ``BY_ID`` leads, those holding a relation first."""
+    holding = [lead for lead in leads if any(lead.get(name) is not None for name in RELATION_FIELDS)]
+    rest = [lead for lead in leads if lead not in holding]
+    return (holding + rest)[:BY_ID]
+
+
+# ------------------------------------------------------------------------------ EXPAND-001
+@pytest.mark.requirement(EXPAND_001)
+def test_relations_are_ids_without_expand(client: httpx.Client, target: Target) -> None:
+    """Without expand, owner, converted_contact and converted_account are strings or null."""
+    leads = listed(client, {}, EXPAND_001)
+    shown = [(f"listed lead {lead.get('id')}", lead) for lead in leads]
+    shown += [
+        (f"lead {lead['id']} by id", by_id(client, lead["id"], {}, EXPAND_001))
+        for lead in with_relations(leads)
+    ]
+    problems = [
+        f"{where}: {name} is {lead[name]!r:.80}"
+        for where, lead in shown
+        for name in RELATION_FIELDS
+        if name in lead and lead[name] is not None and not isinstance(lead[name], str)
+    ]
+    findings = Findings(target)
+    findings.check(not problems, EXPAND_001, f"relations without expand are not ids: {summarise(problems)}")
+    findings.raise_if_any()
+
+
+# ------------------------------------------------------------------------------ EXPAND-002
+def expanded_problems(where: str, lead: Lead, plain: Lead | None) -> list[str]:
+    """How the relations of an expanded lead break "an object with an id, or null" (and the id it had)."""
+    problems = []
+    for name in RELATION_FIELDS:
+        if name not in lead or lead[name] is None:
+            continue
+        value = lead[name]
+        if not isinstance(value, dict):
+            problems.append(f"{where}: {name} is {value!r:.80}, not an object")
+        elif not isinstance(value.get("id"), str) or not value["id"]:
+            problems.append(f"{where}: the expanded {name} has no id ({value!r:.80})")
+        elif plain is not None and isinstance(plain.get(name), str) and value["id"] != plain[name]:
+            problems.append(
+                f"{where}: {name} is {plain[name]!r} without expand but expands to id {value['id']!r}"
+            )
+    return problems
+
+
+def expanded_list(client: httpx.Client, findings: Findings) -> list[Lead]:
+    """The first page of the list with every relation expanded ([] after a violation)."""
+    response = not_throttled(client.get(LEADS, params={"page_size": 100, "expand": EXPAND_ALL}), [EXPAND_002])
+    body = json_or_none(response)
+    results = body.get("results") if isinstance(body, dict) else None
+    if response.status_code != 200 or not isinstance(results, list):
+        findings.fail(EXPAND_002, f"the list with expand={EXPAND_ALL} is not a page ({describe(response)})")
+        return []
+    return [lead for lead in results if isinstance(lead, dict)]
+
+
+@pytest.mark.requirement(EXPAND_002)
+def test_expand_gives_objects_with_the_same_ids(client: httpx.Client, target: Target) -> None:
+    """With expand, each named relation is an object with an id, or null."""
+    plain = {lead["id"]: lead for lead in listed(client, {}, EXPAND_002, pages=1)}
+    findings = Findings(target)
+    expanded = expanded_list(client, findings)
+    problems = []
+    for lead in expanded:
+        problems += expanded_problems(f"listed lead {lead.get('id')}", lead, plain.get(lead.get("id")))
+    for lead in with_relations(list(plain.values())):
+        one = by_id(client, lead["id"], {"expand": EXPAND_ALL}, EXPAND_002)
+        problems += expanded_problems(f"lead {lead['id']} by id", one, lead)
+    findings.check(not problems, EXPAND_002, f"expand={EXPAND_ALL}: {summarise(problems)}")
+    findings.raise_if_any()
+    related = [lead.get(name) for lead in [*plain.values(), *expanded] for name in RELATION_FIELDS]
+    if all(value is None for value in related):
+        pytest.skip("no listed lead has an owner, converted contact or converted account to expand")
+
+
+# ------------------------------------------------------------------------------ EXPAND-003
+@pytest.mark.requirement(EXPAND_003)
+def test_remote_data_is_null_or_absent_without_the_flag(client: httpx.Client, target: Target) -> None:
+    """Without include_remote_data, remote_data is null or absent."""
+    leads = listed(client, {}, EXPAND_003)
+    shown = [(f"listed lead {lead.get('id')}", lead) for lead in leads]
+    shown += [
+        (f"lead {lead['id']} by id", by_id(client, lead["id"], {}, EXPAND_003)) for lead in leads[:BY_ID]
+    ]
+    problems = [
+        f"{where}: remote_data is {lead['remote_data']!r:.80}"
+        for where, lead in shown
+        if lead.get("remote_data") is not None
+    ]
+    findings = Findings(target)
+    findings.check(
+        not problems, EXPAND_003, f"remote_data without include_remote_data: {summarise(problems)}"
+    )
+    findings.raise_if_any()
+
+
+# ------------------------------------------------------------------------------ EXPAND-004
+def remote_data_problems(where: str, lead: Lead) -> list[str]:
+    """How ``remote_data`` breaks "an array of {path, data}, or null"."""
+    value = lead.get("remote_data")
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        return [f"{where}: remote_data is {value!r:.80}, not an array"]
+    problems = []
+    for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            problems.append(f"{where}: remote_data[{index}] is {item!r:.60}, not an object")
+        elif "path" not in item:
+            problems.append(f"{where}: remote_data[{index}] has no path")
+        elif not isinstance(item["path"], str):
+            problems.append(f"{where}: remote_data[{index}] has path {item['path']!r:.60}, not a string")
+    return problems
+
+
+@pytest.mark.requirement(EXPAND_004)
+def test_remote_data_with_the_flag_is_path_and_data(client: httpx.Client, target: Target) -> None:
+    """With include_remote_data=true, remote_data is an array of {path, data} or null."""
+    findings = Findings(target)
+    flag = {"include_remote_data": "true"}
+    response = not_throttled(client.get(LEADS, params={"page_size": 100, **flag}), [EXPAND_004])
+    body = json_or_none(response)
+    results = body.get("results") if isinstance(body, dict) else None
+    if response.status_code != 200 or not isinstance(results, list):
+        raise Violation(
+            f"the list with include_remote_data=true is not a page ({describe(response)})", [EXPAND_004]
+        )
+    leads = [lead for lead in results if isinstance(lead, dict)]
+    if not leads:
+        pytest.skip("the target lists no lead to check")
+    problems = []
+    for lead in leads:
+        problems += remote_data_problems(f"listed lead {lead.get('id')}", lead)
+    for lead in leads[:BY_ID]:
+        if isinstance(lead.get("id"), str):
+            problems += remote_data_problems(
+                f"lead {lead['id']} by id", by_id(client, lead["id"], flag, EXPAND_004)
+            )
+    findings.check(not problems, EXPAND_004, f"include_remote_data=true: {summarise(problems)}")
+    findings.raise_if_any()
