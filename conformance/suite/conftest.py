@@ -102,3 +102,19 @@ def lead_factory(target: Target, client: httpx.Client, meta_post: MetaPost,
 def created_lead(lead_factory: LeadFactory) -> Created:
     """One lead with every echo-checkable field, created once for the run."""
     return lead_factory()
+
+
+#: pages of 100 leads the read-path checks sample from the target's list
+SAMPLE_PAGES = 20
+
+
+@pytest.fixture(scope="session")
+def lead_sample(client: httpx.Client) -> list[dict[str, Any]]:
+    """The target's leads as its list shows them (up to 2,000, each once), read when first needed.
+
+    Read-path checks pick their inputs from it (filter bounds, owners, remote ids); it is a sample,
+    never a verdict, so any trouble with the list just ends it early.
+    """
+    from conformance.suite._support import lenient_walk, traversal_items
+
+    return traversal_items(lenient_walk(client, LEADS, {"page_size": 100}, SAMPLE_PAGES))

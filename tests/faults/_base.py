@@ -170,3 +170,89 @@ def set_header(scope: Scope, name: str, value: str | None) -> Scope:
 
 
 Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def query_pairs(scope: Scope) -> list[tuple[str, str]]:
+    """The request's query parameters, in order (blank values kept)."""
+    from urllib.parse import parse_qsl
+
+    raw = scope.get("query_string", b"")
+    text = raw.decode("latin-1") if isinstance(raw, bytes) else str(raw)
+    return parse_qsl(text, keep_blank_values=True)
+
+
+def query_param(scope: Scope, name: str) -> str | None:
+    """The last value of one query parameter, or None."""
+    values = [value for key, value in query_pairs(scope) if key == name]
+    return values[-1] if values else None
+
+
+def with_query(scope: Scope, pairs: list[tuple[str, str]]) -> Scope:
+    """The scope with its query string replaced by ``pairs``."""
+    from urllib.parse import urlencode
+
+    scope["query_string"] = urlencode(pairs).encode("latin-1")
+    return scope
+
+
+def drop_params(*names: str) -> Callable[[Scope], Scope]:
+    """A request edit that removes query parameters, as a server ignoring them would."""
+
+    def edit(scope: Scope) -> Scope:
+        return with_query(scope, [(k, v) for k, v in query_pairs(scope) if k not in names])
+
+    return edit
+
+
+def default_params(**values: str) -> Callable[[Scope], Scope]:
+    """A request edit that adds query parameters the request does not carry."""
+
+    def edit(scope: Scope) -> Scope:
+        pairs = query_pairs(scope)
+        present = {k for k, _ in pairs}
+        return with_query(scope, pairs + [(k, v) for k, v in values.items() if k not in present])
+
+    return edit
+
+
+@dataclass
+class RewriteRequestBody:
+    """Change the JSON body of matching requests before the app sees them: ``edit(body, scope) -> body``.
+
+    A body that is not JSON reaches the app unchanged.
+    """
+
+    app: ASGIApp
+    edit: JsonEdit
+    method: str | None = None
+    path_suffix: str | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not _matches(scope, self.method, self.path_suffix):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        try:
+            body = json.dumps(self.edit(json.loads(body), scope)).encode()
+        except ValueError:
+            pass
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await self.app({**scope, "headers": headers}, replay, send)

@@ -1,0 +1,254 @@
+"""AUTH: every operation answers 401 to missing or wrong credentials, and a rejected POST writes nothing.
+
+Each probe changes one credential of an otherwise valid request. The GET probes run in every
+profile; the POST probes are writes (a broken server would create the lead), so the read-only
+profile skips them. Merge documents 401 for every authentication failure and never 403.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from conformance._outcomes import Inconclusive, Violation
+from conformance.suite._support import (
+    LEADS,
+    META_POST,
+    REMOTE_FIELD_CLASSES,
+    Findings,
+    MetaPost,
+    carries_tag,
+    describe,
+    fetch_meta_post,
+    find_in_list,
+    full_body,
+    lead_path,
+    not_throttled,
+    run_tag,
+)
+from conformance.suite.conftest import LeadFactory
+from conformance.target import Target, json_or_none
+
+RETRIEVE = "retrieve"
+
+OPERATIONS = [
+    pytest.param("GET", LEADS, id="list"),
+    pytest.param("POST", LEADS, id="create", marks=pytest.mark.writes),
+    pytest.param("GET", RETRIEVE, id="retrieve"),
+    pytest.param("GET", META_POST, id="meta-post"),
+    pytest.param("GET", REMOTE_FIELD_CLASSES, id="remote-field-classes"),
+]
+
+
+MakeHeaders = Callable[[str, str], dict[str, str]]
+Probe = Callable[[str, str, dict[str, str]], httpx.Response]
+
+
+def _wrong_secret() -> str:
+    return "lc-wrong-" + secrets.token_hex(12)
+
+
+def _no_authorization(key: str, account: str) -> dict[str, str]:
+    return {"X-Account-Token": account}
+
+
+def _wrong_key(key: str, account: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {_wrong_secret()}", "X-Account-Token": account}
+
+
+def _no_account_token(key: str, account: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def _unknown_account_token(key: str, account: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}", "X-Account-Token": _wrong_secret()}
+
+
+#: requirement -> how its authentication failure is made from valid credentials
+BAD_CREDENTIALS: dict[str, tuple[str, MakeHeaders]] = {
+    "LEADS-AUTH-001": ("missing Authorization", _no_authorization),
+    "LEADS-AUTH-002": ("wrong API key", _wrong_key),
+    "LEADS-AUTH-003": ("missing X-Account-Token", _no_account_token),
+    "LEADS-AUTH-004": ("unknown account token", _unknown_account_token),
+}
+OTHER_SCHEMES: dict[str, MakeHeaders] = {
+    "Token scheme": lambda key, account: {"Authorization": f"Token {key}", "X-Account-Token": account},
+    "bare key": lambda key, account: {"Authorization": key, "X-Account-Token": account},
+}
+
+
+@pytest.fixture(scope="module")
+def existing_lead_id(client: httpx.Client, request: pytest.FixtureRequest) -> str:
+    """The id of a lead the account holds (created for the run when it holds none and writes are allowed)."""
+    response = not_throttled(client.get(LEADS, params={"page_size": 1}))
+    body = json_or_none(response)
+    results = body.get("results") if isinstance(body, dict) else None
+    if isinstance(results, list):
+        for lead in results:
+            if isinstance(lead, dict) and isinstance(lead.get("id"), str) and lead["id"]:
+                return lead["id"]
+    target: Target = request.getfixturevalue("target")
+    if not target.writes_allowed:
+        pytest.skip("the account lists no lead whose id the retrieve probes could use")
+    factory: LeadFactory = request.getfixturevalue("lead_factory")
+    return factory().id
+
+
+@pytest.fixture(scope="module")
+def probe_meta(client: httpx.Client) -> MetaPost | None:
+    """meta/post when usable, so a probe body holds what the target requires."""
+    try:
+        return fetch_meta_post(client)
+    except (Inconclusive, httpx.HTTPError):
+        return None
+
+
+def probe_body(meta: MetaPost | None, tag: str) -> dict[str, Any]:
+    """A body the target would create, tagged so a person (and AUTH-007) can find it."""
+    if meta is not None:
+        return {"model": full_body(meta, tag, {})}
+    return {
+        "model": {
+            "first_name": "Ada",
+            "last_name": f"Lovelace {tag}",
+            "company": f"Analytical Engines {tag}",
+            "lead_source": f"leads-conformance {tag}",
+        }
+    }
+
+
+def send_probe(
+    http: httpx.Client, method: str, path: str, headers: dict[str, str], body: dict[str, Any] | None
+) -> httpx.Response:
+    if method == "POST":
+        return not_throttled(http.post(path, headers=headers, json=body))
+    return not_throttled(http.get(path, headers=headers))
+
+
+@pytest.fixture
+def probe(
+    request: pytest.FixtureRequest,
+    target: Target,
+    anonymous_client: httpx.Client,
+    probe_meta: MetaPost | None,
+) -> Probe:
+    """Send one operation with the given credential headers, and only those."""
+
+    def send(method: str, path: str, headers: dict[str, str]) -> httpx.Response:
+        if path == RETRIEVE:
+            path = lead_path(request.getfixturevalue("existing_lead_id"))
+        body = probe_body(probe_meta, run_tag(target, "auth")) if method == "POST" else None
+        return send_probe(anonymous_client, method, path, headers, body)
+
+    return send
+
+
+def expect_401(findings: Findings, response: httpx.Response, requirement: str, what: str) -> None:
+    """A 401 (never 403) for ``requirement``; its body is then checked against AUTH-006."""
+    status = response.status_code
+    if status == 403:
+        findings.fail(
+            requirement,
+            f"{what}: answered 403, but Merge answers 401 to every authentication "
+            f"failure ({describe(response)})",
+        )
+        return
+    if not findings.check(status == 401, requirement, f"{what}: expected 401 ({describe(response)})"):
+        return
+    body = json_or_none(response)
+    findings.check(
+        isinstance(body, dict) and isinstance(body.get("detail"), str),
+        "LEADS-AUTH-006",
+        f"{what}: the 401 body is not a JSON object with a string detail ({describe(response)})",
+    )
+
+
+def run_probe(target: Target, probe: Probe, method: str, path: str, requirement: str) -> None:
+    """Send one operation with ``requirement``'s authentication failure; expect a 401."""
+    label, make = BAD_CREDENTIALS[requirement]
+    findings = Findings(target)
+    response = probe(method, path, make(target.token, target.account_token))
+    expect_401(findings, response, requirement, f"{label} on {method} {response.request.url.path}")
+    findings.raise_if_any()
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATIONS)
+@pytest.mark.requirement("LEADS-AUTH-001", "LEADS-AUTH-006")
+def test_missing_authorization_gets_401(target: Target, probe: Probe, method: str, path: str) -> None:
+    """Every operation answers 401 when the Authorization header is missing."""
+    run_probe(target, probe, method, path, "LEADS-AUTH-001")
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATIONS)
+@pytest.mark.requirement("LEADS-AUTH-002", "LEADS-AUTH-006")
+def test_wrong_api_key_gets_401(target: Target, probe: Probe, method: str, path: str) -> None:
+    """Every operation answers 401 when the bearer API key is wrong."""
+    run_probe(target, probe, method, path, "LEADS-AUTH-002")
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATIONS)
+@pytest.mark.requirement("LEADS-AUTH-003", "LEADS-AUTH-006")
+def test_missing_account_token_gets_401(target: Target, probe: Probe, method: str, path: str) -> None:
+    """Every operation answers 401 when the X-Account-Token header is missing."""
+    run_probe(target, probe, method, path, "LEADS-AUTH-003")
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATIONS)
+@pytest.mark.requirement("LEADS-AUTH-004", "LEADS-AUTH-006")
+def test_unknown_account_token_gets_401(target: Target, probe: Probe, method: str, path: str) -> None:
+    """Every operation answers 401 when the account token is unknown."""
+    run_probe(target, probe, method, path, "LEADS-AUTH-004")
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATIONS)
+@pytest.mark.requirement("LEADS-AUTH-005", "LEADS-AUTH-006")
+def test_scheme_other_than_bearer_gets_401(target: Target, probe: Probe, method: str, path: str) -> None:
+    """A scheme other than Bearer (Token <key>, a bare key) gets 401."""
+    findings = Findings(target)
+    for label, make in OTHER_SCHEMES.items():
+        response = probe(method, path, make(target.token, target.account_token))
+        expect_401(findings, response, "LEADS-AUTH-005", f"{label} on {method} {response.request.url.path}")
+    findings.raise_if_any()
+
+
+@pytest.mark.writes
+@pytest.mark.requirement("LEADS-AUTH-007")
+def test_auth_rejected_post_creates_nothing(
+    target: Target,
+    client: httpx.Client,
+    anonymous_client: httpx.Client,
+    probe_meta: MetaPost | None,
+    lead_factory: LeadFactory,
+) -> None:
+    """A POST rejected for authentication creates nothing."""
+    control = lead_factory()
+    tags: dict[str, str] = {}
+    for label, make in BAD_CREDENTIALS.values():
+        tag = run_tag(target, "auth")
+        response = send_probe(
+            anonymous_client,
+            "POST",
+            LEADS,
+            make(target.token, target.account_token),
+            probe_body(probe_meta, tag),
+        )
+        if 200 <= response.status_code < 300:
+            continue
+        tags[tag] = label
+    if not tags:
+        pytest.skip("every auth-failing POST was accepted (reported by AUTH-001..004); nothing to look for")
+    found = find_in_list(client, lambda lead: any(carries_tag(lead, tag) for tag in tags), control.model)
+    if found:
+        labels = sorted(
+            {label for tag, label in tags.items() if any(carries_tag(lead, tag) for lead in found)}
+        )
+        ids = [lead.get("id") for lead in found]
+        raise Violation(
+            f"POSTs rejected for authentication ({', '.join(labels)}) were stored anyway: "
+            f"leads {ids} carry their tags",
+            ["LEADS-AUTH-007"],
+        )

@@ -1,0 +1,221 @@
+"""ENVELOPE: the warnings and errors of a write, and how a write with a bad body is refused.
+
+Merge reports a write's problems as ``warnings`` (the write went through) and ``errors`` (it
+did not), each with ``title``, ``detail``, ``problem_type`` and an optional ``source.pointer``.
+A pointer may be written with or without a leading slash, and rooted at the body or at the model.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from conformance._outcomes import Violation
+from conformance.suite._support import (
+    LEADS,
+    Findings,
+    MetaPost,
+    carries_tag,
+    describe,
+    find_in_list,
+    full_body,
+    not_throttled,
+    problem_shape_issues,
+    problems_named,
+    problems_of,
+    require_relation_ids,
+    run_tag,
+)
+from conformance.suite.conftest import Created, LeadFactory
+from conformance.target import Target, json_or_none
+
+UNRECOGNIZED = "age"
+
+
+def post_model(client: httpx.Client, model: Any) -> httpx.Response:
+    return not_throttled(client.post(LEADS, json={"model": model}))
+
+
+def with_unrecognized_field(meta: MetaPost, target: Target, known: dict[str, str]) -> dict[str, Any]:
+    require_relation_ids(meta, known)
+    model = full_body(meta, run_tag(target, "unrecognized"), known)
+    model[UNRECOGNIZED] = 42
+    return model
+
+
+def without(meta: MetaPost, target: Target, known: dict[str, str], name: str) -> tuple[str, dict[str, Any]]:
+    """A full, tagged body that lacks ``name``, and its tag."""
+    require_relation_ids(meta, known)
+    tag = run_tag(target, "missing")
+    model = full_body(meta, tag, known)
+    model.pop(name, None)
+    return tag, model
+
+
+@pytest.mark.writes
+@pytest.mark.requirement("LEADS-ENVELOPE-001")
+def test_warnings_and_errors_are_well_formed(
+    target: Target,
+    client: httpx.Client,
+    meta_post: MetaPost,
+    known_relations: dict[str, str],
+    created_lead: Created,
+) -> None:
+    """Every warning and error has string title, detail and problem_type; a source has a string pointer."""
+    answers: list[tuple[str, Any]] = [("a create of a full body", created_lead.body)]
+    response = post_model(client, with_unrecognized_field(meta_post, target, known_relations))
+    answers.append(("a create with an unrecognized field", json_or_none(response)))
+    if meta_post.required:
+        name = meta_post.required[0]
+        response = post_model(client, without(meta_post, target, known_relations, name)[1])
+        answers.append((f"a create without the required {name}", json_or_none(response)))
+    findings = Findings(target)
+    seen = 0
+    for what, body in answers:
+        for key, item in problems_of(body):
+            seen += 1
+            for issue in problem_shape_issues(item):
+                findings.fail("LEADS-ENVELOPE-001", f"{what}: an item of {key} {issue}")
+    if not seen:
+        pytest.skip("no write answered a warning or an error, so there was none to check")
+    findings.raise_if_any()
+
+
+@pytest.mark.writes
+@pytest.mark.requirement("LEADS-ENVELOPE-002")
+def test_unrecognized_field_gets_201_and_a_warning_naming_it(
+    target: Target, client: httpx.Client, meta_post: MetaPost, known_relations: dict[str, str]
+) -> None:
+    """An unrecognized field in model still gives 201 and an UNRECOGNIZED_FIELD warning naming it."""
+    response = post_model(client, with_unrecognized_field(meta_post, target, known_relations))
+    if response.status_code != 201:
+        raise Violation(
+            f"a create with the unrecognized field {UNRECOGNIZED!r} is not a 201 ({describe(response)})",
+            ["LEADS-ENVELOPE-002"],
+        )
+    body = json_or_none(response)
+    if not problems_named(body, "UNRECOGNIZED_FIELD", UNRECOGNIZED, ("warnings",), detail_counts=False):
+        warnings = str(body.get("warnings") if isinstance(body, dict) else None)[:500]
+        raise Violation(
+            f"no UNRECOGNIZED_FIELD warning whose pointer names {UNRECOGNIZED!r} (warnings: {warnings})",
+            ["LEADS-ENVELOPE-002"],
+        )
+
+
+@dataclass
+class MissingRequiredProbes:
+    """Creates that each lack one required field, sent after a control lead was created."""
+
+    control: Created
+    sent: list[tuple[str, str, httpx.Response]]  # (field left out, tag, answer)
+
+    def refused(self) -> dict[str, str]:
+        """tag -> field, for the probes the target refused with a 4xx."""
+        return {tag: name for name, tag, response in self.sent if 400 <= response.status_code < 500}
+
+
+@pytest.fixture(scope="module")
+def missing_required(
+    target: Target,
+    client: httpx.Client,
+    meta_post: MetaPost,
+    known_relations: dict[str, str],
+    lead_factory: LeadFactory,
+) -> MissingRequiredProbes:
+    """One create per field meta/post requires, each a full tagged body without that field."""
+    if not meta_post.required:
+        pytest.skip("meta/post marks no field of model as required")
+    control = lead_factory()
+    sent = []
+    for name in meta_post.required:
+        tag, model = without(meta_post, target, known_relations, name)
+        sent.append((name, tag, post_model(client, model)))
+    return MissingRequiredProbes(control, sent)
+
+
+@pytest.mark.writes
+@pytest.mark.requirement("LEADS-ENVELOPE-003", "LEADS-ENVELOPE-004")
+def test_missing_required_field_is_refused_with_an_error_naming_it(
+    target: Target, missing_required: MissingRequiredProbes
+) -> None:
+    """A model missing a required field gets a 4xx with MISSING_REQUIRED_FIELD naming it (SHOULD a 400)."""
+    findings = Findings(target)
+    for name, _tag, response in missing_required.sent:
+        status = response.status_code
+        if not 400 <= status < 500:
+            findings.fail(
+                "LEADS-ENVELOPE-003",
+                f"a model without the required {name} is not refused with a 4xx ({describe(response)})",
+            )
+            continue
+        findings.check(
+            status == 400,
+            "LEADS-ENVELOPE-004",
+            f"a model without the required {name} is refused with {status}, not 400",
+        )
+        named = problems_named(
+            json_or_none(response), "MISSING_REQUIRED_FIELD", name, ("errors",), detail_counts=True
+        )
+        findings.check(
+            bool(named),
+            "LEADS-ENVELOPE-003",
+            f"the refusal of a model without {name} has no MISSING_REQUIRED_FIELD error naming it "
+            f"({describe(response)})",
+        )
+    findings.raise_if_any()
+
+
+@pytest.mark.writes
+@pytest.mark.requirement("LEADS-ENVELOPE-003")
+def test_refused_missing_required_field_creates_nothing(
+    client: httpx.Client, missing_required: MissingRequiredProbes
+) -> None:
+    """A model missing a field meta/post requires creates nothing (looked for by its tag in the list)."""
+    refused = missing_required.refused()
+    if not refused:
+        pytest.skip("no create without a required field was refused (reported by the refusal check)")
+    found = find_in_list(
+        client, lambda lead: any(carries_tag(lead, tag) for tag in refused), missing_required.control.model
+    )
+    if found:
+        names = sorted(
+            {name for tag, name in refused.items() if any(carries_tag(lead, tag) for lead in found)}
+        )
+        raise Violation(
+            f"refused creates without {', '.join(names)} were stored anyway "
+            f"(leads {[lead.get('id') for lead in found]})",
+            ["LEADS-ENVELOPE-003"],
+        )
+
+
+def malformed_bodies(tag: str) -> list[tuple[str, bytes]]:
+    """Bodies that are not ``{"model": {...}}``: no model, a model that is not an object, broken JSON."""
+    model = {"last_name": f"Lovelace {tag}", "company": f"Analytical Engines {tag}"}
+    return [
+        ("a body without model", json.dumps({"lead": model}).encode()),
+        ("a model that is a string", json.dumps({"model": f"Lovelace {tag}"}).encode()),
+        ("a model that is a list", json.dumps({"model": [model]}).encode()),
+        ("a model that is null", json.dumps({"model": None}).encode()),
+        ("malformed JSON", ('{"model": {"last_name": "Lovelace ' + tag + '",').encode()),
+    ]
+
+
+@pytest.mark.writes
+@pytest.mark.requirement("LEADS-ENVELOPE-005")
+def test_body_without_an_object_model_gets_4xx(target: Target, client: httpx.Client) -> None:
+    """A body without model, a model that is not an object, and malformed JSON get a 4xx, never a 5xx."""
+    findings = Findings(target)
+    for what, content in malformed_bodies(run_tag(target, "malformed")):
+        response = not_throttled(
+            client.post(LEADS, content=content, headers={"Content-Type": "application/json"})
+        )
+        findings.check(
+            400 <= response.status_code < 500,
+            "LEADS-ENVELOPE-005",
+            f"{what} is answered {response.status_code}, not a 4xx ({describe(response)})",
+        )
+    findings.raise_if_any()
