@@ -301,7 +301,7 @@ FAULTS: list[Fault] = [
           "relations are expanded objects even without expand"),
     fault("expand-ignored", {"LEADS-EXPAND-002"}, ignoring("expand", path="", valid=is_expand),
           "expand is ignored: relations stay ids"),
-    fault("expand-json-strings", {"LEADS-EXPAND-002", "LEADS-HTTP-004"}, _expand_as_json_strings,
+    fault("expand-json-strings", {"LEADS-EXPAND-002"}, _expand_as_json_strings,
           "expanded relations are JSON text, not objects"),
     fault("expand-remote-data-without-flag", {"LEADS-EXPAND-003"}, _remote_data_without_flag,
           "remote_data is answered without include_remote_data"),

@@ -1,0 +1,414 @@
+"""The Schemathesis glue: failures charged to requirements, open inputs, prepared bodies, masked credentials.
+
+The end-to-end cases run Schemathesis against small in-process servers (``httpx.MockTransport``)
+through the target's guarded client, so they need no socket.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from schemathesis.core.failures import AcceptedNegativeData, CustomFailure, ServerError
+from schemathesis.generation import GenerationMode
+from schemathesis.generation.hypothesis import examples
+from schemathesis.openapi.checks import (
+    AuthScenario,
+    IgnoredAuth,
+    MissingContentType,
+    MissingHeaderNotRejected,
+    RejectedPositiveData,
+    UndefinedContentType,
+    UndefinedStatusCode,
+)
+
+from conformance.spec import load_fragment
+from conformance.suite._schemathesis import (
+    INVALID,
+    OPEN,
+    VALID,
+    Exploration,
+    Judge,
+    body_inputs,
+    classify_query,
+    fuzz,
+    load_schema,
+    operation_parameters,
+    prepare_valid_body,
+    requirements_for,
+    schemathesis_fragment,
+    wire_headers,
+    with_absent_required_fields,
+)
+from conformance.suite._support import MetaPost
+from conformance.target import Target
+
+TOKEN = "secret-api-key-123"
+ACCOUNT = "secret-account-456"
+FRAGMENT = load_fragment()
+LEADS = "/crm/v1/leads"
+RFC = "/crm/v1/leads/remote-field-classes"
+META = MetaPost(
+    raw={},
+    model_schema={
+        "type": "object",
+        "properties": {"last_name": {"type": "string", "minLength": 1}, "company": {"type": "string"}},
+        "required": ["last_name", "company"],
+    },
+)
+KNOWN = {"owner": "0358cbc6-2040-430a-848e-aafacbadf3aa"}
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def _failure(kind: type, **extra: Any) -> Any:
+    if kind is CustomFailure:
+        extra.setdefault("exception", AssertionError("m"))
+    return kind(operation="GET /crm/v1/leads", message="m", **extra)
+
+
+# ------------------------------------------------------------------------------ check -> requirement
+@pytest.mark.parametrize(
+    ("check", "failure", "status", "expected"),
+    [
+        ("not_a_server_error", _failure(ServerError, status_code=500), 500, ("LEADS-HTTP-001",)),
+        ("not_a_server_error", _failure(ServerError, status_code=503), 503, ("LEADS-HTTP-001",)),
+        (
+            "status_code_conformance",
+            _failure(
+                UndefinedStatusCode, status_code=202, defined_status_codes=["201"], allowed_status_codes=[201]
+            ),
+            202,
+            ("LEADS-HTTP-002",),
+        ),
+        (
+            "status_code_conformance",
+            _failure(
+                UndefinedStatusCode, status_code=302, defined_status_codes=["201"], allowed_status_codes=[201]
+            ),
+            302,
+            (),
+        ),
+        (
+            "response_schema_conformance",
+            _failure(CustomFailure, title="Response violates schema"),
+            200,
+            ("LEADS-HTTP-002",),
+        ),
+        ("response_schema_conformance", _failure(CustomFailure, title="Response violates schema"), 400, ()),
+        (
+            "content_type_conformance",
+            _failure(
+                UndefinedContentType, content_type="text/plain", defined_content_types=["application/json"]
+            ),
+            200,
+            ("LEADS-HTTP-003",),
+        ),
+        (
+            "response_schema_conformance",
+            _failure(MissingContentType, media_types=["application/json"]),
+            201,
+            ("LEADS-HTTP-003",),
+        ),
+        (
+            "negative_data_rejection",
+            _failure(AcceptedNegativeData, status_code=200, expected_statuses=["400"]),
+            200,
+            ("LEADS-HTTP-005",),
+        ),
+        (
+            "missing_required_header",
+            _failure(
+                MissingHeaderNotRejected,
+                header_name="X-Account-Token",
+                status_code=200,
+                expected_statuses=[400],
+            ),
+            200,
+            ("LEADS-HTTP-005",),
+        ),
+        (
+            "positive_data_acceptance",
+            _failure(RejectedPositiveData, status_code=400, allowed_statuses=["2xx"]),
+            400,
+            ("LEADS-HTTP-006",),
+        ),
+        ("use_after_free", _failure(CustomFailure, title="Use after free"), 200, ("LEADS-HTTP-004",)),
+        (
+            "ensure_resource_availability",
+            _failure(CustomFailure, title="Unavailable"),
+            404,
+            ("LEADS-HTTP-004",),
+        ),
+        ("created_lead_is_retrievable", _failure(CustomFailure, title="404"), 404, ("LEADS-HTTP-004",)),
+        ("unsupported_method", _failure(CustomFailure, title="405 expected"), 200, ()),
+    ],
+)
+def test_each_check_failure_is_charged_to_its_requirement(check, failure, status, expected):
+    assert requirements_for(check, failure, status=status, json_body=True) == expected
+
+
+def test_a_wrong_content_type_on_an_error_binds_only_when_the_body_is_json():
+    failure = _failure(
+        UndefinedContentType, content_type="text/html", defined_content_types=["application/json"]
+    )
+    assert requirements_for("content_type_conformance", failure, status=404, json_body=False) == ()
+    assert requirements_for("content_type_conformance", failure, status=404, json_body=True) == (
+        "LEADS-HTTP-003",
+    )
+
+
+@pytest.mark.parametrize(
+    ("scenario", "probe_headers", "expected"),
+    [
+        (AuthScenario.NO_AUTH, {}, "LEADS-AUTH-001"),
+        (AuthScenario.INVALID_AUTH, {"Authorization": "Bearer SCHEMATHESIS-INVALID-VALUE"}, "LEADS-AUTH-002"),
+        (AuthScenario.INVALID_AUTH, {"X-Account-Token": "SCHEMATHESIS-INVALID-VALUE"}, "LEADS-AUTH-004"),
+    ],
+)
+def test_ignored_auth_is_charged_to_the_credential_its_probe_invalidated(scenario, probe_headers, expected):
+    failure = IgnoredAuth(operation="GET /crm/v1/leads", message="accepted", scenario=scenario)
+    assert requirements_for(
+        "ignored_auth", failure, status=200, json_body=True, probe_headers=probe_headers
+    ) == (expected,)
+
+
+# ------------------------------------------------------------------------------ open inputs
+LIST_PARAMETERS = operation_parameters(FRAGMENT, "GET", LEADS)
+
+
+@pytest.mark.parametrize(
+    ("pairs", "expected"),
+    [
+        ([("page_size", "20")], VALID),
+        ([("page_size", "0")], OPEN),
+        ([("page_size", "-3")], OPEN),
+        ([("page_size", "150")], OPEN),
+        ([("page_size", "abc")], INVALID),
+        ([("page_size", "")], OPEN),
+        ([("cursor", "cD0yMDIx")], OPEN),
+        ([("expand", "owner,converted_contact")], VALID),
+        ([("expand", "owner,nickname")], OPEN),
+        ([("expand", "")], OPEN),
+        ([("include_remote_data", "true")], VALID),
+        ([("include_remote_data", "yes")], OPEN),
+        ([("created_after", "2021-09-15T00:00:00.123456+02:00")], VALID),
+        ([("created_after", "2021-13-45")], INVALID),
+        ([("owner_id", "not-a-uuid")], OPEN),
+        ([("remote_id", "00Q5e00000A1b2CEAR")], VALID),
+        ([("x-unknown", "1")], OPEN),
+    ],
+)
+def test_query_inputs_are_judged_valid_open_or_invalid(pairs, expected):
+    (judged,) = classify_query(LIST_PARAMETERS, pairs)
+    assert judged.status == expected, judged
+
+
+def _valid(body: Any) -> bool:
+    model = body.get("model") if isinstance(body, dict) else None
+    return (
+        isinstance(model, dict)
+        and all(
+            value is None or isinstance(value, (str, list)) for key, value in model.items() if key != "owner"
+        )
+        and (model.get("owner") is None or isinstance(model["owner"], str))
+    )
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        ({"last_name": "Okafor", "company": "Acme"}, {VALID}),
+        ({"last_name": "Okafor"}, {INVALID}),
+        ({"last_name": "", "company": "Acme"}, {INVALID}),
+        ({"last_name": "Okafor", "company": "Acme", "owner": "someone-else"}, {OPEN}),
+        ({"last_name": "Okafor", "company": "Acme", "owner": KNOWN["owner"]}, {VALID}),
+        ({"last_name": "Okafor", "company": "Acme", "first_name": 5}, {INVALID}),
+        ({"last_name": "Okafor", "company": "Acme", "owner": {"id": KNOWN["owner"], "name": 5}}, {OPEN}),
+        ({"last_name": "Okafor", "company": "Acme", "remote_fields": [{"remote_field_class": "x"}]}, {OPEN}),
+    ],
+)
+def test_body_inputs_are_judged_against_the_fragment_and_the_target(model, expected):
+    judged = body_inputs({"model": model}, is_valid=_valid, meta=META, known=KNOWN)
+    assert {item.status for item in judged} == expected, judged
+
+
+def test_without_meta_post_what_a_body_needs_is_open():
+    judged = body_inputs({"model": {"title": "x"}}, is_valid=_valid, meta=None, known={})
+    assert {item.status for item in judged} == {OPEN}
+
+
+def test_a_valid_body_is_made_valid_for_the_target():
+    body = {
+        "model": {
+            "title": "CTO",
+            "owner": "unknown",
+            "converted_account": {"id": "a"},
+            "last_name": None,
+            "remote_fields": [{"remote_field_class": "c"}],
+        }
+    }
+    prepared = prepare_valid_body(body, META, KNOWN, "lc-run-1")["model"]
+    assert prepared["title"] == "CTO"
+    assert prepared["owner"] == KNOWN["owner"]
+    assert "converted_account" not in prepared and "remote_fields" not in prepared
+    assert prepared["last_name"] and prepared["company"]
+    assert "lc-run-1" in prepared["lead_source"]
+
+
+def test_an_invalid_body_only_gains_the_required_fields_it_lacks():
+    body = {"model": {"first_name": 5, "last_name": None}}
+    assert with_absent_required_fields(body, META, KNOWN, "t")["model"] == {
+        "first_name": 5,
+        "last_name": None,
+        "company": "Company t",
+    }
+
+
+def test_the_fragment_schemathesis_gets_writes_relations_as_ids_only():
+    data = schemathesis_fragment(FRAGMENT)["components"]["schemas"]
+    assert data["LeadRequest"]["properties"]["owner"]["type"] == "string"
+    assert "oneOf" not in data["LeadRequest"]["properties"]["owner"]
+    assert "oneOf" not in data["RemoteFieldRequest"]["properties"]["remote_field_class"]
+    assert "oneOf" in data["Lead"]["properties"]["owner"]
+
+
+def test_the_fragment_schemathesis_gets_drops_uuid_formats_and_the_example_cursor():
+    data = schemathesis_fragment(FRAGMENT)
+    assert '"format": "uuid"' not in json.dumps(data["components"])
+    cursor = next(p for p in data["paths"][LEADS]["get"]["parameters"] if p["name"] == "cursor")
+    assert "examples" not in cursor and "example" not in cursor
+    path_id = next(p for p in data["paths"][LEADS + "/{id}"]["get"]["parameters"] if p["name"] == "id")
+    assert path_id["schema"]["format"] == "uuid"
+
+
+# ------------------------------------------------------------------------------ end to end, in process
+def _page(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, json={"next": None, "previous": None, "results": []})
+
+
+def _authenticated(request: httpx.Request) -> bool:
+    return (
+        request.headers.get("authorization") == f"Bearer {TOKEN}"
+        and request.headers.get("x-account-token") == ACCOUNT
+    )
+
+
+def _server(answer: Handler, admit: Callable[[httpx.Request], bool] = _authenticated) -> Handler:
+    def handle(request: httpx.Request) -> httpx.Response:
+        if not admit(request):
+            return httpx.Response(401, json={"detail": "Authentication credentials were not provided."})
+        return answer(request)
+
+    return handle
+
+
+def _exploration(handler: Handler, seed: int = 1) -> tuple[Exploration, Target]:
+    target = Target(
+        base_url="http://leads.test/api",
+        token=TOKEN,
+        account_token=ACCOUNT,
+        transport=httpx.MockTransport(handler),
+    )
+    schema = load_schema(target, target.client(authenticated=False), FRAGMENT, seed)
+    return Exploration(target, schema, Judge(FRAGMENT)), target
+
+
+def _positive_case(exploration: Exploration, path: str, query: dict[str, Any]) -> Any:
+    operation = exploration.schema[path]["GET"]
+    return examples.generate_one(operation.as_strategy(generation_mode=GenerationMode.POSITIVE, query=query))
+
+
+def _charged(exploration: Exploration) -> set[str]:
+    return {finding.requirement for finding in exploration.findings.values()}
+
+
+def test_a_server_error_is_charged_to_http_001_with_a_masked_reproduce_command():
+    exploration, _target = _exploration(_server(lambda request: httpx.Response(500, json={"detail": TOKEN})))
+    exploration.exercise(_positive_case(exploration, LEADS, {}))
+    (violation,) = [v for v in exploration.violations() if "LEADS-HTTP-001" in v.requirements]
+    assert violation.reproduce is not None
+    assert "authorization: bearer ***" in violation.reproduce.lower()
+    assert "x-account-token: ***" in violation.reproduce.lower()
+    assert TOKEN not in violation.reproduce + violation.message
+    assert ACCOUNT not in violation.reproduce + violation.message
+
+
+def test_a_valid_filter_refused_with_an_open_input_beside_it_is_confirmed_without_it():
+    def refuse_common_model_field(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("is_common_model_field"):
+            return httpx.Response(400, json={"detail": "Unknown filter."})
+        return _page(request)
+
+    exploration, _target = _exploration(_server(refuse_common_model_field))
+    exploration.exercise(_positive_case(exploration, RFC, {"cursor": "abc", "is_common_model_field": "true"}))
+    assert _charged(exploration) == {"LEADS-HTTP-006"}
+    (finding,) = exploration.findings.values()
+    assert "without the open input(s)" in finding.message and "cursor" in finding.message
+
+
+def test_a_refusal_caused_by_an_open_input_is_not_charged():
+    def refuse_cursor(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("cursor"):
+            return httpx.Response(400, json={"detail": "Invalid cursor"})
+        return _page(request)
+
+    exploration, _target = _exploration(_server(refuse_cursor))
+    exploration.exercise(_positive_case(exploration, RFC, {"cursor": "abc", "is_common_model_field": "true"}))
+    assert _charged(exploration) == set()
+
+
+def test_a_request_without_credentials_accepted_is_charged_to_auth_001():
+    exploration, _target = _exploration(_server(_page, admit=lambda request: True))
+    exploration.exercise(_positive_case(exploration, RFC, {}))
+    assert _charged(exploration) == {"LEADS-AUTH-001"}
+
+
+def test_an_unknown_account_token_accepted_is_charged_to_auth_004():
+    def admit(request: httpx.Request) -> bool:
+        authorization = request.headers.get("authorization")
+        if authorization is not None:
+            return _authenticated(request)
+        return "x-account-token" in request.headers
+
+    exploration, _target = _exploration(_server(_page, admit=admit))
+    exploration.exercise(_positive_case(exploration, RFC, {}))
+    assert _charged(exploration) == {"LEADS-AUTH-004"}
+
+
+def test_a_persisting_429_is_never_a_failure():
+    exploration, target = _exploration(
+        _server(lambda request: httpx.Response(429, headers={"Retry-After": "0"}))
+    )
+    target.pacing.max_retries_429 = 1
+    exploration.exercise(_positive_case(exploration, RFC, {}))
+    assert exploration.findings == {}
+    assert exploration.throttled == 1
+    with pytest.raises(Exception, match="429"):
+        exploration.conclude(["LEADS-HTTP-001"])
+
+
+def test_the_same_seed_sends_the_same_requests():
+    def requests_sent(seed: int) -> list[tuple[str, bytes]]:
+        sent: list[tuple[str, bytes]] = []
+
+        def record(request: httpx.Request) -> httpx.Response:
+            sent.append((str(request.url), request.content))
+            return _page(request)
+
+        exploration, _target = _exploration(_server(record), seed)
+        fuzz(exploration.schema[LEADS]["GET"], seed, 10, exploration.exercise)
+        return sent
+
+    first = requests_sent(7)
+    assert first == requests_sent(7)
+    assert first != requests_sent(8)
+
+
+def test_the_random_case_id_and_requests_defaults_are_not_sent():
+    sent = wire_headers(
+        {"X-Schemathesis-TestCaseId": "abc", "User-Agent": "python-requests/2", "X-Custom": "1"}
+    )
+    assert sent == {"X-Custom": "1"}
