@@ -28,7 +28,13 @@ from conformance.spec import load_catalog
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
 
-_STATUS_STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "skip": "dim", "inconclusive": "magenta"}
+_STATUS_STYLE = {
+    "pass": "green",
+    "fail": "bold red",
+    "warn": "yellow",
+    "skip": "dim",
+    "inconclusive": "magenta",
+}
 
 
 class _RichProgress:
@@ -76,24 +82,67 @@ def cli() -> None:
 
 
 @cli.command("run")
-@click.option("--base-url", envvar=ENV["base_url"], help="Target base URL, e.g. https://api.merge.dev/api. "
-              "Default: the bundled reference server, started for the run.")
+@click.option(
+    "--base-url",
+    envvar=ENV["base_url"],
+    help="Target base URL, e.g. https://api.merge.dev/api. "
+    "Default: the bundled reference server, started for the run.",
+)
 @click.option("--token", envvar=ENV["token"], help="API key, sent as 'Authorization: Bearer <key>'.")
 @click.option("--account-token", envvar=ENV["account_token"], help="Linked account token (X-Account-Token).")
-@click.option("--second-account-token", envvar=ENV["second_account_token"],
-              help="A second linked account's token; enables the TENANT checks.")
-@click.option("--profile", type=click.Choice(PROFILES), default="full", envvar=ENV["profile"], show_default=True,
-              help="read-only sends no request that writes (for production targets).")
-@click.option("--max-examples", type=click.IntRange(min=1), default=DEFAULT_MAX_EXAMPLES,
-              envvar=ENV["max_examples"], show_default=True, help="Generated examples per property, at most.")
-@click.option("--seed", type=click.IntRange(min=0), default=DEFAULT_SEED, envvar=ENV["seed"], show_default=True,
-              help="Seed of every generated input: the same seed sends the same requests.")
-@click.option("--strict", is_flag=True, envvar=ENV["strict"], help="SHOULD and inconclusive requirements fail too.")
-@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), envvar="CONFORMANCE_REPORT_DIR",
-              help="Where to write report.html, report.json and junit.xml. Default: reports/<timestamp>/.")
+@click.option(
+    "--second-account-token",
+    envvar=ENV["second_account_token"],
+    help="A second linked account's token; enables the TENANT checks.",
+)
+@click.option(
+    "--profile",
+    type=click.Choice(PROFILES),
+    default="full",
+    envvar=ENV["profile"],
+    show_default=True,
+    help="read-only sends no request that writes (for production targets).",
+)
+@click.option(
+    "--max-examples",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_EXAMPLES,
+    envvar=ENV["max_examples"],
+    show_default=True,
+    help="Generated examples per property, at most.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=DEFAULT_SEED,
+    envvar=ENV["seed"],
+    show_default=True,
+    help="Seed of every generated input: the same seed sends the same requests.",
+)
+@click.option(
+    "--strict", is_flag=True, envvar=ENV["strict"], help="SHOULD and inconclusive requirements fail too."
+)
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="CONFORMANCE_REPORT_DIR",
+    help="Where to write report.html, report.json and junit.xml. Default: reports/<timestamp>/.",
+)
 @click.option("--insecure", is_flag=True, envvar=ENV["insecure"], help="Do not verify TLS certificates.")
-@click.option("--timeout", type=float, default=20.0, envvar=ENV["timeout"], show_default=True,
-              help="Seconds one request may take.")
+@click.option(
+    "--timeout",
+    type=float,
+    default=20.0,
+    envvar=ENV["timeout"],
+    show_default=True,
+    help="Seconds one request may take.",
+)
+@click.option(
+    "--run-id",
+    envvar=ENV["run_id"],
+    help="Tag written into every lead the run creates (default: lc-<time>-<random>). "
+    "The same --seed and --run-id send the same generated requests.",
+)
 @click.option("-k", "select", metavar="EXPR", help="Run only the checks matching a pytest -k expression.")
 def run_command(**kwargs: Any) -> None:
     """Certify a target and write the report folder."""
@@ -103,7 +152,9 @@ def run_command(**kwargs: Any) -> None:
     except ConformanceError as exc:
         _fail(str(exc))
     where = options.base_url or "the bundled reference server"
-    err.print(f"[bold]leads-conformance {__version__}[/bold] certifying {where}", markup=True, highlight=False)
+    err.print(
+        f"[bold]leads-conformance {__version__}[/bold] certifying {where}", markup=True, highlight=False
+    )
     try:
         result = run(options, progress=_RichProgress(err))
     except ConformanceError as exc:
@@ -122,8 +173,12 @@ def _print_result(result: RunResult) -> None:
         if requirement["status"] in ("pass",):
             continue
         style = _STATUS_STYLE[requirement["status"]]
-        table.add_row(requirement["id"], requirement["level"], f"[{style}]{requirement['status']}[/{style}]",
-                      requirement["title"])
+        table.add_row(
+            requirement["id"],
+            requirement["level"],
+            f"[{style}]{requirement['status']}[/{style}]",
+            requirement["title"],
+        )
     if table.row_count:
         err.print(table)
     for note in report.get("notes", []):
@@ -131,20 +186,36 @@ def _print_result(result: RunResult) -> None:
     summary = report["summary"]
     counts = ", ".join(f"{value} {key}" for key, value in summary.items())
     colour = "green" if report["verdict"] == "pass" else "red"
-    err.print(f"[bold {colour}]{report['verdict'].upper()}[/bold {colour}]: {counts} "
-              f"({len(report['requirements'])} requirements, {report['duration_seconds']} s)")
-    err.print(f"reports: {result.paths['html']}  {result.paths['json']}  {result.paths['junit']}", highlight=False)
+    err.print(
+        f"[bold {colour}]{report['verdict'].upper()}[/bold {colour}]: {counts} "
+        f"({len(report['requirements'])} requirements, {report['duration_seconds']} s)"
+    )
+    err.print(
+        f"reports: {result.paths['html']}  {result.paths['json']}  {result.paths['junit']}", highlight=False
+    )
 
 
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0: any free one).")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0: any free one)."
+)
 @click.option("--api-key", default=None, help="The API key it accepts (default: reference-api-key).")
-@click.option("--account-token", "account_tokens", multiple=True,
-              help="An account token it accepts; repeat for more accounts (default: two).")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Keep the data in this SQLite file (default: in memory).")
-def serve_command(host: str, port: int, api_key: str | None, account_tokens: tuple[str, ...], db: Path | None) -> None:
+@click.option(
+    "--account-token",
+    "account_tokens",
+    multiple=True,
+    help="An account token it accepts; repeat for more accounts (default: two).",
+)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Keep the data in this SQLite file (default: in memory).",
+)
+def serve_command(
+    host: str, port: int, api_key: str | None, account_tokens: tuple[str, ...], db: Path | None
+) -> None:
     """Serve the reference Leads server."""
     from conformance.reference import ReferenceConfig, serve_forever
 
@@ -166,11 +237,15 @@ def serve_command(host: str, port: int, api_key: str | None, account_tokens: tup
 
 
 @cli.command("requirements")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
 def requirements_command(fmt: str) -> None:
     """Print the requirement catalog."""
     catalog = load_catalog()
-    rows = [{"id": r.id, "level": r.level, "area": r.area, "title": r.title, "source": r.source} for r in catalog]
+    rows = [
+        {"id": r.id, "level": r.level, "area": r.area, "title": r.title, "source": r.source} for r in catalog
+    ]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
     elif fmt == "csv":
@@ -195,8 +270,11 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         _fail("aborted")
     except click.UsageError as exc:
-        hint = f" (see 'conformance {exc.ctx.info_name} --help')" if exc.ctx and exc.ctx.info_name != "conformance" \
+        hint = (
+            f" (see 'conformance {exc.ctx.info_name} --help')"
+            if exc.ctx and exc.ctx.info_name != "conformance"
             else " (see 'conformance --help')"
+        )
         _fail(exc.format_message() + hint)
     except click.ClickException as exc:
         _fail(exc.format_message())

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -63,40 +63,83 @@ def _truthy(value: str | None) -> bool:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("conformance", "Leads API conformance")
-    group.addoption("--base-url", dest="conformance_base_url", default=_env("base_url"),
-                    help="Base URL of the target, e.g. https://api.merge.dev/api (default: the bundled "
-                    "reference server, started for the run) [CONFORMANCE_BASE_URL]")
-    group.addoption("--token", dest="conformance_token", default=_env("token"),
-                    help="API key sent as 'Authorization: Bearer <key>' [CONFORMANCE_TOKEN]")
-    group.addoption("--account-token", dest="conformance_account_token", default=_env("account_token"),
-                    help="Linked account token sent as X-Account-Token [CONFORMANCE_ACCOUNT_TOKEN]")
-    group.addoption("--second-account-token", dest="conformance_second_account_token",
-                    default=_env("second_account_token"),
-                    help="A second linked account token, for the TENANT checks [CONFORMANCE_SECOND_ACCOUNT_TOKEN]")
-    group.addoption("--profile", dest="conformance_profile", default=_env("profile") or "full",
-                    choices=PROFILES, help="full, or read-only: send no request that writes [CONFORMANCE_PROFILE]")
-    group.addoption("--seed", dest="conformance_seed", type=int,
-                    default=int(_env("seed") or DEFAULT_SEED),
-                    help="Seed of every generated input [CONFORMANCE_SEED]")
-    group.addoption("--max-examples", dest="conformance_max_examples", type=int,
-                    default=int(_env("max_examples") or DEFAULT_MAX_EXAMPLES),
-                    help="Upper bound of generated examples per property [CONFORMANCE_MAX_EXAMPLES]")
-    group.addoption("--conformance-strict", dest="conformance_strict", action="store_true",
-                    default=_truthy(_env("strict")),
-                    help="SHOULD requirements and inconclusive ones count as failures [CONFORMANCE_STRICT]")
-    group.addoption("--run-id", dest="conformance_run_id", default=_env("run_id"),
-                    help="Tag written into every lead the run creates [CONFORMANCE_RUN_ID]")
-    group.addoption("--insecure", dest="conformance_insecure", action="store_true",
-                    default=_truthy(_env("insecure")), help="Do not verify TLS certificates [CONFORMANCE_INSECURE]")
-    group.addoption("--request-timeout", dest="conformance_timeout", type=float,
-                    default=float(_env("timeout") or 20.0),
-                    help="Seconds one request may take [CONFORMANCE_TIMEOUT]")
+    group.addoption(
+        "--base-url",
+        dest="conformance_base_url",
+        default=_env("base_url"),
+        help="Base URL of the target, e.g. https://api.merge.dev/api (default: the bundled "
+        "reference server, started for the run) [CONFORMANCE_BASE_URL]",
+    )
+    group.addoption(
+        "--token",
+        dest="conformance_token",
+        default=_env("token"),
+        help="API key sent as 'Authorization: Bearer <key>' [CONFORMANCE_TOKEN]",
+    )
+    group.addoption(
+        "--account-token",
+        dest="conformance_account_token",
+        default=_env("account_token"),
+        help="Linked account token sent as X-Account-Token [CONFORMANCE_ACCOUNT_TOKEN]",
+    )
+    group.addoption(
+        "--second-account-token",
+        dest="conformance_second_account_token",
+        default=_env("second_account_token"),
+        help="A second linked account token, for the TENANT checks [CONFORMANCE_SECOND_ACCOUNT_TOKEN]",
+    )
+    group.addoption(
+        "--profile",
+        dest="conformance_profile",
+        default=_env("profile") or "full",
+        choices=PROFILES,
+        help="full, or read-only: send no request that writes [CONFORMANCE_PROFILE]",
+    )
+    group.addoption(
+        "--seed",
+        dest="conformance_seed",
+        type=int,
+        default=int(_env("seed") or DEFAULT_SEED),
+        help="Seed of every generated input [CONFORMANCE_SEED]",
+    )
+    group.addoption(
+        "--max-examples",
+        dest="conformance_max_examples",
+        type=int,
+        default=int(_env("max_examples") or DEFAULT_MAX_EXAMPLES),
+        help="Upper bound of generated examples per property [CONFORMANCE_MAX_EXAMPLES]",
+    )
+    group.addoption(
+        "--conformance-strict",
+        dest="conformance_strict",
+        action="store_true",
+        default=_truthy(_env("strict")),
+        help="SHOULD requirements and inconclusive ones count as failures [CONFORMANCE_STRICT]",
+    )
+    group.addoption(
+        "--run-id",
+        dest="conformance_run_id",
+        default=_env("run_id"),
+        help="Tag written into every lead the run creates [CONFORMANCE_RUN_ID]",
+    )
+    group.addoption(
+        "--insecure",
+        dest="conformance_insecure",
+        action="store_true",
+        default=_truthy(_env("insecure")),
+        help="Do not verify TLS certificates [CONFORMANCE_INSECURE]",
+    )
+    group.addoption(
+        "--request-timeout",
+        dest="conformance_timeout",
+        type=float,
+        default=float(_env("timeout") or 20.0),
+        help="Seconds one request may take [CONFORMANCE_TIMEOUT]",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "requirement(*ids): the catalog requirement IDs this check verifies"
-    )
+    config.addinivalue_line("markers", "requirement(*ids): the catalog requirement IDs this check verifies")
     config.addinivalue_line("markers", "writes: the check sends requests that write (skipped by read-only)")
     if _COLLECTOR_KEY not in config.stash:
         config.stash[_COLLECTOR_KEY] = OutcomeCollector()
@@ -158,7 +201,9 @@ def requirement_ids(item: pytest.Item) -> list[str]:
     return ids
 
 
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
     catalog = load_catalog()
     problems = []
     for item in items:
@@ -255,8 +300,10 @@ def _first_line(text: str, limit: int = 2000) -> str:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    report: pytest.TestReport = yield
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
     ids = requirement_ids(item)
     target = item.config.stash.get(_TARGET_KEY, None)
     redact = target.redact if target is not None else (lambda text: text)
@@ -300,10 +347,15 @@ def _outcome_from_exception(
         return TestOutcome(nodeid, ids, "failed", failures=failures)
     if isinstance(exc, AssertionError):
         return TestOutcome(
-            nodeid, ids, "failed", failures=[Failure(ids, redact(_first_line(str(exc) or "assertion failed")), reproduce)]
+            nodeid,
+            ids,
+            "failed",
+            failures=[Failure(ids, redact(_first_line(str(exc) or "assertion failed")), reproduce)],
         )
     if isinstance(exc, httpx.HTTPError):
-        return TestOutcome(nodeid, ids, "inconclusive", reason=redact(f"HTTP error: {_first_line(str(exc), 300)}"))
+        return TestOutcome(
+            nodeid, ids, "inconclusive", reason=redact(f"HTTP error: {_first_line(str(exc), 300)}")
+        )
     phase = "setting up" if when == "setup" else "running"
     reason = f"error while {phase} the check: {type(exc).__name__}: {_first_line(str(exc), 500)}"
     return TestOutcome(nodeid, ids, "inconclusive", reason=redact(reason))

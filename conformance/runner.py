@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 import time
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
@@ -54,6 +55,7 @@ class RunOptions:
     insecure: bool = False
     timeout: float = 20.0
     select: str | None = None
+    run_id: str | None = None
     pytest_args: list[str] = field(default_factory=list)
 
 
@@ -66,14 +68,25 @@ class RunResult:
     paths: dict[str, Path]
 
 
-class Progress:
-    """What the run shows while it goes: override ``start``/``advance``/``stop``."""
+class Progress(Protocol):
+    """What the run shows while it goes."""
 
     def start(self, total: int) -> None: ...
 
     def advance(self, nodeid: str, outcome: str) -> None: ...
 
     def stop(self) -> None: ...
+
+
+class _Silent:
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self, nodeid: str, outcome: str) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
 
 
 def validate(options: RunOptions) -> None:
@@ -84,6 +97,8 @@ def validate(options: RunOptions) -> None:
         raise UsageError("--max-examples must be at least 1")
     if options.seed < 0:
         raise UsageError("--seed must not be negative")
+    if options.run_id is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", options.run_id):
+        raise UsageError("--run-id takes 1 to 64 letters, digits, '.', '_' or '-'")
     if options.timeout <= 0:
         raise UsageError("--timeout must be positive")
     if options.base_url is not None:
@@ -102,7 +117,7 @@ def resolve_target(options: RunOptions) -> Iterator[Target]:
         "profile": options.profile,
         "verify_tls": not options.insecure,
         "timeout": options.timeout,
-        "run_id": new_run_id(),
+        "run_id": options.run_id or new_run_id(),
     }
     if options.base_url:
         yield Target(
@@ -176,7 +191,9 @@ class _Bridge:
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
-            self.errors.append(f"could not collect {report.nodeid}: {self.target.redact(str(report.longrepr))[-500:]}")
+            self.errors.append(
+                f"could not collect {report.nodeid}: {self.target.redact(str(report.longrepr))[-500:]}"
+            )
 
     def pytest_runtest_logfinish(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
         outcome = self.outcomes.outcomes.get(nodeid)
@@ -186,18 +203,30 @@ class _Bridge:
 def _pytest_args(options: RunOptions) -> list[str]:
     args = [
         str(SUITE_DIR),
-        "-p", "conformance.plugin",
-        "-p", "no:cacheprovider",
-        "-p", "no:terminal",
-        "-c", os.devnull,
-        "--rootdir", str(SUITE_DIR),
-        "-o", "python_files=*.py",
-        "-o", "python_functions=test_*",
-        "-o", "console_output_style=classic",
-        "-W", "ignore",
-        "--seed", str(options.seed),
-        "--max-examples", str(options.max_examples),
-        "--profile", options.profile,
+        "-p",
+        "conformance.plugin",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:terminal",
+        "-c",
+        os.devnull,
+        "--rootdir",
+        str(SUITE_DIR),
+        "-o",
+        "python_files=*.py",
+        "-o",
+        "python_functions=test_*",
+        "-o",
+        "console_output_style=classic",
+        "-W",
+        "ignore",
+        "--seed",
+        str(options.seed),
+        "--max-examples",
+        str(options.max_examples),
+        "--profile",
+        options.profile,
     ]
     if options.select:
         args += ["-k", options.select]
@@ -221,7 +250,7 @@ def default_report_dir() -> Path:
 def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
     """Certify the target the options name; writes the report folder and returns the result."""
     validate(options)
-    progress = progress or Progress()
+    progress = progress or _Silent()
     started = datetime.now(UTC)
     clock = time.monotonic()
     report_dir = options.report_dir or default_report_dir()
@@ -236,7 +265,9 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
         notes = list(bridge.errors)
         complete = int(code) in (0, 1)
         if not complete:
-            notes.append(f"the run did not complete (pytest exit status {int(code)}); the verdict cannot be pass")
+            notes.append(
+                f"the run did not complete (pytest exit status {int(code)}); the verdict cannot be pass"
+            )
         verdict = roll_up(load_catalog(), outcomes.all(), strict=options.strict)
         info = RunInfo(
             suite_name="leads-conformance",
@@ -260,9 +291,7 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
         if not complete:
             report["verdict"] = "fail"
         paths = write_reports(report, report_dir, target.redact)
+    exit_code = EXIT_PASS if report["verdict"] == "pass" else EXIT_FAIL
     if not complete:
         exit_code = EXIT_USAGE
-    else:
-        exit_code = EXIT_PASS if report["verdict"] == "pass" else EXIT_FAIL
     return RunResult(exit_code=exit_code, report=report, paths=paths)
-

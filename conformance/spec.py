@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -62,7 +63,8 @@ def _load_yaml(path: Path) -> Any:
 
 @cache
 def _fragment() -> dict[str, Any]:
-    return _load_yaml(fragment_path())  # type: ignore[no-any-return]
+    data: dict[str, Any] = _load_yaml(fragment_path())
+    return data
 
 
 def load_fragment() -> dict[str, Any]:
@@ -107,7 +109,7 @@ class Catalog:
                 return requirement
         raise KeyError(requirement_id)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Requirement]:
         return iter(self.requirements)
 
     def __len__(self) -> int:
@@ -131,7 +133,7 @@ def parse_catalog(data: Any) -> Catalog:
             raise CatalogError(f"catalog entry #{index + 1} is not a mapping")
         rid = entry.get("id")
         match = _ID.match(rid) if isinstance(rid, str) else None
-        if match is None:
+        if match is None or not isinstance(rid, str):
             raise CatalogError(f"catalog entry #{index + 1}: malformed id {rid!r} (LEADS-<AREA>-<NNN>)")
         if rid in seen:
             raise CatalogError(f"catalog entry {rid}: duplicate id")

@@ -17,7 +17,9 @@ never sent to another host. TLS is verified unless the user turns it off.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import itertools
 import json
 import secrets
 import shlex
@@ -124,7 +126,9 @@ class GuardedTransport(httpx.BaseTransport):
                 state.transport_failures += 1
                 if state.transport_failures >= self._target.pacing.max_consecutive_transport_failures:
                     state.unresponsive = f"{type(exc).__name__} on {request.method} {request.url.path}"
-            raise Inconclusive(f"no usable answer to {request.method} {request.url.path}: {self._describe(exc)}") from None
+            raise Inconclusive(
+                f"no usable answer to {request.method} {request.url.path}: {self._describe(exc)}"
+            ) from None
         with state.lock:
             state.transport_failures = 0
         exchange.status = response.status_code
@@ -233,11 +237,20 @@ class Target:
     pacing: Pacing = field(default_factory=Pacing)
     transport: httpx.BaseTransport | None = None
     _state: _State = field(default_factory=_State, repr=False)
+    _tags: Iterator[int] = field(default_factory=lambda: itertools.count(1), repr=False)
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
         if is_loopback(self.base_url):
             self.pacing.pace_errors = False
+
+    def tag(self, label: str = "") -> str:
+        """A tag unique to one write of this run, and the same in a run with the same run id."""
+        return f"{self.run_id}-{label}{next(self._tags)}"
+
+    def derived_secret(self, label: str) -> str:
+        """A value that is not a credential, fixed by the run id (so a repeated run sends it again)."""
+        return "lc-" + hashlib.sha256(f"{self.run_id}:{label}".encode()).hexdigest()[:24]
 
     @property
     def writes_allowed(self) -> bool:
@@ -318,7 +331,9 @@ def json_or_none(response: httpx.Response) -> Any:
         return None
 
 
-def iter_pages(client: httpx.Client, path: str, params: dict[str, Any], limit: int) -> Iterator[httpx.Response]:
+def iter_pages(
+    client: httpx.Client, path: str, params: dict[str, Any], limit: int
+) -> Iterator[httpx.Response]:
     """Follow ``next`` cursors from the first page, at most ``limit`` pages (the caller checks each)."""
     cursor: str | None = None
     for _ in range(limit):

@@ -41,16 +41,30 @@ def run_cli(args: list[str], folder: Path, env: dict[str, str] | None = None, ti
         command += ["--report-dir", str(folder)]
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CONFORMANCE_")}
     environment.update(env or {})
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=environment,
-                          stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+    )
     report_file = folder / "report.json"
     report = json.loads(report_file.read_text()) if report_file.exists() else None
     return CliRun(done.returncode, done.stdout, done.stderr, report, folder)
 
 
 def target_args(base_url: str, second: bool = True) -> list[str]:
-    args = ["run", "--base-url", base_url, "--token", CREDENTIALS.api_key,
-            "--account-token", CREDENTIALS.account_tokens[0]]
+    args = [
+        "run",
+        "--base-url",
+        base_url,
+        "--token",
+        CREDENTIALS.api_key,
+        "--account-token",
+        CREDENTIALS.account_tokens[0],
+    ]
     if second:
         args += ["--second-account-token", CREDENTIALS.account_tokens[1]]
     return args

@@ -10,8 +10,14 @@ import pytest
 from openapi_spec_validator import validate
 
 from conformance._outcomes import CatalogError
-from conformance.spec import fragment_path, load_catalog, load_fragment, parse_catalog
-from conformance.spec import _load_yaml, catalog_path  # noqa: I001
+from conformance.spec import (  # noqa: I001
+    _load_yaml,
+    catalog_path,
+    fragment_path,
+    load_catalog,
+    load_fragment,
+    parse_catalog,
+)
 
 
 def test_catalog_loads_with_unique_frozen_ids():

@@ -24,8 +24,13 @@ def _closed_port() -> int:
 
 
 def test_bad_usage_is_one_line_and_exit_2(tmp_path):
-    for args in (["run", "--base-url", "not-a-url"], ["run", "--max-examples", "0"], ["run", "--nope"],
-                 ["run", "--base-url", "http://127.0.0.1:1/api"], ["requirements", "--format", "xml"]):
+    for args in (
+        ["run", "--base-url", "not-a-url"],
+        ["run", "--max-examples", "0"],
+        ["run", "--nope"],
+        ["run", "--base-url", "http://127.0.0.1:1/api"],
+        ["requirements", "--format", "xml"],
+    ):
         run = run_cli(args, tmp_path)
         assert run.code == 2, args
         _one_line_error(run)
@@ -57,17 +62,41 @@ def test_requirements_command_prints_the_catalog(tmp_path):
 
 
 def test_reports_and_output_never_contain_credentials(tmp_path):
-    config = replace(ReferenceConfig(), api_key="sk-secret-9f8e7d6c", account_tokens=("acct-secret-a1", "acct-secret-b2"))
+    config = replace(
+        ReferenceConfig(), api_key="sk-secret-9f8e7d6c", account_tokens=("acct-secret-a1", "acct-secret-b2")
+    )
     with serve_in_thread(create_app(config)) as server:
-        args = ["run", "--base-url", server.base_url, "--token", config.api_key,
-                "--account-token", config.account_tokens[0], "--second-account-token", config.account_tokens[1],
-                "--max-examples", "3", "-k", "auth or tenant or create"]
+        args = [
+            "run",
+            "--base-url",
+            server.base_url,
+            "--token",
+            config.api_key,
+            "--account-token",
+            config.account_tokens[0],
+            "--second-account-token",
+            config.account_tokens[1],
+            "--max-examples",
+            "3",
+            "-k",
+            "auth or tenant or create",
+        ]
         run = run_cli(args, tmp_path)
     assert run.report is not None, run.stderr
     written = "".join(p.read_text() for p in tmp_path.iterdir()) + run.stdout + run.stderr
     for secret in (config.api_key, *config.account_tokens):
         assert secret not in written
     assert {p.name for p in tmp_path.iterdir()} >= {"report.json", "report.html", "junit.xml"}
-    for key in ("suite", "spec", "target", "profile", "seed", "started_at", "finished_at", "verdict", "summary"):
+    for key in (
+        "suite",
+        "spec",
+        "target",
+        "profile",
+        "seed",
+        "started_at",
+        "finished_at",
+        "verdict",
+        "summary",
+    ):
         assert key in run.report
     assert set(run.report["summary"]) == {"passed", "failed", "warned", "skipped", "inconclusive"}

@@ -16,7 +16,11 @@ def _checks():
             continue
         module = importlib.import_module(f"conformance.suite.{info.name}")
         for name, function in inspect.getmembers(module):
-            if name.startswith("test_") and callable(function) and getattr(function, "__module__", "") == module.__name__:
+            if (
+                name.startswith("test_")
+                and callable(function)
+                and getattr(function, "__module__", "") == module.__name__
+            ):
                 yield f"{info.name}.{name}", function
 
 

@@ -16,6 +16,7 @@ from tests.faults import all_faults
 FAULTS = all_faults()
 
 
+@pytest.mark.slow
 def test_reference_server_passes_every_requirement(tmp_path):
     run = run_cli(["run", *SELFTEST_ARGS], tmp_path)
     assert run.code == 0, run.stderr[-3000:]
@@ -24,6 +25,7 @@ def test_reference_server_passes_every_requirement(tmp_path):
     assert run.report["verdict"] == "pass"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
 def test_suite_fails_exactly_the_requirements_a_fault_breaks(fault, tmp_path):
     with serve_in_thread(fault.build()) as server:

@@ -26,12 +26,20 @@ def test_client_sends_both_credentials_under_the_base_path():
     seen = {}
 
     def handler(request: httpx.Request) -> httpx.Response:
-        seen.update(url=str(request.url), auth=request.headers["authorization"], acct=request.headers["x-account-token"])
+        seen.update(
+            url=str(request.url),
+            auth=request.headers["authorization"],
+            acct=request.headers["x-account-token"],
+        )
         return httpx.Response(200, json={})
 
     with make_target(handler).client() as http:
         http.get("crm/v1/leads", params={"page_size": 1})
-    assert seen == {"url": "http://127.0.0.1:1/api/crm/v1/leads?page_size=1", "auth": f"Bearer {KEY}", "acct": ACCOUNT}
+    assert seen == {
+        "url": "http://127.0.0.1:1/api/crm/v1/leads?page_size=1",
+        "auth": f"Bearer {KEY}",
+        "acct": ACCOUNT,
+    }
 
 
 def test_429_waits_for_retry_after_then_retries(monkeypatch):
@@ -99,8 +107,13 @@ def test_error_responses_are_paced_on_remote_targets(monkeypatch):
         now[0] += seconds
 
     monkeypatch.setattr("conformance.target.time.sleep", fake_sleep)
-    target = Target(base_url="https://leads.example.test/api", token=KEY, account_token=ACCOUNT,
-                    transport=httpx.MockTransport(lambda r: httpx.Response(400)), pacing=Pacing(max_errors_in_window=3))
+    target = Target(
+        base_url="https://leads.example.test/api",
+        token=KEY,
+        account_token=ACCOUNT,
+        transport=httpx.MockTransport(lambda r: httpx.Response(400)),
+        pacing=Pacing(max_errors_in_window=3),
+    )
     with target.client() as http:
         for _ in range(4):
             http.get("crm/v1/leads")

@@ -11,7 +11,13 @@ SHOULD = "LEADS-AUTH-005"
 
 
 def outcome(nodeid, ids, kind, failures=(), reason=""):
-    return {"nodeid": nodeid, "requirements": list(ids), "outcome": kind, "failures": list(failures), "reason": reason}
+    return {
+        "nodeid": nodeid,
+        "requirements": list(ids),
+        "outcome": kind,
+        "failures": list(failures),
+        "reason": reason,
+    }
 
 
 def failure(ids, message="broken"):
@@ -24,9 +30,11 @@ def statuses(outcomes, strict=False):
 
 
 def test_failed_must_fails_and_failed_should_warns():
-    found, verdict = statuses([
-        outcome("t1", [MUST, SHOULD], "failed", [failure([MUST]), failure([SHOULD])]),
-    ])
+    found, verdict = statuses(
+        [
+            outcome("t1", [MUST, SHOULD], "failed", [failure([MUST]), failure([SHOULD])]),
+        ]
+    )
     assert found[MUST] == "fail" and found[SHOULD] == "warn"
     assert verdict.verdict == "fail"
 
@@ -42,14 +50,16 @@ def test_failure_naming_no_id_is_charged_to_all_the_test_names():
 
 
 def test_rollup_order_fail_over_inconclusive_over_warn_over_pass_over_skip():
-    found, _ = statuses([
-        outcome("a", [MUST], "passed"),
-        outcome("b", [MUST], "inconclusive", reason="429"),
-        outcome("c", [MUST2], "skipped", reason="no second token"),
-        outcome("d", [MUST2], "passed"),
-        outcome("e", [SHOULD], "passed"),
-        outcome("f", [SHOULD], "failed", [failure([SHOULD])]),
-    ])
+    found, _ = statuses(
+        [
+            outcome("a", [MUST], "passed"),
+            outcome("b", [MUST], "inconclusive", reason="429"),
+            outcome("c", [MUST2], "skipped", reason="no second token"),
+            outcome("d", [MUST2], "passed"),
+            outcome("e", [SHOULD], "passed"),
+            outcome("f", [SHOULD], "failed", [failure([SHOULD])]),
+        ]
+    )
     assert found[MUST] == "inconclusive"
     assert found[MUST2] == "pass"
     assert found[SHOULD] == "warn"

@@ -37,7 +37,9 @@ def _details(requirement: dict[str, Any]) -> str:
         parts.append(f"<div class=small>{escape(reason)}</div>")
     if requirement.get("tests"):
         tests = "".join(f"<li>{escape(t)}</li>" for t in requirement["tests"])
-        parts.append(f"<details><summary class=small>checks ({len(requirement['tests'])})</summary><ul>{tests}</ul></details>")
+        parts.append(
+            f"<details><summary class=small>checks ({len(requirement['tests'])})</summary><ul>{tests}</ul></details>"
+        )
     parts.append(f"<div class=small>source: {escape(requirement.get('source', ''))}</div>")
     return "".join(parts)
 
@@ -51,10 +53,10 @@ def render_html(report: dict[str, Any]) -> str:
     for requirement in report["requirements"]:
         if requirement.get("area") != area:
             area = requirement.get("area")
-            rows.append(f'<tr><th colspan=4>{escape(str(area))}</th></tr>')
+            rows.append(f"<tr><th colspan=4>{escape(str(area))}</th></tr>")
         rows.append(
             "<tr>"
-            f'<td class=id>{escape(requirement["id"])}</td>'
+            f"<td class=id>{escape(requirement['id'])}</td>"
             f"<td>{escape(requirement['level'])}</td>"
             f"<td>{_status(requirement['status'])}</td>"
             f"<td>{escape(requirement['title'])}{_details(requirement)}</td>"
@@ -77,17 +79,17 @@ def render_html(report: dict[str, Any]) -> str:
     counts = "".join(f"<span><b>{summary[k]}</b> {k}</span>" for k in summary)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Leads conformance: {escape(verdict)} — {escape(report['target']['base_url'])}</title>
+<title>Leads conformance: {escape(verdict)} — {escape(report["target"]["base_url"])}</title>
 <style>{_STYLE}</style></head><body>
 <h1>Merge CRM Leads API conformance</h1>
 <p><span class="verdict v-{escape(verdict)}">{escape(verdict.upper())}</span>
-<span class=small>MUST requirements decide the verdict; SHOULD ones warn{' and count (strict)' if report.get('strict') else ''}.</span></p>
+<span class=small>MUST requirements decide the verdict; SHOULD ones warn{" and count (strict)" if report.get("strict") else ""}.</span></p>
 <p class=summary>{counts}</p>
 <table class=meta>{meta_rows}</table>
-{f'<h2>Notes</h2><ul>{notes}</ul>' if notes else ''}
+{f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
 <h2>Requirements</h2>
 <table><tr><th>ID</th><th>Level</th><th>Status</th><th>Requirement</th></tr>
-{''.join(rows)}
+{"".join(rows)}
 </table>
 </body></html>
 """

@@ -59,8 +59,13 @@ class RunVerdict:
     @property
     def summary(self) -> dict[str, int]:
         counts = {"passed": 0, "failed": 0, "warned": 0, "skipped": 0, "inconclusive": 0}
-        names = {"pass": "passed", "fail": "failed", "warn": "warned", "skip": "skipped",
-                 "inconclusive": "inconclusive"}
+        names = {
+            "pass": "passed",
+            "fail": "failed",
+            "warn": "warned",
+            "skip": "skipped",
+            "inconclusive": "inconclusive",
+        }
         for verdict in self.requirements:
             counts[names[verdict.status]] += 1
         return counts

@@ -7,9 +7,9 @@ Merge's documents, never from the reference server's habits.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -164,10 +164,14 @@ def fetch_meta_post(client: httpx.Client) -> MetaPost:
     response = not_throttled(client.get(META_POST))
     body = json_or_none(response)
     if response.status_code != 200 or not isinstance(body, dict):
-        raise Inconclusive(f"meta/post is unusable, so the writes it drives cannot be checked ({describe(response)})")
+        raise Inconclusive(
+            f"meta/post is unusable, so the writes it drives cannot be checked ({describe(response)})"
+        )
     model = model_schema_of(body)
     if model is None:
-        raise Inconclusive("meta/post has no request_schema.properties.model, so writes cannot be derived from it")
+        raise Inconclusive(
+            "meta/post has no request_schema.properties.model, so writes cannot be derived from it"
+        )
     return MetaPost(raw=body, model_schema=model)
 
 
@@ -315,7 +319,9 @@ def walk(
         if not isinstance(nxt, str) or not nxt:
             raise Violation(f"next is {nxt!r}, neither a cursor string nor null", [requirement])
         if nxt in seen_cursors:
-            raise Violation(f"next repeats an earlier cursor ({nxt[:60]!r}): the traversal loops", [requirement])
+            raise Violation(
+                f"next repeats an earlier cursor ({nxt[:60]!r}): the traversal loops", [requirement]
+            )
         seen_cursors.add(nxt)
         cursor = nxt
     raise Violation(
@@ -324,9 +330,6 @@ def walk(
 
 
 # ------------------------------------------------------------------------------ write-path helpers
-import secrets  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from datetime import timedelta  # noqa: E402
 
 LeadPredicate = Callable[[dict[str, Any]], bool]
 #: pages a search of the lead list may take (100 leads a page)
@@ -336,8 +339,8 @@ _SEARCH_SLACK_SECONDS = 1
 
 
 def run_tag(target: Target, label: str) -> str:
-    """A tag unique to one write of this run: the run id, a label and a random suffix."""
-    return f"{target.run_id}-{label}{secrets.token_hex(3)}"
+    """A tag unique to one write of this run: the run id, a label and a counter."""
+    return target.tag(label)
 
 
 def carries_tag(lead: Any, tag: str) -> bool:

@@ -7,7 +7,6 @@ profile skips them. Merge documents 401 for every authentication failure and nev
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -49,7 +48,8 @@ Probe = Callable[[str, str, dict[str, str]], httpx.Response]
 
 
 def _wrong_secret() -> str:
-    return "lc-wrong-" + secrets.token_hex(12)
+    """A credential no target issues (fixed, so a repeated run sends the same requests)."""
+    return "lc-wrong-credential-7f3a9c0d5e21b846"
 
 
 def _no_authorization(key: str, account: str) -> dict[str, str]:

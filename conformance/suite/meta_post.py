@@ -276,8 +276,8 @@ def _number(schema: dict[str, Any], kind: str) -> dict[str, Any]:
 def _array(schema: dict[str, Any], name: str, depth: int) -> dict[str, Any]:
     items = schema.get("items")
     item_schema = generation_schema(items, name, depth + 1) if isinstance(items, dict) else None
-    low = schema.get("minItems") if isinstance(schema.get("minItems"), int) else 0
-    high = schema.get("maxItems") if isinstance(schema.get("maxItems"), int) else MAX_ITEMS
+    low = _int_or(schema.get("minItems"), 0)
+    high = _int_or(schema.get("maxItems"), MAX_ITEMS)
     return {
         "type": "array",
         "items": item_schema or {"type": "string", "format": "lc-text"},
@@ -286,8 +286,13 @@ def _array(schema: dict[str, Any], name: str, depth: int) -> dict[str, Any]:
     }
 
 
+def _int_or(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
 def _object(schema: dict[str, Any], depth: int, top: bool) -> dict[str, Any]:
-    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    raw_properties = schema.get("properties")
+    properties: dict[str, Any] = raw_properties if isinstance(raw_properties, dict) else {}
     required = (
         [n for n in schema.get("required", []) if isinstance(n, str)]
         if isinstance(schema.get("required"), list)

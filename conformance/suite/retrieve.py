@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 
 import httpx
@@ -27,9 +28,9 @@ MALFORMED_IDS = (
 
 
 @pytest.mark.requirement(RETRIEVE_001, RETRIEVE_002)
-def test_unknown_id_gets_404_with_a_detail(client: httpx.Client) -> None:
+def test_unknown_id_gets_404_with_a_detail(client: httpx.Client, seed: int) -> None:
     """An unknown lead id gets 404; SHOULD the 404 has a JSON body with a detail."""
-    unknown = str(uuid.uuid4())
+    unknown = str(uuid.UUID(int=random.Random(seed).getrandbits(128), version=4))
     response = not_throttled(client.get(lead_path(unknown)), [RETRIEVE_001, RETRIEVE_002])
     if response.status_code != 404:
         raise Violation(f"the unknown id {unknown} did not get 404 ({describe(response)})", [RETRIEVE_001])

@@ -7,6 +7,7 @@ IDs it breaks; the self-tests run the whole suite against it and expect exactly 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -142,7 +143,8 @@ class Respond:
     when: Callable[[Scope], bool] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not _matches(scope, self.method, self.path_suffix) or (self.when is not None and not self.when(scope)):
+        skip = self.when is not None and not self.when(scope)
+        if not _matches(scope, self.method, self.path_suffix) or skip:
             await self.app(scope, receive, send)
             return
         payload = json.dumps(self.body).encode()
@@ -240,10 +242,8 @@ class RewriteRequestBody:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        try:
+        with contextlib.suppress(ValueError):
             body = json.dumps(self.edit(json.loads(body), scope)).encode()
-        except ValueError:
-            pass
         delivered = False
 
         async def replay() -> Message:
