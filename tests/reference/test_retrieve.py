@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from ._support import LEADS, TestClient, all_pages, auth
@@ -20,7 +18,7 @@ def test_retrieve_returns_the_listed_lead(client: TestClient) -> None:
 @pytest.mark.parametrize(
     "lead_id",
     [
-        str(uuid.uuid4()),
+        "3f2b8c1e-7d4a-4e9b-a6c5-0d1e2f3a4b5c",
         "not-a-uuid",
         "025fjlc6-6000-430a-848e-aafacbadf4fe",
         "%00",
