@@ -9,6 +9,7 @@ import hashlib
 import os
 import re
 import secrets
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -233,6 +234,19 @@ def _pytest_args(options: RunOptions) -> list[str]:
     return args + list(options.pytest_args)
 
 
+@contextmanager
+def _scratch_home() -> Iterator[None]:
+    """Keep Hypothesis' working files out of the user's folder: the run needs none of them."""
+    from hypothesis import configuration
+
+    with tempfile.TemporaryDirectory(prefix="leads-conformance-") as folder:
+        configuration.set_hypothesis_home_dir(folder)
+        try:
+            yield
+        finally:
+            configuration.set_hypothesis_home_dir(None)
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -259,7 +273,8 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
         outcomes = OutcomeCollector()
         bridge = _Bridge(target, outcomes, progress)
         try:
-            code = pytest.main(_pytest_args(options), plugins=[bridge])
+            with _scratch_home():
+                code = pytest.main(_pytest_args(options), plugins=[bridge])
         finally:
             progress.stop()
         notes = list(bridge.errors)
