@@ -329,22 +329,3 @@ def json_or_none(response: httpx.Response) -> Any:
         return response.json()
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
         return None
-
-
-def iter_pages(
-    client: httpx.Client, path: str, params: dict[str, Any], limit: int
-) -> Iterator[httpx.Response]:
-    """Follow ``next`` cursors from the first page, at most ``limit`` pages (the caller checks each)."""
-    cursor: str | None = None
-    for _ in range(limit):
-        query = dict(params)
-        if cursor is not None:
-            query["cursor"] = cursor
-        response = client.get(path, params=query)
-        yield response
-        body = json_or_none(response)
-        if response.status_code != 200 or not isinstance(body, dict):
-            return
-        cursor = body.get("next")
-        if not cursor:
-            return
