@@ -120,7 +120,10 @@ def cli() -> None:
     help="Seed of every generated input: the same seed sends the same requests.",
 )
 @click.option(
-    "--strict", is_flag=True, envvar=ENV["strict"], help="SHOULD and inconclusive requirements fail too."
+    "--strict",
+    is_flag=True,
+    envvar=ENV["strict"],
+    help="SHOULD requirements that warn or stay inconclusive fail the run too.",
 )
 @click.option(
     "--report-dir",

@@ -114,7 +114,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="conformance_strict",
         action="store_true",
         default=_truthy(_env("strict")),
-        help="SHOULD requirements and inconclusive ones count as failures [CONFORMANCE_STRICT]",
+        help="SHOULD requirements that warn or stay inconclusive fail the run [CONFORMANCE_STRICT]",
     )
     group.addoption(
         "--run-id",

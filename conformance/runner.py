@@ -278,6 +278,8 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
         finally:
             progress.stop()
         notes = list(bridge.errors)
+        for operation, why in target.unresponsive_operations().items():
+            notes.append(f"{operation} stopped answering ({why}); later calls to it were not sent")
         complete = int(code) in (0, 1)
         if not complete:
             notes.append(

@@ -6,8 +6,9 @@ Every request the suite sends goes through ``GuardedTransport``, which
 - paces error responses on non-loopback targets (Merge throttles an IP after 20 error responses
   in 10 s);
 - caps the size of a response body and the time a request may take;
-- stops talking to a target that has stopped answering (after a few transport failures in a row
-  every further request is inconclusive at once), so a hanging target still gets a finished report;
+- stops calling an operation that has stopped answering (after a few transport failures in a row
+  every further request to it is inconclusive at once), so a hanging target still gets a finished
+  report in bounded time;
 - keeps a short history of exchanges so a failure can print a reproduce command.
 
 Credentials never leave this module unmasked: ``Target.redact`` masks them in any text, and
@@ -46,6 +47,14 @@ def new_run_id() -> str:
     """A run id that sorts by time and names what a run wrote: ``lc-20261126t061000-3fa9c2``."""
     stamp = datetime.now(UTC).strftime("%Y%m%dt%H%M%S")
     return f"lc-{stamp}-{secrets.token_hex(3)}"
+
+
+def operation_key(method: str, path: str) -> str:
+    """``GET /leads/{id}`` for any lead id: the breaker trips per operation, not per URL."""
+    head, marker, rest = path.partition("/crm/v1/leads/")
+    if marker and rest.split("/", 1)[0] not in ("meta", "remote-field-classes"):
+        path = head + marker + "{id}"
+    return f"{method.upper()} {path}"
 
 
 def is_loopback(url: str) -> bool:
@@ -92,8 +101,10 @@ class GuardedTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         state = self._target._state
         pacing = self._target.pacing
-        if state.unresponsive:
-            raise Inconclusive(f"the target stopped answering earlier in the run ({state.unresponsive})")
+        operation = operation_key(request.method, request.url.path)
+        if operation in state.unresponsive:
+            why = state.unresponsive[operation]
+            raise Inconclusive(f"the target stopped answering {operation} earlier in the run ({why})")
         attempt = 0
         while True:
             self._pace()
@@ -110,6 +121,7 @@ class GuardedTransport(httpx.BaseTransport):
 
     def _send(self, request: httpx.Request) -> httpx.Response:
         state = self._target._state
+        operation = operation_key(request.method, request.url.path)
         exchange = Exchange(
             method=request.method,
             url=str(request.url),
@@ -123,14 +135,15 @@ class GuardedTransport(httpx.BaseTransport):
             body = self._read_capped(response)
         except (httpx.TransportError, _TooLarge) as exc:
             with state.lock:
-                state.transport_failures += 1
-                if state.transport_failures >= self._target.pacing.max_consecutive_transport_failures:
-                    state.unresponsive = f"{type(exc).__name__} on {request.method} {request.url.path}"
+                failures = state.transport_failures.get(operation, 0) + 1
+                state.transport_failures[operation] = failures
+                if failures >= self._target.pacing.max_consecutive_transport_failures:
+                    state.unresponsive[operation] = f"{failures} times {type(exc).__name__}"
             raise Inconclusive(
                 f"no usable answer to {request.method} {request.url.path}: {self._describe(exc)}"
             ) from None
         with state.lock:
-            state.transport_failures = 0
+            state.transport_failures[operation] = 0
         exchange.status = response.status_code
         headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
         return httpx.Response(
@@ -217,8 +230,8 @@ def _request_body(request: httpx.Request) -> bytes:
 class _State:
     lock: threading.Lock = field(default_factory=threading.Lock)
     errors: deque[float] = field(default_factory=deque)
-    transport_failures: int = 0
-    unresponsive: str = ""
+    transport_failures: dict[str, int] = field(default_factory=dict)
+    unresponsive: dict[str, str] = field(default_factory=dict)
     history: deque[Exchange] = field(default_factory=lambda: deque(maxlen=50))
 
 
@@ -297,6 +310,11 @@ class Target:
     def clear_history(self) -> None:
         with self._state.lock:
             self._state.history.clear()
+
+    def unresponsive_operations(self) -> dict[str, str]:
+        """Operations the breaker stopped calling, and why."""
+        with self._state.lock:
+            return dict(self._state.unresponsive)
 
     def redact(self, text: str) -> str:
         """Mask every credential this target knows in ``text``."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass, field
 
@@ -97,3 +98,21 @@ def test_every_lead_a_run_creates_carries_its_run_id(tmp_path):
     untagged = [body for body in posts if b"lc-tagcheck" not in body]
     # bodies that cannot carry a tag: malformed JSON, a model that is not an object
     assert all(not body.strip().startswith(b'{"model": {') for body in untagged), untagged[:3]
+
+
+def test_a_target_that_hangs_still_gets_a_finished_report(tmp_path):
+    app = create_app(ReferenceConfig())
+
+    async def hangs_on_post(scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "POST":
+            await asyncio.sleep(3600)
+        await app(scope, receive, send)
+
+    with serve_in_thread(hangs_on_post) as server:
+        run = run_cli([*target_args(server.base_url), "--max-examples", "3", "--timeout", "1"], tmp_path)
+    assert run.report is not None, run.stderr[-2000:]
+    statuses = run.statuses()
+    assert statuses["LEADS-CREATE-001"] == "inconclusive"
+    assert statuses["LEADS-PAGE-004"] == "pass"
+    assert run.report["verdict"] == "fail" and run.code == 1
+    assert any("POST" in note and "stopped answering" in note for note in run.report["notes"])

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from conformance._outcomes import Inconclusive
-from conformance.target import Pacing, Target
+from conformance.target import Pacing, Target, operation_key
 
 KEY = "sk-live-4f9c2d"
 ACCOUNT = "acct-7e1b"
@@ -86,9 +86,31 @@ def test_transport_failure_is_inconclusive_and_the_breaker_opens():
         for _ in range(2):
             with pytest.raises(Inconclusive):
                 http.get("crm/v1/leads")
-        with pytest.raises(Inconclusive, match="stopped answering"):
+        with pytest.raises(Inconclusive, match="stopped answering GET /api/crm/v1/leads"):
             http.get("crm/v1/leads")
     assert len(calls) == 2
+
+
+def test_the_breaker_trips_per_operation():
+    def handler(request):
+        if request.method == "POST":
+            raise httpx.ReadTimeout("timed out", request=request)
+        return httpx.Response(200, json={})
+
+    target = make_target(handler, max_consecutive_transport_failures=1)
+    with target.client() as http:
+        with pytest.raises(Inconclusive):
+            http.post("crm/v1/leads", json={})
+        with pytest.raises(Inconclusive, match="stopped answering POST"):
+            http.post("crm/v1/leads", json={})
+        assert http.get("crm/v1/leads/abc").status_code == 200
+    assert target.unresponsive_operations() == {"POST /api/crm/v1/leads": "1 times ReadTimeout"}
+
+
+def test_operation_key_folds_lead_ids_but_not_sub_resources():
+    assert operation_key("get", "/api/crm/v1/leads/0f9e") == "GET /api/crm/v1/leads/{id}"
+    assert operation_key("GET", "/api/crm/v1/leads/meta/post") == "GET /api/crm/v1/leads/meta/post"
+    assert operation_key("GET", "/crm/v1/leads") == "GET /crm/v1/leads"
 
 
 def test_an_oversized_body_is_inconclusive():

@@ -78,8 +78,13 @@ def test_verdict_passes_with_warnings_unless_strict():
     assert statuses(outcomes, strict=True)[1].verdict == "fail"
 
 
-def test_inconclusive_fails_only_under_strict():
+def test_an_undecided_must_fails_the_run():
     outcomes = [outcome("b", [MUST], "inconclusive", reason="429")]
+    assert statuses(outcomes)[1].verdict == "fail"
+
+
+def test_an_undecided_should_fails_only_under_strict():
+    outcomes = [outcome("b", [SHOULD], "inconclusive", reason="429")]
     assert statuses(outcomes)[1].verdict == "pass"
     assert statuses(outcomes, strict=True)[1].verdict == "fail"
 

@@ -3,6 +3,7 @@
 A requirement's status rolls up from the checks that name it: fail > inconclusive > warn > pass > skip.
 A failed check makes a MUST requirement ``fail`` and a SHOULD requirement ``warn``. Skip stands only
 where every check that names the requirement was skipped (a missing precondition, with its reason).
+The run's verdict fails on a failed or undecided MUST, and under strict on a warned or undecided SHOULD.
 """
 
 from __future__ import annotations
@@ -71,9 +72,19 @@ class RunVerdict:
         return counts
 
     def blocking(self) -> list[RequirementVerdict]:
-        """The requirements that make the verdict fail."""
-        blocking_statuses = {"fail", "warn", "inconclusive"} if self.strict else {"fail"}
-        return [v for v in self.requirements if v.status in blocking_statuses]
+        """The requirements that make the verdict fail.
+
+        A MUST requirement fails the run when it failed, or when its checks could not decide
+        (a certificate needs evidence); under strict, a SHOULD one does when it warned or could not
+        decide.
+        """
+        return [
+            v
+            for v in self.requirements
+            if v.status == "fail"
+            or (v.status == "inconclusive" and (v.requirement.is_must or self.strict))
+            or (v.status == "warn" and self.strict)
+        ]
 
     @property
     def verdict(self) -> str:
