@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 from dataclasses import replace
+from xml.etree import ElementTree
 
 from conformance.reference import ReferenceConfig, create_app, serve_in_thread
 from conformance.spec import load_catalog
@@ -100,3 +101,7 @@ def test_reports_and_output_never_contain_credentials(tmp_path):
     ):
         assert key in run.report
     assert set(run.report["summary"]) == {"passed", "failed", "warned", "skipped", "inconclusive"}
+    cases = ElementTree.parse(tmp_path / "junit.xml").getroot().iter("testcase")
+    assert len(list(cases)) == len(load_catalog())
+    html = (tmp_path / "report.html").read_text()
+    assert html.startswith("<!doctype html>") and "<script" not in html and "LEADS-AUTH-001" in html
