@@ -256,3 +256,15 @@ class RewriteRequestBody:
         headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(body)).encode()))
         await self.app({**scope, "headers": headers}, replay, send)
+
+
+def remember_created(created: set[str]) -> JsonEdit:
+    """A response edit that adds the id of each created lead (``{model: {id}}``) to ``created``."""
+
+    def remember(body: Any, _scope: Scope) -> Any:
+        model = body.get("model") if isinstance(body, dict) else None
+        if isinstance(model, dict) and isinstance(model.get("id"), str):
+            created.add(model["id"])
+        return body
+
+    return remember

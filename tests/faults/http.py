@@ -21,6 +21,7 @@ from tests.faults._base import (
     query_pairs,
     query_param,
     reference,
+    remember_created,
 )
 
 LEADS = "/crm/v1/leads"
@@ -89,12 +90,7 @@ def _meta_post_as_text() -> ASGIApp:
 # ------------------------------------------------------------------------------ HTTP-004
 def _created_leads_not_retrievable() -> ASGIApp:
     created: set[str] = set()
-
-    def remember(body: Any, _scope: Scope) -> Any:
-        model = body.get("model") if isinstance(body, dict) else None
-        if isinstance(model, dict) and isinstance(model.get("id"), str):
-            created.add(model["id"])
-        return body
+    remember = remember_created(created)
 
     def asks_for_created(scope: Scope) -> bool:
         return scope.get("path", "").rstrip("/").rsplit("/", 1)[-1] in created

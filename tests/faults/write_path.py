@@ -24,6 +24,7 @@ from tests.faults._base import (
     fault,
     header,
     reference,
+    remember_created,
     set_header,
 )
 
@@ -409,12 +410,7 @@ def _stale_read_back() -> ASGIApp:
 
 def _created_leads_not_listed() -> ASGIApp:
     created: set[str] = set()
-
-    def remember(body: Any, _scope: Scope) -> Any:
-        model = body.get("model") if isinstance(body, dict) else None
-        if isinstance(model, dict) and isinstance(model.get("id"), str):
-            created.add(model["id"])
-        return body
+    remember = remember_created(created)
 
     def hide(body: Any, _scope: Scope) -> Any:
         if isinstance(body, dict) and isinstance(body.get("results"), list):
