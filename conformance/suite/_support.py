@@ -252,11 +252,35 @@ def full_body(meta: MetaPost, tag: str, known: dict[str, str]) -> dict[str, Any]
     return model
 
 
-def echo_mismatches(sent: dict[str, Any], model: dict[str, Any]) -> list[str]:
-    """Which writable fields sent are not echoed by ``model`` (strings equal, date-times as instants)."""
+def declined_fields(body: Any) -> set[str]:
+    """The model fields a 2xx write's warnings name (``/model/x``, ``model/x``, ``/x``).
+
+    A warning such as Merge's ``UNSUPPORTED_FIELD`` says the field was not written, so an echo of
+    it is not expected; a field left out without a warning still is.
+    """
+    warnings = body.get("warnings") if isinstance(body, dict) else None
+    names = set()
+    for warning in warnings if isinstance(warnings, list) else []:
+        source = warning.get("source") if isinstance(warning, dict) else None
+        pointer = source.get("pointer") if isinstance(source, dict) else None
+        if isinstance(pointer, str):
+            parts = [part for part in pointer.split("/") if part]
+            if parts and parts[0] == "model":
+                parts = parts[1:]
+            if parts:
+                names.add(parts[0])
+    return names
+
+
+def echo_mismatches(sent: dict[str, Any], model: dict[str, Any], declined: Iterable[str] = ()) -> list[str]:
+    """Which writable fields sent are not echoed by ``model`` (strings equal, date-times as instants).
+
+    Fields in ``declined`` (named by the write's warnings) are not expected back.
+    """
     problems = []
+    skipped = set(declined)
     for name, value in sent.items():
-        if name in WRITE_ONLY_FIELDS:
+        if name in WRITE_ONLY_FIELDS or name in skipped:
             continue
         got = model.get(name)
         if name in NESTED_FIELDS and isinstance(value, list):
