@@ -42,8 +42,13 @@ def fault(
     description: str = "",
     inconclusive: set[str] | frozenset[str] = frozenset(),
 ) -> Fault:
-    return Fault(name=name, breaks=frozenset(breaks), build=build, description=description,
-                 inconclusive=frozenset(inconclusive))
+    return Fault(
+        name=name,
+        breaks=frozenset(breaks),
+        build=build,
+        description=description,
+        inconclusive=frozenset(inconclusive),
+    )
 
 
 def reference(**overrides: Any) -> ASGIApp:
@@ -148,9 +153,16 @@ class Respond:
             await self.app(scope, receive, send)
             return
         payload = json.dumps(self.body).encode()
-        await send({"type": "http.response.start", "status": self.status,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(payload)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": self.status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": payload})
 
 
@@ -233,29 +245,12 @@ class RewriteRequestBody:
         if not _matches(scope, self.method, self.path_suffix):
             await self.app(scope, receive, send)
             return
-        chunks: list[bytes] = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        body = await read_body(receive)
         with contextlib.suppress(ValueError):
             body = json.dumps(self.edit(json.loads(body), scope)).encode()
-        delivered = False
-
-        async def replay() -> Message:
-            nonlocal delivered
-            if delivered:
-                return await receive()
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
         headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(body)).encode()))
-        await self.app({**scope, "headers": headers}, replay, send)
+        await self.app({**scope, "headers": headers}, replay(body, receive), send)
 
 
 def remember_created(created: set[str]) -> JsonEdit:
@@ -268,3 +263,31 @@ def remember_created(created: set[str]) -> JsonEdit:
         return body
 
     return remember
+
+
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def replay(body: bytes, then: Receive | None = None) -> Receive:
+    """A receive callable that hands the app an already-read body once, then defers to ``then``
+    (or reports a disconnect)."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return await then() if then is not None else {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive

@@ -23,8 +23,10 @@ from tests.faults._base import (
     RewriteResponse,
     fault,
     header,
+    read_body,
     reference,
     remember_created,
+    replay,
     set_header,
 )
 
@@ -36,32 +38,6 @@ _ONE_LEAD = re.compile(r"/crm/v1/leads/(?!remote-field-classes$|meta(?:/|$))([^/
 
 
 # ------------------------------------------------------------------------------ request plumbing
-async def read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def replay(body: bytes) -> Receive:
-    """A receive callable that hands the app an already-read body once."""
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return receive
-
-
 async def send_json(send: Send, status: int, payload: Any) -> None:
     data = json.dumps(payload).encode()
     await send(
