@@ -13,6 +13,9 @@ The tree::
     └── ViolationGroup               several violations one check collected before failing
     Inconclusive (Exception)         a check could not decide (throttled, the target would not answer)
 
+Any other exception inside a check is a fault of the suite (an ``error`` outcome): it is reported with
+its traceback and never counted against the target.
+
 A check fails by raising ``Violation`` (or a plain ``AssertionError``, which is charged to every
 requirement the test names). ``Violation`` may name a subset of the test's requirements, so one
 test can verify several requirements and fail only the ones it saw broken.
@@ -86,7 +89,11 @@ class ViolationGroup(Violation):
 
 
 class Inconclusive(Exception):
-    """The check could not decide: the target throttled it, or would not answer in time."""
+    """The check could not decide: the target throttled it, or would not answer in time.
+
+    ``requirements`` names what is left undecided; the check's other requirements count as decided
+    by it (empty: every requirement the check names is undecided).
+    """
 
     def __init__(self, message: str, requirements: Iterable[str] = ()):
         super().__init__(message)

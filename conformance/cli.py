@@ -34,6 +34,7 @@ _STATUS_STYLE = {
     "warn": "yellow",
     "skip": "dim",
     "inconclusive": "magenta",
+    "known": "cyan",
 }
 
 
@@ -129,7 +130,8 @@ def cli() -> None:
     "--report-dir",
     type=click.Path(file_okay=False, path_type=Path),
     envvar="CONFORMANCE_REPORT_DIR",
-    help="Where to write report.html, report.json and junit.xml. Default: reports/<timestamp>/.",
+    help="Where to write the report folder (report.html, report.json, evidence.ndjson, junit.xml, "
+    "attestation.json). Default: reports/<timestamp>/.",
 )
 @click.option("--insecure", is_flag=True, envvar=ENV["insecure"], help="Do not verify TLS certificates.")
 @click.option(
@@ -147,6 +149,26 @@ def cli() -> None:
     "The same --seed and --run-id send the same generated requests.",
 )
 @click.option("-k", "select", metavar="EXPR", help="Run only the checks matching a pytest -k expression.")
+@click.option(
+    "--certify",
+    is_flag=True,
+    envvar="CONFORMANCE_CERTIFY",
+    help="Certification mode: refuses -k, read-only and a missing second account token; "
+    "exits 0 only when the verdict is pass.",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="CONFORMANCE_BASELINE",
+    help="Known failures ({id, reason} entries in YAML or JSON, or an earlier report.json): "
+    "they do not fail the gate; new failures and stale entries do.",
+)
+@click.option(
+    "--sign-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="CONFORMANCE_SIGN_KEY",
+    help="Ed25519 private key (PEM): attestation.json is then a signed DSSE envelope.",
+)
 def run_command(**kwargs: Any) -> None:
     """Certify a target and write the report folder."""
     options = RunOptions(**kwargs)
@@ -173,7 +195,7 @@ def _print_result(result: RunResult) -> None:
     for column in ("ID", "level", "status", "requirement"):
         table.add_column(column)
     for requirement in report["requirements"]:
-        if requirement["status"] in ("pass",):
+        if requirement["status"] == "pass" or (requirement["status"] == "skip" and report["selection"]["k"]):
             continue
         style = _STATUS_STYLE[requirement["status"]]
         table.add_row(
@@ -185,17 +207,36 @@ def _print_result(result: RunResult) -> None:
     if table.row_count:
         err.print(table)
     for note in report.get("notes", []):
-        err.print(f"[yellow]note:[/yellow] {note}", highlight=False)
-    summary = report["summary"]
-    counts = ", ".join(f"{value} {key}" for key, value in summary.items())
-    colour = "green" if report["verdict"] == "pass" else "red"
+        err.print(f"[yellow]note:[/yellow] {note}", highlight=False, markup=True)
+    for reason in report.get("gate_reasons", []):
+        err.print(f"gate: {reason}", highlight=False, markup=False)
+    if "log" in result.paths:
+        err.print(f"suite error: the traceback is in {result.paths['log']}", highlight=False, markup=False)
     err.print(
-        f"[bold {colour}]{report['verdict'].upper()}[/bold {colour}]: {counts} "
-        f"({len(report['requirements'])} requirements, {report['duration_seconds']} s)"
+        "reports: " + "  ".join(str(result.paths[k]) for k in ("html", "json", "evidence", "junit", "attestation")),
+        highlight=False,
+        markup=False,
     )
-    err.print(
-        f"reports: {result.paths['html']}  {result.paths['json']}  {result.paths['junit']}", highlight=False
+    err.print(summary_line(report), highlight=False)
+
+
+def summary_line(report: dict[str, Any]) -> str:
+    """The console's last line: verdict, gate, counts, and how many MUST requirements were not verified."""
+    verdict, gate = report["verdict"], report["gate"]
+    colour = {"pass": "green", "fail": "red", "incomplete": "yellow"}[verdict]
+    counts = ", ".join(f"{value} {key}" for key, value in report["summary"].items() if value)
+    unverified = report["must_not_verified"]
+    line = (
+        f"[bold {colour}]{verdict.upper()}[/bold {colour}] (gate {gate}"
+        + ("; certified" if report.get("certification") else "")
+        + f"): {counts}; {report['duration_seconds']} s."
     )
+    if unverified["count"]:
+        why = ", ".join(f"{n} {reason}" for reason, n in sorted(unverified["why"].items()))
+        line += f" {unverified['count']} of the {unverified['of']} MUST requirements were not verified ({why})."
+    else:
+        line += f" All {unverified['of']} MUST requirements verified."
+    return line
 
 
 @cli.command("serve")

@@ -14,6 +14,7 @@ requirement IDs each failure concerns (see ``conformance._outcomes``), for the r
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Generator, Iterator
@@ -223,7 +224,10 @@ def _in_suite(item: pytest.Item) -> bool:
     return bool(module is not None and module.__name__.startswith("conformance.suite"))
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    if _TARGET_KEY in item.config.stash or _in_suite(item):
+        get_target(item.config).context = (item.nodeid, requirement_ids(item))
     if item.get_closest_marker("writes") is not None:
         target = get_target(item.config)
         if not target.writes_allowed:
@@ -236,11 +240,18 @@ class Failure:
     requirements: list[str]
     message: str
     reproduce: str | None = None
+    #: the failing exchange's line in evidence.ndjson
+    exchange: int | None = None
 
 
 @dataclass
 class TestOutcome:
-    """What one test found: ``outcome`` is passed, failed, skipped or inconclusive."""
+    """What one test found: ``outcome`` is passed, failed, skipped, inconclusive or error.
+
+    ``inconclusive`` names the requirements left undecided (empty: all the test names); the others
+    count as verified when nothing failed them. ``error`` is a fault of the suite itself (a bug in a
+    check), with its ``traceback``: it says nothing about the target.
+    """
 
     nodeid: str
     requirements: list[str]
@@ -248,6 +259,8 @@ class TestOutcome:
     failures: list[Failure] = field(default_factory=list)
     reason: str = ""
     duration: float = 0.0
+    inconclusive: list[str] = field(default_factory=list)
+    traceback: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -270,7 +283,7 @@ class OutcomeCollector:
 
 
 def _rank(outcome: str) -> int:
-    return {"skipped": 0, "passed": 1, "inconclusive": 2, "failed": 3}.get(outcome, 0)
+    return {"skipped": 0, "passed": 1, "inconclusive": 2, "failed": 3, "error": 4}.get(outcome, 0)
 
 
 def collector(config: pytest.Config) -> OutcomeCollector:
@@ -314,6 +327,8 @@ def pytest_runtest_makereport(
         outcome = TestOutcome(item.nodeid, ids, "skipped", reason=redact(reason))
     elif excinfo is not None and not report.skipped:
         outcome = _outcome_from_exception(item.nodeid, ids, excinfo.value, call.when, target)
+        if outcome.outcome == "error":
+            outcome.traceback = redact(str(report.longrepr))
         if outcome.outcome == "inconclusive":
             report.outcome = "skipped"
             report.longrepr = (str(item.path), item.location[1] or 0, "inconclusive: " + outcome.reason)
@@ -332,33 +347,36 @@ def _outcome_from_exception(
 ) -> TestOutcome:
     redact = target.redact if target is not None else (lambda text: text)
     reproduce = target.last_reproduce() if target is not None else None
+
+    def line_of(command: str | None) -> int | None:
+        return target.exchange_line(command) if target is not None else None
+
     if isinstance(exc, Inconclusive):
-        return TestOutcome(nodeid, ids, "inconclusive", reason=redact(exc.message))
+        scoped = [i for i in exc.requirements if i in ids]
+        return TestOutcome(nodeid, ids, "inconclusive", reason=redact(exc.message), inconclusive=scoped)
     violations = _violations(exc)
     if violations:
-        failures = [
-            Failure(
-                requirements=[i for i in v.requirements if i in ids] or ids,
-                message=redact(_first_line(v.message)),
-                reproduce=redact(v.reproduce) if v.reproduce else reproduce,
+        failures = []
+        for v in violations:
+            command = redact(v.reproduce) if v.reproduce else reproduce
+            failures.append(
+                Failure(
+                    requirements=[i for i in v.requirements if i in ids] or ids,
+                    message=redact(_first_line(v.message)),
+                    reproduce=command,
+                    exchange=line_of(command),
+                )
             )
-            for v in violations
-        ]
         return TestOutcome(nodeid, ids, "failed", failures=failures)
     if isinstance(exc, AssertionError):
-        return TestOutcome(
-            nodeid,
-            ids,
-            "failed",
-            failures=[Failure(ids, redact(_first_line(str(exc) or "assertion failed")), reproduce)],
-        )
-    if isinstance(exc, httpx.HTTPError):
-        return TestOutcome(
-            nodeid, ids, "inconclusive", reason=redact(f"HTTP error: {_first_line(str(exc), 300)}")
-        )
+        message = redact(_first_line(str(exc) or "assertion failed"))
+        return TestOutcome(nodeid, ids, "failed", failures=[Failure(ids, message, reproduce, line_of(reproduce))])
+    if isinstance(exc, httpx.HTTPError | json.JSONDecodeError):
+        what = "HTTP error" if isinstance(exc, httpx.HTTPError) else "the target's answer is not JSON"
+        return TestOutcome(nodeid, ids, "inconclusive", reason=redact(f"{what}: {_first_line(str(exc), 300)}"))
     phase = "setting up" if when == "setup" else "running"
-    reason = f"error while {phase} the check: {type(exc).__name__}: {_first_line(str(exc), 500)}"
-    return TestOutcome(nodeid, ids, "inconclusive", reason=redact(reason))
+    reason = f"suite error while {phase} the check: {type(exc).__name__}: {_first_line(str(exc), 500)}"
+    return TestOutcome(nodeid, ids, "error", reason=redact(reason))
 
 
 # ------------------------------------------------------------------------------- fixtures

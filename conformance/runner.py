@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -30,7 +31,10 @@ from conformance.plugin import (
     install_collector,
     install_target,
 )
+from conformance.evidence import EvidenceLog
 from conformance.reporting import RunInfo, build_report, roll_up, write_reports
+from conformance.reporting.attestation import write_attestation
+from conformance.reporting.baseline import load_baseline
 from conformance.spec import catalog_path, fragment_sha256, load_catalog
 from conformance.target import Target, json_or_none, new_run_id
 
@@ -57,6 +61,9 @@ class RunOptions:
     timeout: float = 20.0
     select: str | None = None
     run_id: str | None = None
+    certify: bool = False
+    baseline: Path | None = None
+    sign_key: Path | None = None
     pytest_args: list[str] = field(default_factory=list)
 
 
@@ -109,6 +116,27 @@ def validate(options: RunOptions) -> None:
             raise UsageError("--token (or CONFORMANCE_TOKEN) is required with --base-url")
         if not options.account_token:
             raise UsageError("--account-token (or CONFORMANCE_ACCOUNT_TOKEN) is required with --base-url")
+        try:
+            parts = urlsplit(options.base_url)
+            parts.port  # noqa: B018 - raises on a malformed port
+        except ValueError as exc:
+            raise UsageError(f"--base-url is not a valid URL ({exc})") from None
+        if not parts.hostname:
+            raise UsageError(f"--base-url names no host (got {options.base_url!r})")
+    if options.certify:
+        refused = []
+        if options.select:
+            refused.append("-k (a certificate covers the whole catalog)")
+        if options.profile != "full":
+            refused.append(f"--profile {options.profile} (a certificate needs the writes)")
+        if options.base_url is not None and not options.second_account_token:
+            refused.append("a run without --second-account-token (the TENANT requirements need it)")
+        if refused:
+            raise UsageError("--certify refuses " + "; ".join(refused))
+    if options.sign_key is not None:
+        from conformance.reporting.attestation import check_sign_key
+
+        check_sign_key(options.sign_key)
 
 
 @contextmanager
@@ -150,6 +178,7 @@ def resolve_target(options: RunOptions) -> Iterator[Target]:
 
 def preflight(target: Target) -> None:
     """Fail fast, with one line, when the target cannot be reached or rejects the credentials."""
+    target.context = ("preflight", [])
     with target.client() as http:
         try:
             response = http.get("crm/v1/leads", params={"page_size": 1})
@@ -199,6 +228,20 @@ class _Bridge:
     def pytest_runtest_logfinish(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
         outcome = self.outcomes.outcomes.get(nodeid)
         self.progress.advance(nodeid, outcome.outcome if outcome else "done")
+
+
+def tool_versions() -> dict[str, str]:
+    """The versions of what the run is made of, for the record."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    tools = {"python": platform.python_version()}
+    for name in ("pytest", "schemathesis", "hypothesis", "httpx", "jsonschema"):
+        try:
+            tools[name] = version(name)
+        except PackageNotFoundError:
+            tools[name] = "absent"
+    return tools
 
 
 def _pytest_args(options: RunOptions) -> list[str]:
@@ -261,22 +304,62 @@ def default_report_dir() -> Path:
     return folder
 
 
+#: what a run writes into its report folder; a rerun into the same folder replaces them
+RUN_FILES = ("report.json", "junit.xml", "report.html", "evidence.ndjson", "attestation.json", "suite-errors.log")
+
+
+def prepare_report_dir(folder: Path) -> None:
+    """Create the report folder (or empty it of an earlier run's files); unwritable is a usage error."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in RUN_FILES:
+            (folder / name).unlink(missing_ok=True)
+        probe = folder / ".write-probe"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"--report-dir: cannot write to {folder}: {exc.strerror or exc}") from None
+
+
+def _suite_error_log(folder: Path, errors: list[dict[str, Any]]) -> Path:
+    path = folder / "suite-errors.log"
+    blocks = [
+        f"== {error['test']} ({', '.join(error['requirements']) or 'no requirement'})\n"
+        f"{error['error']}\n\n{error['traceback']}\n"
+        for error in errors
+    ]
+    path.write_text(
+        "The suite failed inside these checks. This is a fault of the suite, not of the target;\n"
+        "the requirements they name were not verified by them.\n\n" + "\n".join(blocks),
+        encoding="utf-8",
+    )
+    return path
+
+
 def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
     """Certify the target the options name; writes the report folder and returns the result."""
     validate(options)
+    catalog = load_catalog()
+    baseline = load_baseline(options.baseline, (r.id for r in catalog)) if options.baseline else None
     progress = progress or _Silent()
     started = datetime.now(UTC)
     clock = time.monotonic()
     report_dir = options.report_dir or default_report_dir()
+    prepare_report_dir(report_dir)
     with resolve_target(options) as target:
-        preflight(target)
-        outcomes = OutcomeCollector()
-        bridge = _Bridge(target, outcomes, progress)
+        evidence = EvidenceLog(report_dir / "evidence.ndjson", target.redactor)
+        target.evidence = evidence
         try:
-            with _scratch_home():
-                code = pytest.main(_pytest_args(options), plugins=[bridge])
+            preflight(target)
+            outcomes = OutcomeCollector()
+            bridge = _Bridge(target, outcomes, progress)
+            try:
+                with _scratch_home():
+                    code = pytest.main(_pytest_args(options), plugins=[bridge])
+            finally:
+                progress.stop()
         finally:
-            progress.stop()
+            evidence.close()
         notes = list(bridge.errors)
         for operation, why in target.unresponsive_operations().items():
             notes.append(f"{operation} stopped answering ({why}); later calls to it were not sent")
@@ -285,14 +368,19 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
             notes.append(
                 f"the run did not complete (pytest exit status {int(code)}); the verdict cannot be pass"
             )
-        verdict = roll_up(load_catalog(), outcomes.all(), strict=options.strict)
+        verdict = roll_up(catalog, outcomes.all(), strict=options.strict, baseline=baseline, selection=options.select)
+        if not complete and not verdict.suite_errors:
+            verdict.suite_errors.append(
+                {"test": "collection", "requirements": [], "error": notes[-1], "traceback": "\n".join(bridge.errors)}
+            )
         info = RunInfo(
             suite_name="leads-conformance",
             suite_version=__version__,
             spec_path="specs/leads.openapi.yaml",
             spec_sha256=fragment_sha256(),
             catalog_sha256=_sha256(catalog_path()),
-            base_url=target.base_url if options.base_url else f"{target.base_url} (bundled reference server)",
+            base_url=target.base_url,
+            bundled=None if options.base_url else f"leads-conformance reference server {__version__}",
             profile=options.profile,
             seed=options.seed,
             max_examples=options.max_examples,
@@ -302,13 +390,25 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
             finished_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
             duration_seconds=round(time.monotonic() - clock, 2),
             tests=bridge.collected,
-            notes=[target.redact(n) for n in notes],
+            notes=notes,
+            tools=tool_versions(),
+            select=options.select,
+            tenant=bool(target.second_account_token),
+            certify=options.certify,
+            baseline=baseline,
+            insecure=options.insecure,
+            evidence_lines=evidence.lines,
         )
-        report = build_report(info, verdict)
-        if not complete:
-            report["verdict"] = "fail"
-        paths = write_reports(report, report_dir, target.redact)
-    exit_code = EXIT_PASS if report["verdict"] == "pass" else EXIT_FAIL
-    if not complete:
+        report, paths = write_reports(build_report(info, verdict), report_dir, target.redactor)
+        if verdict.suite_errors:
+            errors = target.redactor.tree(verdict.suite_errors)
+            paths["log"] = _suite_error_log(report_dir, errors)
+        paths["evidence"] = report_dir / "evidence.ndjson"
+    paths["attestation"] = write_attestation(report_dir, report, options.sign_key)
+    if verdict.suite_errors:
         exit_code = EXIT_USAGE
+    elif options.certify:
+        exit_code = EXIT_PASS if report["verdict"] == "pass" and report["gate"] == "pass" else EXIT_FAIL
+    else:
+        exit_code = EXIT_PASS if report["gate"] == "pass" else EXIT_FAIL
     return RunResult(exit_code=exit_code, report=report, paths=paths)

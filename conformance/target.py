@@ -9,10 +9,12 @@ Every request the suite sends goes through ``GuardedTransport``, which
 - stops calling an operation that has stopped answering (after a few transport failures in a row
   every further request to it is inconclusive at once), so a hanging target still gets a finished
   report in bounded time;
-- keeps a short history of exchanges so a failure can print a reproduce command.
+- keeps a short history of exchanges so a failure can print a reproduce command, and writes
+  every exchange to the run's evidence log (``conformance.evidence``) with the check it was sent for.
 
-Credentials never leave this module unmasked: ``Target.redact`` masks them in any text, and
-reproduce commands carry ``***`` in their place. Redirects are not followed, so credentials are
+Credentials never leave this module unmasked: ``Target.redact`` masks them in any text
+(``conformance._redact``: structurally, field by field), and reproduce commands carry ``***`` in
+their place. Redirects are not followed, so credentials are
 never sent to another host. TLS is verified unless the user turns it off.
 """
 
@@ -36,11 +38,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from conformance._outcomes import Inconclusive
+from conformance._redact import CREDENTIAL_HEADERS, MASK, Redactor
+from conformance.evidence import EvidenceLog
 
 __all__ = ["Exchange", "GuardedTransport", "Target", "new_run_id"]
-
-MASK = "***"
-CREDENTIAL_HEADERS = ("authorization", "x-account-token")
 
 
 def new_run_id() -> str:
@@ -76,6 +77,8 @@ class Exchange:
     headers: dict[str, str]
     body: bytes
     status: int | None
+    #: its line in the evidence log (0: not logged)
+    line: int = 0
 
 
 @dataclass
@@ -108,7 +111,7 @@ class GuardedTransport(httpx.BaseTransport):
         attempt = 0
         while True:
             self._pace()
-            response = self._send(request)
+            response = self._send(request, attempt + 1)
             if response.status_code != 429 or attempt >= pacing.max_retries_429:
                 break
             attempt += 1
@@ -119,7 +122,7 @@ class GuardedTransport(httpx.BaseTransport):
                 state.errors.append(time.monotonic())
         return response
 
-    def _send(self, request: httpx.Request) -> httpx.Response:
+    def _send(self, request: httpx.Request, attempt: int = 1) -> httpx.Response:
         state = self._target._state
         operation = operation_key(request.method, request.url.path)
         exchange = Exchange(
@@ -130,10 +133,12 @@ class GuardedTransport(httpx.BaseTransport):
             status=None,
         )
         self._target._record(exchange)
+        started = time.monotonic()
         try:
             response = self._wrapped.handle_request(request)
             body = self._read_capped(response)
         except (httpx.TransportError, _TooLarge) as exc:
+            self._target._log(exchange, None, None, time.monotonic() - started, self._describe(exc), attempt)
             with state.lock:
                 failures = state.transport_failures.get(operation, 0) + 1
                 state.transport_failures[operation] = failures
@@ -146,6 +151,7 @@ class GuardedTransport(httpx.BaseTransport):
             state.transport_failures[operation] = 0
         exchange.status = response.status_code
         headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
+        self._target._log(exchange, dict(headers), body, time.monotonic() - started, None, attempt)
         return httpx.Response(
             status_code=response.status_code,
             headers=headers,
@@ -249,6 +255,11 @@ class Target:
     timeout: float = 20.0
     pacing: Pacing = field(default_factory=Pacing)
     transport: httpx.BaseTransport | None = None
+    #: where every exchange is written (None: nowhere)
+    evidence: EvidenceLog | None = field(default=None, repr=False)
+    #: the check (node id) and requirement IDs the requests being sent now serve
+    context: tuple[str, list[str]] = field(default=("run", []))
+    redactor: Redactor = field(init=False, repr=False)
     _state: _State = field(default_factory=_State, repr=False)
     _tags: Iterator[int] = field(default_factory=lambda: itertools.count(1), repr=False)
 
@@ -256,6 +267,7 @@ class Target:
         self.base_url = self.base_url.rstrip("/")
         if is_loopback(self.base_url):
             self.pacing.pace_errors = False
+        self.redactor = Redactor([self.token, self.account_token, self.second_account_token or ""])
 
     def tag(self, label: str = "") -> str:
         """A tag unique to one write of this run, and the same in a run with the same run id."""
@@ -303,6 +315,33 @@ class Target:
         with self._state.lock:
             self._state.history.append(exchange)
 
+    def _log(
+        self,
+        exchange: Exchange,
+        headers: dict[str, str] | None,
+        body: bytes | None,
+        elapsed: float,
+        error: str | None,
+        attempt: int,
+    ) -> None:
+        if self.evidence is None:
+            return
+        check, requirements = self.context
+        exchange.line = self.evidence.record(
+            check=check,
+            requirements=list(requirements),
+            method=exchange.method,
+            url=exchange.url,
+            request_headers=exchange.headers,
+            request_body=exchange.body,
+            status=exchange.status,
+            response_headers=headers,
+            response_body=body,
+            elapsed=elapsed,
+            error=error,
+            attempt=attempt,
+        )
+
     def history(self) -> list[Exchange]:
         with self._state.lock:
             return list(self._state.history)
@@ -317,14 +356,24 @@ class Target:
             return dict(self._state.unresponsive)
 
     def redact(self, text: str) -> str:
-        """Mask every credential this target knows in ``text``."""
-        for secret in self.secrets:
-            text = text.replace(secret, MASK)
-        return text
+        """Mask every credential this target knows in ``text`` (one field, never a serialised document)."""
+        return self.redactor.text(text)
+
+    def exchange_line(self, reproduce: str | None = None) -> int | None:
+        """The evidence line of the exchange ``reproduce`` repeats, else of the latest exchange."""
+        history = self.history()
+        if reproduce is not None:
+            for exchange in reversed(history):
+                if exchange.line and self.curl(exchange) == reproduce:
+                    return exchange.line
+        for exchange in reversed(history):
+            if exchange.line:
+                return exchange.line
+        return None
 
     def curl(self, exchange: Exchange) -> str:
         """A curl command that repeats an exchange, credentials masked."""
-        parts = ["curl", "-X", exchange.method, exchange.url]
+        parts = ["curl", *([] if self.verify_tls else ["--insecure"]), "-X", exchange.method, exchange.url]
         for name, value in exchange.headers.items():
             lname = name.lower()
             if lname in ("host", "content-length", "accept-encoding", "connection", "user-agent"):
@@ -334,7 +383,7 @@ class Target:
             parts += ["-H", f"{name}: {value}"]
         if exchange.body:
             parts += ["--data-raw", exchange.body.decode("utf-8", "replace")]
-        return self.redact(shlex.join(parts))
+        return shlex.join(self.redact(part) for part in parts)
 
     def last_reproduce(self) -> str | None:
         history = self.history()

@@ -100,7 +100,7 @@ def test_reports_and_output_never_contain_credentials(tmp_path):
         "summary",
     ):
         assert key in run.report
-    assert set(run.report["summary"]) == {"passed", "failed", "warned", "skipped", "inconclusive"}
+    assert set(run.report["summary"]) == {"passed", "failed", "known", "warned", "skipped", "inconclusive"}
     cases = ElementTree.parse(tmp_path / "junit.xml").getroot().iter("testcase")
     assert len(list(cases)) == len(load_catalog())
     html = (tmp_path / "report.html").read_text()

@@ -22,7 +22,7 @@ def test_reference_server_passes_every_requirement(tmp_path):
     assert run.code == 0, run.stderr[-3000:]
     statuses = run.statuses()
     assert {rid: s for rid, s in statuses.items() if s != "pass"} == {}
-    assert run.report["verdict"] == "pass"
+    assert (run.report["verdict"], run.report["gate"]) == ("pass", "pass")
 
 
 @pytest.mark.slow
@@ -35,10 +35,13 @@ def test_suite_fails_exactly_the_requirements_a_fault_breaks(fault, tmp_path):
         "unexpected": sorted(run.broken() - fault.breaks),
         "missed": sorted(fault.breaks - run.broken()),
     }
-    must_broken = any(load_catalog()[rid].is_must for rid in fault.breaks)
-    assert run.code == (1 if must_broken else 0)
+    catalog = load_catalog()
+    must_broken = any(catalog[rid].is_must for rid in fault.breaks)
     inconclusive = {rid for rid, s in run.statuses().items() if s == "inconclusive"}
     assert inconclusive <= fault.inconclusive, sorted(inconclusive - fault.inconclusive)
+    gate_fails = must_broken or any(catalog[rid].is_must for rid in inconclusive)
+    assert (run.report["gate"], run.code) == (("fail", 1) if gate_fails else ("pass", 0))
+    assert run.report["verdict"] == ("fail" if must_broken else "incomplete" if gate_fails else "pass")
 
 
 def test_every_fault_declares_known_requirements():

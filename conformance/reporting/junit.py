@@ -1,4 +1,10 @@
-"""junit.xml: one test case per requirement, so CI dashboards list requirements by ID."""
+"""junit.xml: one test case per requirement, agreeing with the gate and the verdict.
+
+A failed or inconclusive MUST is a ``<failure>`` (never ``<skipped>``), as is anything that fails the
+gate under strict; a known failure (baseline) and a requirement that did not run are ``<skipped>``
+with the reason; a stale baseline entry and a suite error are cases of their own, failing.
+Each case carries its requirement, level, status and duration as properties.
+"""
 
 from __future__ import annotations
 
@@ -14,33 +20,49 @@ def _failure_text(requirement: dict[str, Any]) -> str:
         lines.append(f"{failure['test']}: {failure['message']}")
         if failure.get("reproduce"):
             lines.append(f"  reproduce: {failure['reproduce']}")
+        if failure.get("exchange"):
+            lines.append(f"  evidence: evidence.ndjson line {failure['exchange']}")
     lines.extend(requirement.get("reasons", []))
+    for known in requirement.get("known", []):
+        lines.append(f"known failure (baseline): {known['reason']}")
     return "\n".join(lines)
+
+
+def _fails_gate(requirement: dict[str, Any], strict: bool) -> bool:
+    status = requirement["status"]
+    counts = requirement["level"] == "MUST" or strict
+    return status == "fail" or (status == "warn" and strict) or (status == "inconclusive" and counts)
 
 
 def render_junit(report: dict[str, Any]) -> str:
     """The junit.xml text of a report.json document."""
     requirements = report["requirements"]
-    summary = report["summary"]
     strict = bool(report.get("strict"))
+    stale = report.get("baseline", {}).get("stale", [])
+    errors = report.get("suite_errors", [])
+    failing = [r for r in requirements if _fails_gate(r, strict)]
+    skipped = [r for r in requirements if not _fails_gate(r, strict) and r["status"] in ("skip", "known")]
     suites = ET.Element("testsuites", name=report["suite"]["name"])
     suite = ET.SubElement(
         suites,
         "testsuite",
         name=f"{report['suite']['name']} {report['target']['base_url']}",
-        tests=str(len(requirements)),
-        failures=str(summary["failed"] + (summary["warned"] if strict else 0)),
-        errors=str(summary["inconclusive"] if strict else 0),
-        skipped=str(summary["skipped"] + (0 if strict else summary["inconclusive"])),
+        tests=str(len(requirements) + len(stale) + len(errors)),
+        failures=str(len(failing) + len(stale)),
+        errors=str(len(errors)),
+        skipped=str(len(skipped)),
         time=str(report.get("duration_seconds", 0)),
         timestamp=report["started_at"],
     )
     props = ET.SubElement(suite, "properties")
     for name, value in (
         ("verdict", report["verdict"]),
+        ("gate", report["gate"]),
+        ("certification", "true" if report.get("certification") else "false"),
         ("profile", report["profile"]),
         ("seed", str(report["seed"])),
         ("spec_sha256", report["spec"]["sha256"]),
+        ("catalog_sha256", report["spec"]["catalog_sha256"]),
         ("run_id", report.get("run_id", "")),
     ):
         ET.SubElement(props, "property", name=name, value=value)
@@ -50,26 +72,31 @@ def render_junit(report: dict[str, Any]) -> str:
             "testcase",
             classname=f"leads.{requirement['area']}",
             name=f"{requirement['id']} [{requirement['level']}] {requirement['title']}",
-            time="0",
+            time=str(requirement.get("duration_seconds", 0)),
         )
         case_props = ET.SubElement(case, "properties")
-        ET.SubElement(case_props, "property", name="requirement", value=requirement["id"])
-        ET.SubElement(case_props, "property", name="level", value=requirement["level"])
-        ET.SubElement(case_props, "property", name="status", value=requirement["status"])
+        for name in ("id", "level", "status", "duration_seconds"):
+            key = {"id": "requirement", "duration_seconds": "duration"}.get(name, name)
+            ET.SubElement(case_props, "property", name=key, value=str(requirement.get(name, "")))
         status = requirement["status"]
         text = _failure_text(requirement)
-        if status == "fail" or (status == "warn" and strict):
-            element = ET.SubElement(case, "failure", message=f"{requirement['id']} {status}")
+        if _fails_gate(requirement, strict):
+            element = ET.SubElement(case, "failure", message=f"{requirement['id']} {status}", type=status)
             element.text = text
-        elif status == "inconclusive":
-            tag = "error" if strict else "skipped"
-            element = ET.SubElement(case, tag, message=f"{requirement['id']} inconclusive")
+        elif status in ("skip", "known"):
+            first = text.splitlines()[0] if text else status
+            element = ET.SubElement(case, "skipped", message=(f"known: {first}" if status == "known" else first))
             element.text = text
-        elif status == "skip":
-            element = ET.SubElement(case, "skipped", message=text.splitlines()[0] if text else "skipped")
-            element.text = text
-        elif status == "warn":
+        elif status in ("warn", "inconclusive"):
             out = ET.SubElement(case, "system-out")
-            out.text = "warning (SHOULD): " + text
+            out.text = f"{status} (SHOULD): {text}"
+    for entry in stale:
+        case = ET.SubElement(suite, "testcase", classname="leads.baseline", name=f"stale baseline entry {entry['id']}")
+        element = ET.SubElement(case, "failure", message=f"{entry['id']} is listed as known but now passes")
+        element.text = f"reason given: {entry['reason']}\nremove the entry from the baseline"
+    for error in errors:
+        case = ET.SubElement(suite, "testcase", classname="leads.suite", name=f"suite error in {error['test']}")
+        element = ET.SubElement(case, "error", message=error["error"], type="suite-error")
+        element.text = "see suite-errors.log in the report folder"
     ET.indent(suites)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

@@ -1,9 +1,18 @@
-"""Test outcomes -> requirement verdicts. Pure: no I/O, no pytest.
+"""Test outcomes -> requirement statuses -> the run's verdict and gate. Pure: no I/O, no pytest.
 
 A requirement's status rolls up from the checks that name it: fail > inconclusive > warn > pass > skip.
-A failed check makes a MUST requirement ``fail`` and a SHOULD requirement ``warn``. Skip stands only
-where every check that names the requirement was skipped (a missing precondition, with its reason).
-The run's verdict fails on a failed or undecided MUST, and under strict on a warned or undecided SHOULD.
+A failed check makes a MUST requirement ``fail`` and a SHOULD requirement ``warn``; a failure the
+baseline lists is ``known`` instead. Skip stands where no check gave evidence: not selected, excluded
+by the profile, or a missing precondition, always with the reason.
+
+Two answers come out of it (CONTRACT.md, "Verdict and gate"):
+
+- the **verdict**, the truth about the target against the whole catalog: ``fail`` when a requirement
+  failed (known failures included; under strict a warned SHOULD too), else ``incomplete`` when some
+  MUST (under strict, some requirement) has no evidence, else ``pass``;
+- the **gate**, what the exit status tells CI given the user's choices: ``pass`` when nothing that
+  ran failed outside the baseline, no MUST that ran is inconclusive (under strict, no SHOULD either),
+  no baseline entry is stale and the suite itself did not break; else ``fail``.
 """
 
 from __future__ import annotations
@@ -12,12 +21,21 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.reporting.baseline import Baseline, BaselineEntry
 from conformance.spec import Catalog, Requirement
 
 __all__ = ["STATUSES", "RequirementVerdict", "RunVerdict", "roll_up"]
 
-STATUSES = ("pass", "fail", "warn", "skip", "inconclusive")
-_ORDER = {"skip": 0, "pass": 1, "warn": 2, "inconclusive": 3, "fail": 4}
+STATUSES = ("pass", "fail", "known", "warn", "skip", "inconclusive")
+_ORDER = {"skip": 0, "pass": 1, "warn": 2, "known": 3, "inconclusive": 4, "fail": 5}
+_SUMMARY_NAMES = {
+    "pass": "passed",
+    "fail": "failed",
+    "known": "known",
+    "warn": "warned",
+    "skip": "skipped",
+    "inconclusive": "inconclusive",
+}
 
 
 @dataclass
@@ -29,10 +47,19 @@ class RequirementVerdict:
     tests: list[str] = field(default_factory=list)
     failures: list[dict[str, Any]] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    #: seconds spent in the checks that name it
+    duration: float = 0.0
+    #: the baseline entries that waive its failures
+    waived_by: list[BaselineEntry] = field(default_factory=list)
 
     def raise_to(self, status: str) -> None:
         if _ORDER[status] > _ORDER[self.status]:
             self.status = status
+
+    @property
+    def ran(self) -> bool:
+        """A check gave evidence for it (it was not only skipped or left unselected)."""
+        return self.status != "skip"
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -43,56 +70,109 @@ class RequirementVerdict:
             "source": self.requirement.source,
             "status": self.status,
             "tests": self.tests,
+            "duration_seconds": round(self.duration, 3),
             "failures": self.failures,
         }
         if self.reasons:
             data["reasons"] = self.reasons
+        if self.waived_by:
+            data["known"] = [entry.to_dict() for entry in self.waived_by]
         return data
 
 
 @dataclass
 class RunVerdict:
-    """Every requirement's verdict, and the run's."""
+    """Every requirement's verdict, and the run's verdict and gate."""
 
     requirements: list[RequirementVerdict]
     strict: bool
+    stale: list[BaselineEntry] = field(default_factory=list)
+    suite_errors: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def summary(self) -> dict[str, int]:
-        counts = {"passed": 0, "failed": 0, "warned": 0, "skipped": 0, "inconclusive": 0}
-        names = {
-            "pass": "passed",
-            "fail": "failed",
-            "warn": "warned",
-            "skip": "skipped",
-            "inconclusive": "inconclusive",
-        }
+        counts = dict.fromkeys(_SUMMARY_NAMES.values(), 0)
         for verdict in self.requirements:
-            counts[names[verdict.status]] += 1
+            counts[_SUMMARY_NAMES[verdict.status]] += 1
         return counts
 
-    def blocking(self) -> list[RequirementVerdict]:
-        """The requirements that make the verdict fail.
+    def _counts(self, verdict: RequirementVerdict) -> bool:
+        """Whether the requirement decides the verdict: every MUST, and under strict every SHOULD."""
+        return verdict.requirement.is_must or self.strict
 
-        A MUST requirement fails the run when it failed, or when its checks could not decide
-        (a certificate needs evidence); under strict, a SHOULD one does when it warned or could not
-        decide.
-        """
+    def failing(self) -> list[RequirementVerdict]:
+        """The requirements that make the verdict ``fail`` (known failures included)."""
+        return [
+            v
+            for v in self.requirements
+            if v.status in ("fail", "known") or (v.status == "warn" and self.strict)
+        ]
+
+    def unverified(self) -> list[RequirementVerdict]:
+        """The requirements that decide the verdict but have no evidence (skipped or inconclusive)."""
+        return [v for v in self.requirements if self._counts(v) and v.status in ("skip", "inconclusive")]
+
+    def blocking(self) -> list[RequirementVerdict]:
+        """The requirements that make the gate fail: new failures, and undecided ones that ran."""
         return [
             v
             for v in self.requirements
             if v.status == "fail"
-            or (v.status == "inconclusive" and (v.requirement.is_must or self.strict))
             or (v.status == "warn" and self.strict)
+            or (v.status == "inconclusive" and self._counts(v))
         ]
 
     @property
     def verdict(self) -> str:
-        return "fail" if self.blocking() else "pass"
+        if self.failing():
+            return "fail"
+        if self.unverified() or self.suite_errors:
+            return "incomplete"
+        return "pass"
+
+    @property
+    def gate(self) -> str:
+        return "fail" if self.blocking() or self.stale or self.suite_errors else "pass"
+
+    def gate_reasons(self) -> list[str]:
+        """Why the gate failed, one line each (empty when it passed)."""
+        reasons = [
+            f"{v.requirement.id} ({v.requirement.level}) {v.status}"
+            + (" outside the baseline" if v.waived_by else "")
+            for v in self.blocking()
+        ]
+        reasons += [f"stale baseline entry: {entry.describe()} now passes; remove it" for entry in self.stale]
+        reasons += [f"suite error in {error['test']}" for error in self.suite_errors]
+        return reasons
+
+    def not_verified(self) -> dict[str, int]:
+        """How many MUST requirements were not verified, by why (not selected, skipped, ...)."""
+        why: dict[str, int] = {}
+        for v in self.requirements:
+            if not v.requirement.is_must or v.status not in ("skip", "inconclusive"):
+                continue
+            key = v.status if v.status == "inconclusive" else _skip_kind(v.reasons)
+            why[key] = why.get(key, 0) + 1
+        return why
 
 
-def _get(outcome: Any, name: str) -> Any:
-    return outcome[name] if isinstance(outcome, Mapping) else getattr(outcome, name)
+def _skip_kind(reasons: list[str]) -> str:
+    text = " ".join(reasons)
+    if "not selected" in text:
+        return "not selected"
+    if "read-only" in text:
+        return "excluded by the read-only profile"
+    if "second account" in text:
+        return "no second account token"
+    if "suite error" in text:
+        return "suite error"
+    return "skipped"
+
+
+def _get(outcome: Any, name: str, default: Any = None) -> Any:
+    if isinstance(outcome, Mapping):
+        return outcome.get(name, default)
+    return getattr(outcome, name, default)
 
 
 def _failure_dict(test: str, failure: Any) -> dict[str, Any]:
@@ -100,38 +180,105 @@ def _failure_dict(test: str, failure: Any) -> dict[str, Any]:
         "test": test,
         "message": _get(failure, "message"),
         "reproduce": _get(failure, "reproduce"),
+        "exchange": _get(failure, "exchange"),
     }
 
 
-def roll_up(catalog: Catalog, outcomes: Iterable[Any], strict: bool = False) -> RunVerdict:
-    """Fold test outcomes (TestOutcome objects or their dicts) into one verdict per catalog entry."""
+def roll_up(
+    catalog: Catalog,
+    outcomes: Iterable[Any],
+    strict: bool = False,
+    baseline: Baseline | None = None,
+    selection: str | None = None,
+) -> RunVerdict:
+    """Fold test outcomes (TestOutcome objects or their dicts) into one verdict per catalog entry.
+
+    ``selection`` is the ``-k`` expression the run was given: requirements no selected check names are
+    then "not selected" rather than unchecked.
+    """
     verdicts = {r.id: RequirementVerdict(r) for r in catalog}
+    errors: list[dict[str, Any]] = []
     for outcome in outcomes:
         nodeid = _get(outcome, "nodeid")
         kind = _get(outcome, "outcome")
         names = [i for i in _get(outcome, "requirements") if i in verdicts]
+        if kind == "error":
+            errors.append(
+                {"test": nodeid, "requirements": names, "error": _get(outcome, "reason"),
+                 "traceback": _get(outcome, "traceback", "")}
+            )
         failures = list(_get(outcome, "failures") or [])
         charged: dict[str, list[Any]] = {}
         for failure in failures:
             for rid in _get(failure, "requirements") or names:
                 if rid in verdicts:
                     charged.setdefault(rid, []).append(failure)
-        inconclusive_ids = set(names) if kind == "inconclusive" else set()
+        undecided = set(_get(outcome, "inconclusive") or names) if kind == "inconclusive" else set()
         for rid in names:
             verdict = verdicts[rid]
             if nodeid not in verdict.tests:
                 verdict.tests.append(nodeid)
+            verdict.duration += float(_get(outcome, "duration", 0.0) or 0.0)
             if rid in charged:
                 verdict.raise_to("fail" if verdict.requirement.is_must else "warn")
                 verdict.failures.extend(_failure_dict(nodeid, f) for f in charged[rid])
-            elif rid in inconclusive_ids:
+            elif rid in undecided:
                 verdict.raise_to("inconclusive")
                 verdict.reasons.append(f"{nodeid}: inconclusive: {_get(outcome, 'reason')}")
+            elif kind == "error":
+                verdict.reasons.append(f"{nodeid}: not verified: {_get(outcome, 'reason')}")
             elif kind == "skipped":
                 verdict.reasons.append(f"{nodeid}: skipped: {_get(outcome, 'reason')}")
-            elif kind in ("passed", "failed"):
+            elif kind in ("passed", "failed", "inconclusive"):
                 verdict.raise_to("pass")
     for verdict in verdicts.values():
         if not verdict.tests:
-            verdict.reasons.append("no check in this run names this requirement")
-    return RunVerdict(requirements=[verdicts[r.id] for r in catalog], strict=strict)
+            verdict.reasons.append(
+                f"not selected (-k {selection})" if selection else "no check in this run names this requirement"
+            )
+    stale = _apply_baseline(verdicts, baseline) if baseline is not None else []
+    return RunVerdict(
+        requirements=[verdicts[r.id] for r in catalog], strict=strict, stale=stale, suite_errors=errors
+    )
+
+
+def _apply_baseline(verdicts: dict[str, RequirementVerdict], baseline: Baseline) -> list[BaselineEntry]:
+    """Mark listed failures ``known``; return the entries that are stale (their failure is gone).
+
+    An entry without a check waives every failure of its requirement; one with a check waives that
+    check's failures only, so a new failure from another check still fails. An entry is stale when
+    its requirement passed, or when its check ran and no longer fails. A requirement that did not
+    run says nothing about its entries.
+    """
+    stale: list[BaselineEntry] = []
+    by_id: dict[str, list[BaselineEntry]] = {}
+    for entry in baseline.entries:
+        if entry.id in verdicts:
+            by_id.setdefault(entry.id, []).append(entry)
+    for rid, entries in by_id.items():
+        verdict = verdicts[rid]
+        if verdict.status == "pass":
+            stale.extend(entries)
+            continue
+        if verdict.status not in ("fail", "warn"):
+            continue
+        live = []
+        for entry in entries:
+            if entry.check is None or any(_same_check(f["test"], entry.check) for f in verdict.failures):
+                live.append(entry)
+            elif any(_same_check(t, entry.check) for t in verdict.tests):
+                stale.append(entry)
+        verdict.waived_by.extend(live)
+        waived_all = any(entry.check is None for entry in live)
+        uncovered = [
+            f for f in verdict.failures
+            if not waived_all and not any(e.check and _same_check(f["test"], e.check) for e in live)
+        ]
+        if live and not uncovered:
+            verdict.status = "known"
+    return stale
+
+
+def _same_check(nodeid: str, check: str) -> bool:
+    """A baseline's check name matches a node id by its full id or its last part(s)."""
+    return nodeid == check or nodeid.endswith("::" + check) or nodeid.split("::")[-1] == check

@@ -1,21 +1,34 @@
-"""Write a run's report folder: report.json, junit.xml and report.html.
+"""Build a run's report.json document, and write the folder: report.json, junit.xml, report.html.
 
-Everything written passes through the target's redaction first, so no credential reaches a file.
+The document is redacted structurally (``conformance._redact``: every string field, never a mapping
+key, before anything is serialised); the JUnit and HTML writers render that clean document.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance._redact import Redactor
+from conformance.reporting.baseline import Baseline
 from conformance.reporting.html import render_html
 from conformance.reporting.junit import render_junit
 from conformance.reporting.verdicts import RunVerdict
 
-__all__ = ["RunInfo", "build_report", "write_reports"]
+__all__ = ["FORMAT_VERSION", "RunInfo", "build_report", "write_file", "write_reports"]
+
+#: keys whose values are the suite's own data (catalog entries, digests, versions, settings), not redacted
+SUITE_DATA = frozenset(
+    {"format_version", "suite", "spec", "tools", "id", "level", "title", "area", "source", "status",
+     "tests", "test", "requirements_ids", "seed", "max_examples", "run_id", "started_at", "finished_at",
+     "verdict", "gate", "summary", "mode", "must_not_verified", "evidence", "exchange"}
+)
+
+#: version of the report.json layout; bumped when a field changes meaning or goes away
+FORMAT_VERSION = "2.0"
 
 
 @dataclass
@@ -38,41 +51,84 @@ class RunInfo:
     duration_seconds: float
     tests: int
     notes: list[str]
+    #: "leads-conformance reference server <version>" when the run served the bundled server
+    bundled: str | None = None
+    tools: dict[str, str] = field(default_factory=dict)
+    #: the -k expression, or None for the whole suite
+    select: str | None = None
+    #: whether the TENANT checks could run (a second account token was given)
+    tenant: bool = False
+    certify: bool = False
+    baseline: Baseline | None = None
+    insecure: bool = False
+    evidence_lines: int = 0
 
 
 def build_report(info: RunInfo, verdict: RunVerdict) -> dict[str, Any]:
     """The report.json document."""
+    not_verified = verdict.not_verified()
     return {
+        "format_version": FORMAT_VERSION,
         "suite": {"name": info.suite_name, "version": info.suite_version},
         "spec": {"path": info.spec_path, "sha256": info.spec_sha256, "catalog_sha256": info.catalog_sha256},
-        "target": {"base_url": info.base_url},
+        "tools": info.tools,
+        "target": {"base_url": info.base_url, "bundled": info.bundled},
         "profile": info.profile,
+        "selection": {"k": info.select, "tenant": info.tenant, "whole_catalog": info.select is None},
         "seed": info.seed,
         "max_examples": info.max_examples,
         "strict": info.strict,
+        "insecure": info.insecure,
         "run_id": info.run_id,
         "started_at": info.started_at,
         "finished_at": info.finished_at,
         "duration_seconds": info.duration_seconds,
         "tests": info.tests,
         "verdict": verdict.verdict,
+        "gate": verdict.gate,
+        "gate_reasons": verdict.gate_reasons(),
+        "certification": info.certify and verdict.verdict == "pass",
+        "mode": "certify" if info.certify else "check",
         "summary": verdict.summary,
+        "must_not_verified": {
+            "count": sum(not_verified.values()),
+            "of": sum(1 for v in verdict.requirements if v.requirement.is_must),
+            "why": not_verified,
+        },
+        "baseline": {
+            **(info.baseline.to_dict() if info.baseline else {"source": None, "entries": []}),
+            "stale": [entry.to_dict() for entry in verdict.stale],
+        },
+        "suite_errors": [
+            {key: error[key] for key in ("test", "requirements", "error")} for error in verdict.suite_errors
+        ],
+        "evidence": {"file": "evidence.ndjson", "exchanges": info.evidence_lines},
         "notes": info.notes,
         "requirements": [v.to_dict() for v in verdict.requirements],
     }
 
 
-def write_reports(report: dict[str, Any], folder: Path, redact: Callable[[str], str]) -> dict[str, Path]:
-    """Write the three files; returns their paths."""
+def write_file(path: Path, text: str) -> None:
+    """Write ``text`` whole or not at all (a temporary file beside it, renamed into place)."""
+    temporary = path.with_name(f".{path.name}.partial")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def write_reports(report: dict[str, Any], folder: Path, redactor: Redactor) -> tuple[dict[str, Any], dict[str, Path]]:
+    """Write report.json, junit.xml and report.html; returns the clean document and the paths."""
     folder.mkdir(parents=True, exist_ok=True)
-    text = redact(json.dumps(report, indent=2, ensure_ascii=False))
-    clean = json.loads(text)
+    clean = redactor.tree(report, keep=SUITE_DATA)
     paths = {
         "json": folder / "report.json",
         "junit": folder / "junit.xml",
         "html": folder / "report.html",
     }
-    paths["json"].write_text(text + "\n", encoding="utf-8")
-    paths["junit"].write_text(redact(render_junit(clean)), encoding="utf-8")
-    paths["html"].write_text(redact(render_html(clean)), encoding="utf-8")
-    return paths
+    write_file(paths["json"], json.dumps(clean, indent=2, ensure_ascii=False) + "\n")
+    write_file(paths["junit"], render_junit(clean))
+    write_file(paths["html"], render_html(clean))
+    return clean, paths

@@ -1,0 +1,109 @@
+"""Known failures (``--baseline FILE``): a vendor's accepted deviations, each with its reason.
+
+The file is YAML or JSON: a list of entries, or a mapping with a ``known_failures`` (or
+``baseline``) list. Each entry is ``{id, reason}``, optionally with the ``check`` it concerns.
+An earlier ``report.json`` serves too: its failed, warned and known requirements become the
+entries, each with the reason it already had or the first failure's message.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML, YAMLError
+
+from conformance._outcomes import UsageError
+
+__all__ = ["Baseline", "BaselineEntry", "load_baseline"]
+
+
+@dataclass(frozen=True)
+class BaselineEntry:
+    """One accepted deviation."""
+
+    id: str
+    reason: str
+    check: str | None = None
+
+    def describe(self) -> str:
+        return f"{self.id}" + (f" ({self.check})" if self.check else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "reason": self.reason}
+        if self.check:
+            data["check"] = self.check
+        return data
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The known failures a run was given, and the file they came from."""
+
+    source: str
+    entries: tuple[BaselineEntry, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "entries": [entry.to_dict() for entry in self.entries]}
+
+
+def _from_report(document: dict[str, Any]) -> list[dict[str, Any]]:
+    entries = []
+    when = document.get("finished_at") or document.get("started_at") or "an earlier run"
+    for requirement in document.get("requirements", []):
+        if requirement.get("status") not in ("fail", "warn", "known"):
+            continue
+        known = requirement.get("known") or []
+        if known:
+            entries.extend(known)
+            continue
+        failures = requirement.get("failures") or [{}]
+        message = str(failures[0].get("message") or requirement.get("status"))
+        entries.append({"id": requirement["id"], "reason": f"failing in the report of {when}: {message[:300]}"})
+    return entries
+
+
+def _entries_of(document: Any) -> Iterable[Any]:
+    if isinstance(document, list):
+        return document
+    if isinstance(document, dict):
+        if "requirements" in document and "verdict" in document:
+            return _from_report(document)
+        for key in ("known_failures", "baseline", "entries"):
+            if isinstance(document.get(key), list):
+                return document[key]
+            if isinstance(document.get(key), dict) and isinstance(document[key].get("entries"), list):
+                return document[key]["entries"]
+    raise UsageError("--baseline: expected a list of {id, reason} entries, or a report.json")
+
+
+def load_baseline(path: Path, known_ids: Iterable[str]) -> Baseline:
+    """Read and check a baseline file; a malformed one is a usage error naming what is wrong."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--baseline: cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        document = json.loads(text) if path.suffix == ".json" else YAML(typ="safe").load(io.StringIO(text))
+    except (ValueError, YAMLError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsageError(f"--baseline: {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {first}") from None
+    ids = set(known_ids)
+    entries = []
+    for number, raw in enumerate(_entries_of(document), 1):
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+            raise UsageError(f"--baseline: entry {number} has no requirement id")
+        if raw["id"] not in ids:
+            raise UsageError(f"--baseline: entry {number} names {raw['id']!r}, which is not in the catalog")
+        reason = raw.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise UsageError(f"--baseline: entry {number} ({raw['id']}) gives no reason")
+        check = raw.get("check")
+        if check is not None and not isinstance(check, str):
+            raise UsageError(f"--baseline: entry {number} ({raw['id']}) has a check that is not a string")
+        entries.append(BaselineEntry(raw["id"], reason.strip(), check or None))
+    return Baseline(source=path.name, entries=tuple(entries))
