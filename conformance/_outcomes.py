@@ -66,14 +66,23 @@ class Violation(AssertionError):
     """A requirement (or several) was seen broken.
 
     ``requirements`` empty means: every requirement the failing test names.
-    ``reproduce`` is a command a person can run to see it again (credentials masked).
+    ``reproduce`` is a command a person can run to see it again (credentials masked); ``exchange`` is
+    the line of the exchange in the run's evidence log.
     """
 
-    def __init__(self, message: str, requirements: Iterable[str] = (), reproduce: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        requirements: Iterable[str] = (),
+        reproduce: str | None = None,
+        exchange: int | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.requirements = tuple(requirements)
         self.reproduce = reproduce
+        #: the exchange's line in evidence.ndjson, when the check knows it (else the latest one)
+        self.exchange = exchange
 
 
 class ViolationGroup(Violation):

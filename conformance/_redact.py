@@ -61,7 +61,7 @@ class Redactor:
         return MASK if isinstance(key, str) and key in self._exact else key
 
     def tree(self, value: Any, keep: frozenset[str] = frozenset()) -> Any:
-        """A copy of a JSON-like value whose strings are redacted; a key is masked only when it is a credential.
+        """A copy of a JSON-like value, strings redacted; a key is masked only when it is a credential.
 
         The values under a key in ``keep`` are the suite's own data (catalog IDs, digests), never the
         target's or the user's, and are kept as they are.

@@ -213,7 +213,8 @@ def _print_result(result: RunResult) -> None:
     if "log" in result.paths:
         err.print(f"suite error: the traceback is in {result.paths['log']}", highlight=False, markup=False)
     err.print(
-        "reports: " + "  ".join(str(result.paths[k]) for k in ("html", "json", "evidence", "junit", "attestation")),
+        "reports: "
+        + "  ".join(str(result.paths[k]) for k in ("html", "json", "evidence", "junit", "attestation")),
         highlight=False,
         markup=False,
     )
@@ -233,7 +234,9 @@ def summary_line(report: dict[str, Any]) -> str:
     )
     if unverified["count"]:
         why = ", ".join(f"{n} {reason}" for reason, n in sorted(unverified["why"].items()))
-        line += f" {unverified['count']} of the {unverified['of']} MUST requirements were not verified ({why})."
+        line += (
+            f" {unverified['count']} of the {unverified['of']} MUST requirements were not verified ({why})."
+        )
     else:
         line += f" All {unverified['of']} MUST requirements verified."
     return line

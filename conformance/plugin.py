@@ -142,6 +142,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): the catalog requirement IDs this check verifies")
     config.addinivalue_line("markers", "writes: the check sends requests that write (skipped by read-only)")
+    config.addinivalue_line("markers", "audit: the check judges what the whole run saw, so it runs last")
     if _COLLECTOR_KEY not in config.stash:
         config.stash[_COLLECTOR_KEY] = OutcomeCollector()
 
@@ -217,6 +218,8 @@ def pytest_collection_modifyitems(
         item.user_properties.append(("requirements", ",".join(map(str, ids))))
     if problems:
         raise pytest.UsageError("requirement catalog check failed:\n  " + "\n  ".join(problems))
+    # checks that judge what the whole run saw go last, in their own order
+    items.sort(key=lambda item: item.get_closest_marker("audit") is not None)
 
 
 def _in_suite(item: pytest.Item) -> bool:
@@ -364,16 +367,18 @@ def _outcome_from_exception(
                     requirements=[i for i in v.requirements if i in ids] or ids,
                     message=redact(_first_line(v.message)),
                     reproduce=command,
-                    exchange=line_of(command),
+                    exchange=v.exchange or line_of(command),
                 )
             )
         return TestOutcome(nodeid, ids, "failed", failures=failures)
     if isinstance(exc, AssertionError):
         message = redact(_first_line(str(exc) or "assertion failed"))
-        return TestOutcome(nodeid, ids, "failed", failures=[Failure(ids, message, reproduce, line_of(reproduce))])
+        failure = Failure(ids, message, reproduce, line_of(reproduce))
+        return TestOutcome(nodeid, ids, "failed", failures=[failure])
     if isinstance(exc, httpx.HTTPError | json.JSONDecodeError):
         what = "HTTP error" if isinstance(exc, httpx.HTTPError) else "the target's answer is not JSON"
-        return TestOutcome(nodeid, ids, "inconclusive", reason=redact(f"{what}: {_first_line(str(exc), 300)}"))
+        reason = redact(f"{what}: {_first_line(str(exc), 300)}")
+        return TestOutcome(nodeid, ids, "inconclusive", reason=reason)
     phase = "setting up" if when == "setup" else "running"
     reason = f"suite error while {phase} the check: {type(exc).__name__}: {_first_line(str(exc), 500)}"
     return TestOutcome(nodeid, ids, "error", reason=redact(reason))

@@ -23,6 +23,7 @@ import pytest
 
 from conformance import __version__
 from conformance._outcomes import CredentialsRejected, Inconclusive, TargetUnreachable, UsageError
+from conformance.evidence import EvidenceLog
 from conformance.plugin import (
     DEFAULT_MAX_EXAMPLES,
     DEFAULT_SEED,
@@ -31,7 +32,6 @@ from conformance.plugin import (
     install_collector,
     install_target,
 )
-from conformance.evidence import EvidenceLog
 from conformance.reporting import RunInfo, build_report, roll_up, write_reports
 from conformance.reporting.attestation import write_attestation
 from conformance.reporting.baseline import load_baseline
@@ -305,7 +305,9 @@ def default_report_dir() -> Path:
 
 
 #: what a run writes into its report folder; a rerun into the same folder replaces them
-RUN_FILES = ("report.json", "junit.xml", "report.html", "evidence.ndjson", "attestation.json", "suite-errors.log")
+RUN_FILES = (
+    "report.json", "junit.xml", "report.html", "evidence.ndjson", "attestation.json", "suite-errors.log"
+)
 
 
 def prepare_report_dir(folder: Path) -> None:
@@ -368,10 +370,13 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
             notes.append(
                 f"the run did not complete (pytest exit status {int(code)}); the verdict cannot be pass"
             )
-        verdict = roll_up(catalog, outcomes.all(), strict=options.strict, baseline=baseline, selection=options.select)
+        verdict = roll_up(
+            catalog, outcomes.all(), strict=options.strict, baseline=baseline, selection=options.select
+        )
         if not complete and not verdict.suite_errors:
             verdict.suite_errors.append(
-                {"test": "collection", "requirements": [], "error": notes[-1], "traceback": "\n".join(bridge.errors)}
+                {"test": "collection", "requirements": [], "error": notes[-1],
+                 "traceback": "\n".join(bridge.errors)}
             )
         info = RunInfo(
             suite_name="leads-conformance",

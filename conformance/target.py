@@ -29,7 +29,7 @@ import shlex
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -152,6 +152,8 @@ class GuardedTransport(httpx.BaseTransport):
         exchange.status = response.status_code
         headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
         self._target._log(exchange, dict(headers), body, time.monotonic() - started, None, attempt)
+        for observer in list(self._target.observers):
+            observer(exchange, body)
         return httpx.Response(
             status_code=response.status_code,
             headers=headers,
@@ -260,6 +262,8 @@ class Target:
     #: the check (node id) and requirement IDs the requests being sent now serve
     context: tuple[str, list[str]] = field(default=("run", []))
     redactor: Redactor = field(init=False, repr=False)
+    #: called with every exchange that was answered, and the answer's body (see ``observe``)
+    observers: list[Callable[[Exchange, bytes], None]] = field(default_factory=list, repr=False)
     _state: _State = field(default_factory=_State, repr=False)
     _tags: Iterator[int] = field(default_factory=lambda: itertools.count(1), repr=False)
 
@@ -341,6 +345,10 @@ class Target:
             error=error,
             attempt=attempt,
         )
+
+    def observe(self, observer: Callable[[Exchange, bytes], None]) -> None:
+        """Have ``observer`` see every answered exchange of the run from now on (status set, body read)."""
+        self.observers.append(observer)
 
     def history(self) -> list[Exchange]:
         with self._state.lock:

@@ -21,15 +21,20 @@ FAULTS = {fault.name: fault for fault in all_faults()}
 
 def _junit_cases(folder):
     root = ElementTree.parse(folder / "junit.xml").getroot()
-    return {case.find("properties/property[@name='requirement']").get("value"): case
-            for case in root.iter("testcase") if case.find("properties") is not None}
+    return {
+        case.find("properties/property[@name='requirement']").get("value"): case
+        for case in root.iter("testcase")
+        if case.find("properties") is not None
+    }
 
 
 def test_a_selection_is_incomplete_gates_pass_and_says_what_it_did_not_verify(tmp_path):
     run = run_cli(["run", *SELFTEST_ARGS, "-k", "auth"], tmp_path)
     assert run.code == 0, run.stderr[-2000:]
     assert (run.report["verdict"], run.report["gate"], run.report["certification"]) == (
-        "incomplete", "pass", False
+        "incomplete",
+        "pass",
+        False,
     )
     assert run.report["selection"]["k"] == "auth"
     assert run.report["must_not_verified"] == {"count": 38, "of": 43, "why": {"not selected": 38}}
@@ -81,7 +86,7 @@ def test_one_changed_byte_in_any_file_fails_verify_and_names_the_file(tmp_path):
     for path in sorted(p for p in folder.iterdir() if p.is_file()):
         original = path.read_bytes()
         middle = len(original) // 2
-        path.write_bytes(original[:middle] + bytes([original[middle] ^ 0x01]) + original[middle + 1:])
+        path.write_bytes(original[:middle] + bytes([original[middle] ^ 0x01]) + original[middle + 1 :])
         try:
             verified = run_cli(["verify", str(folder)], tmp_path)
             assert verified.code == 1, (path.name, verified.stdout, verified.stderr)
@@ -157,8 +162,9 @@ def test_an_inconclusive_must_is_a_junit_failure(tmp_path):
         await app(scope, receive, send)
 
     with serve_in_thread(hangs_on_post) as server:
-        run = run_cli([*target_args(server.base_url), "--max-examples", "2", "--timeout", "1", "-k", "create"],
-                      tmp_path)
+        run = run_cli(
+            [*target_args(server.base_url), "--max-examples", "2", "--timeout", "1", "-k", "create"], tmp_path
+        )
     assert run.statuses()["LEADS-CREATE-001"] == "inconclusive"
     assert run.code == 1 and run.report["gate"] == "fail"
     case = _junit_cases(tmp_path)["LEADS-CREATE-001"]

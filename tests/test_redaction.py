@@ -57,8 +57,14 @@ def _outputs(run) -> dict[str, str]:
 
 
 def _spellings(secret: str) -> set[str]:
-    return {secret, json.dumps(secret)[1:-1], repr(secret)[1:-1], quote(secret, safe=""), quote_plus(secret),
-            json.dumps(json.dumps(secret)[1:-1])[1:-1]}
+    return {
+        secret,
+        json.dumps(secret)[1:-1],
+        repr(secret)[1:-1],
+        quote(secret, safe=""),
+        quote_plus(secret),
+        json.dumps(json.dumps(secret)[1:-1])[1:-1],
+    }
 
 
 def _assert_whole(run, failing: bool) -> None:
@@ -98,8 +104,13 @@ def test_short_credentials_inside_json_keys_break_nothing_and_leak_nowhere(tmp_p
         assert headers.get("authorization", "***").split(" ")[-1] == "***"
     for name, text in outputs.items():
         for secret in SHORT:
-            for context in (f"Bearer {secret}", f"Token {secret}", f"X-Account-Token: {secret}",
-                            f'"X-Account-Token":"{secret}"', f'"Authorization":"{secret}"'):
+            for context in (
+                f"Bearer {secret}",
+                f"Token {secret}",
+                f"X-Account-Token: {secret}",
+                f'"X-Account-Token":"{secret}"',
+                f'"Authorization":"{secret}"',
+            ):
                 assert context not in text, (name, context)
 
 
@@ -110,6 +121,8 @@ def test_redactor_masks_values_and_never_rewrites_keys_in_part():
     assert clean == {"sha256": "ff***", "***": "x", "note": clean["note"], "list": ["***"]}
     assert 'q"\\' not in clean["note"]
     assert redactor.headers({"Authorization": "Bearer a2", "X-Account-Token": "a2", "Accept": "a2/b"}) == {
-        "Authorization": "Bearer ***", "X-Account-Token": "***", "Accept": "***/b"
+        "Authorization": "Bearer ***",
+        "X-Account-Token": "***",
+        "Accept": "***/b",
     }
     assert redactor.text(json.dumps({"k": 'q"\\'})) == '{"k": "***"}'

@@ -63,7 +63,9 @@ def _from_report(document: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         failures = requirement.get("failures") or [{}]
         message = str(failures[0].get("message") or requirement.get("status"))
-        entries.append({"id": requirement["id"], "reason": f"failing in the report of {when}: {message[:300]}"})
+        entries.append(
+            {"id": requirement["id"], "reason": f"failing in the report of {when}: {message[:300]}"}
+        )
     return entries
 
 
@@ -91,7 +93,9 @@ def load_baseline(path: Path, known_ids: Iterable[str]) -> Baseline:
         document = json.loads(text) if path.suffix == ".json" else YAML(typ="safe").load(io.StringIO(text))
     except (ValueError, YAMLError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UsageError(f"--baseline: {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {first}") from None
+        raise UsageError(
+            f"--baseline: {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {first}"
+        ) from None
     ids = set(known_ids)
     entries = []
     for number, raw in enumerate(_entries_of(document), 1):

@@ -85,17 +85,23 @@ def render_junit(report: dict[str, Any]) -> str:
             element.text = text
         elif status in ("skip", "known"):
             first = text.splitlines()[0] if text else status
-            element = ET.SubElement(case, "skipped", message=(f"known: {first}" if status == "known" else first))
+            element = ET.SubElement(
+                case, "skipped", message=(f"known: {first}" if status == "known" else first)
+            )
             element.text = text
         elif status in ("warn", "inconclusive"):
             out = ET.SubElement(case, "system-out")
             out.text = f"{status} (SHOULD): {text}"
     for entry in stale:
-        case = ET.SubElement(suite, "testcase", classname="leads.baseline", name=f"stale baseline entry {entry['id']}")
+        case = ET.SubElement(
+            suite, "testcase", classname="leads.baseline", name=f"stale baseline entry {entry['id']}"
+        )
         element = ET.SubElement(case, "failure", message=f"{entry['id']} is listed as known but now passes")
         element.text = f"reason given: {entry['reason']}\nremove the entry from the baseline"
     for error in errors:
-        case = ET.SubElement(suite, "testcase", classname="leads.suite", name=f"suite error in {error['test']}")
+        case = ET.SubElement(
+            suite, "testcase", classname="leads.suite", name=f"suite error in {error['test']}"
+        )
         element = ET.SubElement(case, "error", message=error["error"], type="suite-error")
         element.text = "see suite-errors.log in the report folder"
     ET.indent(suites)

@@ -204,8 +204,12 @@ def roll_up(
         names = [i for i in _get(outcome, "requirements") if i in verdicts]
         if kind == "error":
             errors.append(
-                {"test": nodeid, "requirements": names, "error": _get(outcome, "reason"),
-                 "traceback": _get(outcome, "traceback", "")}
+                {
+                    "test": nodeid,
+                    "requirements": names,
+                    "error": _get(outcome, "reason"),
+                    "traceback": _get(outcome, "traceback", ""),
+                }
             )
         failures = list(_get(outcome, "failures") or [])
         charged: dict[str, list[Any]] = {}
@@ -234,7 +238,9 @@ def roll_up(
     for verdict in verdicts.values():
         if not verdict.tests:
             verdict.reasons.append(
-                f"not selected (-k {selection})" if selection else "no check in this run names this requirement"
+                f"not selected (-k {selection})"
+                if selection
+                else "no check in this run names this requirement"
             )
     stale = _apply_baseline(verdicts, baseline) if baseline is not None else []
     return RunVerdict(
@@ -271,7 +277,8 @@ def _apply_baseline(verdicts: dict[str, RequirementVerdict], baseline: Baseline)
         verdict.waived_by.extend(live)
         waived_all = any(entry.check is None for entry in live)
         uncovered = [
-            f for f in verdict.failures
+            f
+            for f in verdict.failures
             if not waived_all and not any(e.check and _same_check(f["test"], e.check) for e in live)
         ]
         if live and not uncovered:

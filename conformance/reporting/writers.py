@@ -22,9 +22,33 @@ __all__ = ["FORMAT_VERSION", "RunInfo", "build_report", "write_file", "write_rep
 
 #: keys whose values are the suite's own data (catalog entries, digests, versions, settings), not redacted
 SUITE_DATA = frozenset(
-    {"format_version", "suite", "spec", "tools", "id", "level", "title", "area", "source", "status",
-     "tests", "test", "requirements_ids", "seed", "max_examples", "run_id", "started_at", "finished_at",
-     "verdict", "gate", "summary", "mode", "must_not_verified", "evidence", "exchange"}
+    {
+        "format_version",
+        "suite",
+        "spec",
+        "tools",
+        "id",
+        "level",
+        "title",
+        "area",
+        "source",
+        "status",
+        "tests",
+        "test",
+        "requirements_ids",
+        "seed",
+        "max_examples",
+        "run_id",
+        "started_at",
+        "finished_at",
+        "verdict",
+        "gate",
+        "summary",
+        "mode",
+        "must_not_verified",
+        "evidence",
+        "exchange",
+    }
 )
 
 #: version of the report.json layout; bumped when a field changes meaning or goes away
@@ -119,7 +143,9 @@ def write_file(path: Path, text: str) -> None:
         raise
 
 
-def write_reports(report: dict[str, Any], folder: Path, redactor: Redactor) -> tuple[dict[str, Any], dict[str, Path]]:
+def write_reports(
+    report: dict[str, Any], folder: Path, redactor: Redactor
+) -> tuple[dict[str, Any], dict[str, Path]]:
     """Write report.json, junit.xml and report.html; returns the clean document and the paths."""
     folder.mkdir(parents=True, exist_ok=True)
     clean = redactor.tree(report, keep=SUITE_DATA)

@@ -14,9 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance._outcomes import Violation
+from conformance._outcomes import Violation, ViolationGroup
+from conformance.suite._problems import ProblemAudit
 from conformance.suite._support import (
     LEADS,
+    RELATION_FIELDS,
     Findings,
     MetaPost,
     carries_tag,
@@ -24,9 +26,7 @@ from conformance.suite._support import (
     find_in_list,
     full_body,
     not_throttled,
-    problem_shape_issues,
     problems_named,
-    problems_of,
     require_relation_ids,
     run_tag,
 )
@@ -56,7 +56,36 @@ def without(meta: MetaPost, target: Target, known: dict[str, str], name: str) ->
     return tag, model
 
 
+def mistyped_bodies(
+    meta: MetaPost, target: Target, known: dict[str, str]
+) -> list[tuple[str, dict[str, Any]]]:
+    """Full bodies each broken in one way a target refuses with errors: a wrong type, a bad date-time,
+    a relation id that is not a UUID, a null array (only for fields meta/post offers)."""
+    offered = meta.properties
+    strings = [n for n, s in offered.items() if isinstance(s, dict) and "string" in str(s.get("type", ""))
+               and not s.get("format") and n not in RELATION_FIELDS]
+    dates = [n for n, s in offered.items() if isinstance(s, dict) and s.get("format") == "date-time"]
+    arrays = [n for n, s in offered.items() if isinstance(s, dict) and "array" in str(s.get("type", ""))]
+    relations = [n for n in RELATION_FIELDS if n in offered]
+    breaks: list[tuple[str, str, Any]] = []
+    if strings:
+        breaks.append((f"{strings[-1]} given a number", strings[-1], 12345))
+    if dates:
+        breaks.append((f"{dates[0]} given a date-time that is not one", dates[0], "not-a-date-time"))
+    if relations:
+        breaks.append((f"{relations[0]} given an id that is not a UUID", relations[0], "not-a-uuid"))
+    if arrays:
+        breaks.append((f"{arrays[0]} given null", arrays[0], None))
+    bodies = []
+    for label, name, value in breaks:
+        model = full_body(meta, run_tag(target, "malformed"), known)
+        model[name] = value
+        bodies.append((f"a create with {label}", model))
+    return bodies
+
+
 @pytest.mark.writes
+@pytest.mark.audit
 @pytest.mark.requirement("LEADS-ENVELOPE-001")
 def test_warnings_and_errors_are_well_formed(
     target: Target,
@@ -64,25 +93,32 @@ def test_warnings_and_errors_are_well_formed(
     meta_post: MetaPost,
     known_relations: dict[str, str],
     created_lead: Created,
+    problem_audit: ProblemAudit,
 ) -> None:
-    """Every warning and error has string title, detail and problem_type; a source has a string pointer."""
-    answers: list[tuple[str, Any]] = [("a create of a full body", created_lead.body)]
-    response = post_model(client, with_unrecognized_field(meta_post, target, known_relations))
-    answers.append(("a create with an unrecognized field", json_or_none(response)))
+    """Every warning and error has string title, detail and problem_type; a source has a string pointer.
+
+    It runs after every other check and judges the problem objects of every write answer of the run
+    (generated cases included), after sending writes that provoke them: an unrecognized field, a
+    missing required field, a wrong type, a bad date-time, a non-UUID relation id, a null array.
+    """
+    require_relation_ids(meta_post, known_relations, ["LEADS-ENVELOPE-001"])
+    post_model(client, with_unrecognized_field(meta_post, target, known_relations))
     if meta_post.required:
-        name = meta_post.required[0]
-        response = post_model(client, without(meta_post, target, known_relations, name)[1])
-        answers.append((f"a create without the required {name}", json_or_none(response)))
-    findings = Findings(target)
-    seen = 0
-    for what, body in answers:
-        for key, item in problems_of(body):
-            seen += 1
-            for issue in problem_shape_issues(item):
-                findings.fail("LEADS-ENVELOPE-001", f"{what}: an item of {key} {issue}")
-    if not seen:
-        pytest.skip("no write answered a warning or an error, so there was none to check")
-    findings.raise_if_any()
+        post_model(client, without(meta_post, target, known_relations, meta_post.required[0])[1])
+    for _, model in mistyped_bodies(meta_post, target, known_relations):
+        post_model(client, model)
+    if not problem_audit.seen:
+        pytest.skip(f"none of the run's {problem_audit.writes} write answers held a warning or an error")
+    if problem_audit.malformed:
+        raise ViolationGroup(
+            Violation(
+                f"{bad.what} (evidence line {bad.line}): {bad.issue}",
+                ["LEADS-ENVELOPE-001"],
+                bad.reproduce,
+                bad.line,
+            )
+            for bad in problem_audit.malformed
+        )
 
 
 @pytest.mark.writes
