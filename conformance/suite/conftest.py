@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from conformance._outcomes import Inconclusive
+from conformance.suite._problems import ProblemAudit
 from conformance.suite._support import (
     LEADS,
     RELATION_FIELDS,
@@ -20,6 +21,12 @@ from conformance.suite._support import (
     not_throttled,
 )
 from conformance.target import Target, json_or_none
+
+
+@pytest.fixture(scope="session", autouse=True)
+def problem_audit(target: Target) -> ProblemAudit:
+    """Watches every write answer of the run for malformed warnings and errors (LEADS-ENVELOPE-001)."""
+    return ProblemAudit(target).start()
 
 
 @pytest.fixture(scope="session")
