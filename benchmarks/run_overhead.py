@@ -30,10 +30,24 @@ def measure(source: Path, report_dir: Path, max_examples: int, seed: int) -> tup
     """Wall seconds, peak resident MiB and exit status of one ``conformance run`` from ``source``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONFORMANCE_")}
     env["PYTHONPATH"] = str(source)
-    command = [sys.executable, "-m", "conformance", "run", "--max-examples", str(max_examples),
-               "--seed", str(seed), "--run-id", "lc-bench", "--report-dir", str(report_dir)]
+    command = [
+        sys.executable,
+        "-m",
+        "conformance",
+        "run",
+        "--max-examples",
+        str(max_examples),
+        "--seed",
+        str(seed),
+        "--run-id",
+        "lc-bench",
+        "--report-dir",
+        str(report_dir),
+    ]
     started = time.perf_counter()
-    child = subprocess.Popen(command, cwd=source, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        command, cwd=source, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - started
     child.returncode = os.waitstatus_to_exitcode(status)
@@ -49,8 +63,11 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="overhead-") as scratch:
         base_tree = Path(scratch) / "base"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base_tree), args.base],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base_tree), args.base],
+            check=True,
+            capture_output=True,
+        )
         try:
             sides = {"base": base_tree, "this tree": ROOT}
             results: dict[str, list[tuple[float, float, int]]] = {name: [] for name in sides}
@@ -59,10 +76,13 @@ def main() -> None:
                     folder = Path(scratch) / f"{name.replace(' ', '-')}-{round_number}"
                     results[name].append(measure(source, folder, args.max_examples, args.seed))
         finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base_tree)],
-                           capture_output=True)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{platform.system()} {platform.release()}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base_tree)], capture_output=True
+            )
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    )
     print(f"default run, --max-examples {args.max_examples}, medians of {args.repeat}; base = {args.base}")
     medians = {}
     for name, runs in results.items():

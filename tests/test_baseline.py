@@ -37,7 +37,11 @@ def test_an_earlier_report_gives_its_failures_as_entries(tmp_path):
         "requirements": [
             {"id": "LEADS-PAGE-002", "status": "fail", "failures": [{"message": "page of 150"}]},
             {"id": "LEADS-PAGE-003", "status": "warn", "failures": [{"message": "25 a page"}]},
-            {"id": "LEADS-AUTH-005", "status": "known", "known": [{"id": "LEADS-AUTH-005", "reason": "kept"}]},
+            {
+                "id": "LEADS-AUTH-005",
+                "status": "known",
+                "known": [{"id": "LEADS-AUTH-005", "reason": "kept"}],
+            },
             {"id": "LEADS-AUTH-001", "status": "pass", "failures": []},
         ],
     }

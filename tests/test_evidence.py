@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 
+from conformance._outcomes import Inconclusive
 from conformance._redact import Redactor
 from conformance.evidence import BODY_CAP, EvidenceLog, read_evidence
 from conformance.target import Target
@@ -13,7 +15,9 @@ from conformance.target import Target
 
 def _target(tmp_path, handler) -> Target:
     target = Target(
-        base_url="http://127.0.0.1:9/api", token="key-1", account_token="a2",
+        base_url="http://127.0.0.1:9/api",
+        token="key-1",
+        account_token="a2",
         transport=httpx.MockTransport(handler),
     )
     target.evidence = EvidenceLog(tmp_path / "evidence.ndjson", target.redactor)
@@ -60,10 +64,8 @@ def test_a_transport_error_is_logged_with_no_response(tmp_path):
 
     target = _target(tmp_path, handler)
     with target.client() as http:
-        try:
+        with pytest.raises(Inconclusive):
             http.get("crm/v1/leads")
-        except Exception:  # noqa: BLE001 - the guarded client calls it inconclusive
-            pass
     target.evidence.close()
     lines = list(read_evidence(tmp_path / "evidence.ndjson"))
     assert lines and all("response" not in line for line in lines)
