@@ -18,7 +18,9 @@ def test_yaml_and_json_entries_with_an_optional_check(tmp_path):
     yaml_file.write_text(
         "known_failures:\n"
         "  - {id: LEADS-PAGE-003, reason: 'vendor pages hold 25'}\n"
-        "  - id: LEADS-AUTH-005\n    reason: bare keys are accepted\n    check: test_scheme_other_than_bearer_gets_401\n"
+        "  - id: LEADS-AUTH-005\n"
+        "    reason: bare keys are accepted\n"
+        "    check: test_scheme_other_than_bearer_gets_401\n"
     )
     baseline = load_baseline(yaml_file, IDS)
     assert [(e.id, e.check) for e in baseline.entries] == [

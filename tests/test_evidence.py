@@ -63,9 +63,8 @@ def test_a_transport_error_is_logged_with_no_response(tmp_path):
         raise httpx.ConnectError("refused a2")
 
     target = _target(tmp_path, handler)
-    with target.client() as http:
-        with pytest.raises(Inconclusive):
-            http.get("crm/v1/leads")
+    with target.client() as http, pytest.raises(Inconclusive):
+        http.get("crm/v1/leads")
     target.evidence.close()
     lines = list(read_evidence(tmp_path / "evidence.ndjson"))
     assert lines and all("response" not in line for line in lines)
