@@ -310,6 +310,29 @@ def requirements_command(fmt: str) -> None:
         out.print(table)
 
 
+@cli.command("verify")
+@click.argument("report_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--public-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="CONFORMANCE_PUBLIC_KEY",
+    help="Ed25519 public key (PEM) the record must be signed with.",
+)
+def verify_command(report_dir: Path, public_key: Path | None) -> None:
+    """Check a report folder against its attestation.json: exit 0 intact, 1 not."""
+    from conformance.reporting.attestation import describe, verify_folder
+
+    try:
+        result = verify_folder(report_dir, public_key)
+    except ConformanceError as exc:
+        _fail(str(exc))
+        return
+    for problem in result.problems:
+        click.echo(problem)
+    click.echo(describe(report_dir, result))
+    sys.exit(0 if result.ok else 1)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: click without its multi-line usage errors or tracebacks."""
     try:
