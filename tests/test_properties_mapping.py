@@ -25,7 +25,9 @@ from schemathesis.openapi.checks import (
     UndefinedStatusCode,
 )
 
+from conformance._outcomes import Inconclusive, Violation
 from conformance.spec import load_fragment
+from conformance.suite import properties
 from conformance.suite._schemathesis import (
     INVALID,
     OPEN,
@@ -42,8 +44,10 @@ from conformance.suite._schemathesis import (
     schemathesis_fragment,
     wire_headers,
     with_absent_required_fields,
+    without_formats,
 )
 from conformance.suite._support import MetaPost
+from conformance.suite.properties import StatefulRun
 from conformance.target import Target
 
 TOKEN = "secret-api-key-123"
@@ -235,6 +239,38 @@ def test_body_inputs_are_judged_against_the_fragment_and_the_target(model, expec
     assert {item.status for item in judged} == expected, judged
 
 
+def _lead_request_validators(schema: Any) -> tuple[Callable[[Any], bool], Callable[[Any], bool]]:
+    """Validators of POST /leads bodies: with every format the fragment keeps, and with date-time only."""
+    judge = Judge(FRAGMENT)
+    case = examples.generate_one(
+        schema[LEADS]["POST"].as_strategy(generation_mode=GenerationMode.POSITIVE)
+    )
+    return judge.body_validator(case), judge.body_validator(case, formats=frozenset({"date-time"}))
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        ({"last_name": "Okafor", "company": "Acme", "lead_url": "https://acme.com/leads/1"}, {VALID}),
+        ({"last_name": "Okafor", "company": "Acme", "lead_url": ""}, {OPEN}),
+        ({"last_name": "Okafor", "company": "Acme", "lead_url": "acme.com"}, {OPEN}),
+        ({"last_name": "Okafor", "company": "Acme", "lead_url": "acme.com", "first_name": 5}, {INVALID}),
+        ({"last_name": "Okafor", "company": "Acme", "converted_date": "yesterday"}, {INVALID}),
+        (
+            {"last_name": "Okafor", "company": "Acme", "lead_url": "", "owner": {"id": "x", "name": 5}},
+            {OPEN},
+        ),
+    ],
+)
+def test_a_body_invalid_only_by_an_advisory_format_is_open(model, expected):
+    exploration, _target = _exploration(_server(_page))
+    strict, lenient = _lead_request_validators(exploration.schema)
+    judged = body_inputs(
+        {"model": model}, is_valid=strict, meta=META, known=KNOWN, is_valid_but_formats=lenient
+    )
+    assert {item.status for item in judged} == expected, judged
+
+
 def test_without_meta_post_what_a_body_needs_is_open():
     judged = body_inputs({"model": {"title": "x"}}, is_valid=_valid, meta=None, known={})
     assert {item.status for item in judged} == {OPEN}
@@ -273,6 +309,41 @@ def test_the_fragment_schemathesis_gets_writes_relations_as_ids_only():
     assert "oneOf" not in data["LeadRequest"]["properties"]["owner"]
     assert "oneOf" not in data["RemoteFieldRequest"]["properties"]["remote_field_class"]
     assert "oneOf" in data["Lead"]["properties"]["owner"]
+
+
+def _formats(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        own = {node["format"]} if isinstance(node.get("format"), str) else set()
+        return own.union(*(_formats(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_formats(value) for value in node))
+    return set()
+
+
+def test_the_fragment_schemathesis_gets_enforces_only_date_times_on_responses():
+    schemas = schemathesis_fragment(FRAGMENT)["components"]["schemas"]
+    for name in ("Lead", "User", "Contact", "Account", "LeadResponse", "PaginatedLeadList"):
+        assert _formats(schemas[name]) <= {"date-time"}, name
+    assert _formats(FRAGMENT["components"]["schemas"]["Account"]) >= {"uri", "uuid"}
+    assert schemas["LeadRequest"]["properties"]["lead_url"]["format"] == "uri"
+    assert schemas["LeadRequest"]["properties"]["converted_date"]["format"] == "date-time"
+
+
+def test_without_formats_leaves_the_original_schema_alone():
+    schema = {"type": "object", "properties": {"u": {"type": "string", "format": "uri"}}}
+    assert without_formats(schema) == {"type": "object", "properties": {"u": {"type": "string"}}}
+    assert schema["properties"]["u"]["format"] == "uri"
+
+
+def test_scheme_less_urls_in_responses_match_the_schema():
+    lead = {"id": KNOWN["owner"], "lead_url": "acme.com", "converted_account": {"website": "acme.com"}}
+    body = {"model": lead, "warnings": [], "errors": []}
+    exploration, _target = _exploration(_server(lambda request: httpx.Response(201, json=body)))
+    case = examples.generate_one(
+        exploration.schema[LEADS]["POST"].as_strategy(generation_mode=GenerationMode.POSITIVE)
+    )
+    exploration.exercise(case)
+    assert "LEADS-HTTP-002" not in _charged(exploration)
 
 
 def test_the_fragment_schemathesis_gets_drops_uuid_formats_and_the_example_cursor():
@@ -412,3 +483,69 @@ def test_the_random_case_id_and_requests_defaults_are_not_sent():
         {"X-Schemathesis-TestCaseId": "abc", "User-Agent": "python-requests/2", "X-Custom": "1"}
     )
     assert sent == {"X-Custom": "1"}
+
+
+# ------------------------------------------------------------------------------ stateful links
+def _lead_store(*, create: int = 201, with_id: bool = True, readable: bool = True) -> Handler:
+    """A small Leads server: creates answer ``create``; a created lead reads back when ``readable``."""
+    leads: dict[str, dict[str, Any]] = {}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if request.method == "POST" and path.endswith(LEADS):
+            if create != 201:
+                return httpx.Response(create, json={"detail": "refused"})
+            ident = f"7c9e6679-7425-40de-944b-{len(leads):012d}"
+            model = {"created_at": "2026-01-15T10:30:00Z", "modified_at": "2026-01-15T10:30:00Z"}
+            if with_id:
+                model["id"] = ident
+            leads[ident] = model
+            return httpx.Response(201, json={"model": model, "warnings": [], "errors": []})
+        head, _, last = path.rpartition("/")
+        if head.endswith(LEADS) and last not in ("meta", "remote-field-classes"):
+            if readable and last in leads:
+                return httpx.Response(200, json=leads[last])
+            return httpx.Response(404, json={"detail": "Not found."})
+        return _page(request)
+
+    return answer
+
+
+def _stateful(handler: Handler) -> StatefulRun:
+    target = Target(
+        base_url="http://leads.test/api",
+        token=TOKEN,
+        account_token=ACCOUNT,
+        transport=httpx.MockTransport(handler),
+    )
+    schema = load_schema(target, target.client(authenticated=False), FRAGMENT, 3)
+    return StatefulRun(target, schema, Judge(FRAGMENT, META, KNOWN, tag="lc-run-1"), seed=3, max_examples=4)
+
+
+def test_a_stateful_run_counts_the_links_it_followed():
+    run = _stateful(_server(_lead_store()))
+    properties.test_created_lead_is_retrievable_through_its_link(run)
+    properties.test_stateful_requests_get_conformant_answers(run)
+    assert run.explore().links >= 1
+
+
+@pytest.mark.parametrize(
+    "handler",
+    [_lead_store(create=400), _lead_store(with_id=False)],
+    ids=["every create refused", "created without an id"],
+)
+def test_a_stateful_run_that_followed_no_link_leaves_only_the_link_undecided(handler):
+    run = _stateful(_server(handler))
+    with pytest.raises(Inconclusive, match="no POST") as raised:
+        properties.test_created_lead_is_retrievable_through_its_link(run)
+    assert raised.value.requirements == ("LEADS-HTTP-004",)
+    assert run.explore().links == 0 and run.explore().sent > 0
+    properties.test_stateful_requests_get_conformant_answers(run)
+
+
+def test_a_created_lead_that_does_not_read_back_breaks_the_link():
+    run = _stateful(_server(_lead_store(readable=False)))
+    with pytest.raises(Violation) as raised:
+        properties.test_created_lead_is_retrievable_through_its_link(run)
+    assert set(raised.value.requirements) == {"LEADS-HTTP-004"}
+    assert run.explore().links >= 1

@@ -22,7 +22,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -118,14 +118,24 @@ WRITTEN_RELATIONS = {
 }
 
 
+#: the only format the contract enforces on responses; every other one is advisory there
+ENFORCED_FORMATS = frozenset({"date-time"})
+#: formats kept in request-only schemas: generated valid bodies carry absolute URIs, which every target takes
+REQUEST_FORMATS = frozenset({"date-time", "uri"})
+
+
 def schemathesis_fragment(fragment: dict[str, Any]) -> dict[str, Any]:
-    """The fragment as Schemathesis gets it: relations written as ids, no uuid format, no example cursor.
+    """The fragment as Schemathesis gets it: relations as ids, advisory formats dropped, no example cursor.
 
     - A write names a related object by its id. Merge's definition also lets a request relation be
       the expanded object (``owner: User``); what a server makes of such an object beyond its id is
       open, so requests carry ids only (and generation is not spent inside User, Contact, Account).
-    - Merge's own relation ids are not always UUIDs (``025fjlc6-...``): the contract tolerates them
-      and the fragment calls the format advisory. The path ``id`` keeps it, so generated ids stay UUIDs.
+    - Only ``date-time`` is enforced on responses: Merge's relation ids are not always UUIDs
+      (``025fjlc6-...``) and its ``uri`` fields (``website``, ``lead_url``, ``*_url``) may hold
+      scheme-less text (``acme.com``). Every other format is dropped from the component schemas,
+      except ``uri`` in request-only schemas, so that generated valid bodies carry absolute URIs; a
+      body invalid only by that format is open (``body_inputs``). The path ``id`` keeps ``uuid``, so
+      generated ids stay UUIDs.
     - Merge's example cursor names a position on Merge's servers: every other target answers it
       404, and the coverage phase would put it in nearly every list request.
     """
@@ -137,7 +147,11 @@ def schemathesis_fragment(fragment: dict[str, Any]) -> dict[str, Any]:
             if isinstance(properties.get(relation), dict) and "oneOf" in properties[relation]:
                 properties[relation].pop("oneOf")
                 properties[relation]["type"] = "string"
-    _drop_uuid_format(schemas)
+    request_only = _request_only_schemas(data)
+    for name in list(schemas):
+        schemas[name] = without_formats(
+            schemas[name], REQUEST_FORMATS if name in request_only else ENFORCED_FORMATS
+        )
     for item in data.get("paths", {}).values():
         for operation in item.values():
             for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
@@ -147,15 +161,46 @@ def schemathesis_fragment(fragment: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _drop_uuid_format(node: Any) -> None:
+def without_formats(node: Any, keep: frozenset[str] = ENFORCED_FORMATS) -> Any:
+    """A copy of a schema without the string ``format`` keywords outside ``keep`` (the original stays)."""
     if isinstance(node, dict):
-        if node.get("format") == "uuid":
-            del node["format"]
+        return {
+            key: without_formats(value, keep)
+            for key, value in node.items()
+            if not (key == "format" and isinstance(value, str) and value not in keep)
+        }
+    if isinstance(node, list):
+        return [without_formats(value, keep) for value in node]
+    return node
+
+
+def _request_only_schemas(data: Mapping[str, Any]) -> set[str]:
+    """The component schemas request bodies reach and no response reaches."""
+    requests_reach: set[str] = set()
+    responses_reach: set[str] = set()
+    for item in data.get("paths", {}).values():
+        for operation in item.values() if isinstance(item, dict) else []:
+            if isinstance(operation, dict):
+                _reached(operation.get("requestBody"), data, requests_reach)
+                _reached(operation.get("responses"), data, responses_reach)
+    prefix = "#/components/schemas/"
+    return {ref.removeprefix(prefix) for ref in requests_reach - responses_reach if ref.startswith(prefix)}
+
+
+def _reached(node: Any, data: Mapping[str, Any], seen: set[str]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/") and ref not in seen:
+            seen.add(ref)
+            target: Any = data
+            for part in ref.removeprefix("#/").split("/"):
+                target = target.get(part, {}) if isinstance(target, dict) else {}
+            _reached(target, data, seen)
         for value in node.values():
-            _drop_uuid_format(value)
+            _reached(value, data, seen)
     elif isinstance(node, list):
         for value in node:
-            _drop_uuid_format(value)
+            _reached(value, data, seen)
 
 
 def schemathesis_config(target: Target, seed: int) -> SchemathesisConfig:
@@ -405,23 +450,37 @@ def path_inputs(path_parameters: Mapping[str, Any]) -> list[Input]:
 
 
 def body_inputs(
-    body: Any, *, is_valid: Callable[[Any], bool], meta: MetaPost | None, known: Mapping[str, str]
+    body: Any,
+    *,
+    is_valid: Callable[[Any], bool],
+    meta: MetaPost | None,
+    known: Mapping[str, str],
+    is_valid_but_formats: Callable[[Any], bool] | None = None,
 ) -> list[Input]:
     """Judge a POST body: against the fragment, then against what the target needs.
 
     A body invalid against the fragment is invalid, unless its only invalidity lies inside an
-    expanded relation object (``owner: {...}``): a write names a relation by its id, so what a
-    server makes of the rest of the object (or of an object without an id) is open. A valid body
-    lacking a field meta/post requires is invalid for the target. Relations naming objects the
-    target does not hold, and remote field values (they name remote field classes), are open: the
-    contract lets a server refuse them. Without meta/post, what the target requires is open.
+    expanded relation object (``owner: {...}``) or in an advisory format: a write names a relation
+    by its id, so what a server makes of the rest of the object (or of an object without an id) is
+    open; and a ``uri`` field may hold scheme-less text (``acme.com``), which a server may take or
+    refuse. ``is_valid_but_formats`` judges against the fragment without its advisory formats
+    (``is_valid`` when not given). A valid body lacking a field meta/post requires is invalid for the
+    target. Relations naming objects the target does not hold, and remote field values (they name
+    remote field classes), are open: the contract lets a server refuse them. Without meta/post, what
+    the target requires is open.
     """
     found: list[Input] = []
     if not is_valid(body):
+        loosely_valid = is_valid_but_formats or is_valid
         collapsed = collapse_relations(body)
-        if collapsed is body or not is_valid(collapsed):
+        if not loosely_valid(collapsed):
             return [Input("body", INVALID, "invalid against the fragment")]
-        found.append(Input("body relation object", OPEN, "invalid only inside an expanded relation object"))
+        if collapsed is not body and not loosely_valid(body):
+            found.append(
+                Input("body relation object", OPEN, "invalid only inside an expanded relation object")
+            )
+        if not is_valid(collapsed):
+            found.append(Input("body format", OPEN, "invalid only by an advisory format (such as uri)"))
         body = collapsed
     model = body.get("model") if isinstance(body, dict) else None
     if not isinstance(model, dict):
@@ -522,7 +581,11 @@ class Judge:
         inputs = classify_query(parameters, sent_query(response)) + path_inputs(case.path_parameters or {})
         if case.method == "POST":
             inputs += body_inputs(
-                case.body, is_valid=self.body_validator(case), meta=self.meta, known=self.known
+                case.body,
+                is_valid=self.body_validator(case),
+                meta=self.meta,
+                known=self.known,
+                is_valid_but_formats=self.body_validator(case, formats=ENFORCED_FORMATS),
             )
         return inputs
 
@@ -540,20 +603,29 @@ class Judge:
         else:
             case.body = with_absent_required_fields(case.body, self.meta, self.known, self.tag)
 
-    def body_validator(self, case: Case) -> Callable[[Any], bool]:
-        """Whether a body is valid against the fragment's request body of the case's operation."""
-        label = case.operation.label
-        if label not in self._validators:
-            self._validators[label] = _body_validator(case.operation, case.media_type or "application/json")
-        return self._validators[label]
+    def body_validator(self, case: Case, formats: frozenset[str] | None = None) -> Callable[[Any], bool]:
+        """Whether a body is valid against the request body of the case's operation.
+
+        ``formats`` None asserts every format Schemathesis generates with; otherwise only those named.
+        """
+        key = f"{case.operation.label}|{','.join(sorted(formats)) if formats is not None else '*'}"
+        if key not in self._validators:
+            self._validators[key] = _body_validator(
+                case.operation, case.media_type or "application/json", formats
+            )
+        return self._validators[key]
 
 
-def _body_validator(operation: APIOperation, media_type: str) -> Callable[[Any], bool]:
+def _body_validator(
+    operation: APIOperation, media_type: str, formats: frozenset[str] | None = None
+) -> Callable[[Any], bool]:
     alternative = operation.get_body_for_media_type(media_type)
     if alternative is None:
         return lambda _body: False
+    schema = alternative.validation_schema
     validator = make_validator(
-        alternative.validation_schema, operation.schema.adapter.jsonschema_validator_cls
+        schema if formats is None else without_formats(schema, formats),
+        operation.schema.adapter.jsonschema_validator_cls,
     )
 
     def is_valid(body: Any) -> bool:
@@ -571,14 +643,36 @@ def is_refusal(status: int) -> bool:
 
 
 # ============================================================================== checks
+class CaseHistory(Protocol):
+    """What a scenario remembers of its cases: a case's parent, and the answer a case got."""
+
+    def find_parent(self, *, case_id: str) -> Case | None: ...
+
+    def find_response(self, *, case_id: str) -> Response | None: ...
+
+
+def linked_lead(history: CaseHistory, case: Case) -> dict[str, Any] | None:
+    """The lead a ``GET /leads/{id}`` case reads through the link from its parent ``POST``'s 201, or None.
+
+    The case follows the link when its parent is a POST answered 201 and its path id is the id of
+    the 201's model.
+    """
+    if case.method != "GET":
+        return None
+    parent = history.find_parent(case_id=case.id)
+    if parent is None or parent.method != "POST":
+        return None
+    created = history.find_response(case_id=parent.id)
+    model = _json(created).get("model") if created is not None and created.status_code == 201 else None
+    if not isinstance(model, dict) or model.get("id") in (None, ""):
+        return None
+    return model if (case.path_parameters or {}).get("id") == model["id"] else None
+
+
 def created_lead_is_retrievable(ctx: CheckContext, response: Response, case: Case) -> bool | None:
     """A lead the link says was created reads back with 200 and the values it was created with."""
-    parent = ctx.internals.find_parent(case_id=case.id)
-    if parent is None or parent.method != "POST" or case.method != "GET":
-        return None
-    created = ctx.internals.find_response(case_id=parent.id)
-    model = _json(created).get("model") if created is not None and created.status_code == 201 else None
-    if not isinstance(model, dict) or case.path_parameters.get("id") != model.get("id"):
+    model = linked_lead(ctx.internals, case)
+    if model is None:
         return None
     if response.status_code == 404:
         raise _unavailable(
@@ -693,6 +787,8 @@ class Exploration:
     throttled: int = 0
     inconclusive: str = ""
     sent: int = 0
+    #: stateful links followed: a GET /leads/{id} of the lead a POST's 201 created, answered (not 429)
+    links: int = 0
 
     @property
     def credentials(self) -> dict[str, str]:
@@ -817,11 +913,19 @@ class Exploration:
             requirement, self.target.redact(message), reproduce(self.target, response)
         )
 
-    def violations(self) -> list[Violation]:
-        """One violation per distinct failure, at most a few per requirement."""
+    def note_link(self, case: Case, response: Response, history: CaseHistory) -> None:
+        """Count ``case`` when it follows a POST 201 -> GET /leads/{id} link and got an answer."""
+        if response.status_code != 429 and linked_lead(history, case) is not None:
+            self.links += 1
+
+    def violations(self, requirements: Iterable[str] | None = None) -> list[Violation]:
+        """One violation per distinct failure, at most a few per requirement (only ``requirements``'s)."""
+        wanted = set(requirements) if requirements is not None else None
         listed: dict[str, int] = {}
         found = []
         for finding in self.findings.values():
+            if wanted is not None and finding.requirement not in wanted:
+                continue
             listed[finding.requirement] = listed.get(finding.requirement, 0) + 1
             if listed[finding.requirement] > MAX_MESSAGES_PER_REQUIREMENT:
                 continue
@@ -830,8 +934,9 @@ class Exploration:
         return found
 
     def conclude(self, requirements: Iterable[str]) -> None:
-        """Raise what was found; inconclusive when the target throttled or stopped answering."""
-        violations = self.violations()
+        """Raise what was found for ``requirements``; inconclusive if the target throttled or went quiet."""
+        requirements = list(requirements)
+        violations = self.violations(requirements)
         if len(violations) == 1:
             raise violations[0]
         if violations:
@@ -940,7 +1045,10 @@ def fuzz(operation: APIOperation, seed: int, max_examples: int, exercise: Callab
 def run_stateful(
     schema: OpenApiSchema, exploration: Exploration, *, seed: int, scenarios: int, steps: int
 ) -> None:
-    """The stateful phase: Schemathesis' state machine over the fragment's links, every link followed."""
+    """The stateful phase: Schemathesis' state machine over the fragment's links, every link followed.
+
+    ``exploration.links`` counts the links followed.
+    """
     links = LinkCalibrationState()
     base = schema.build_state_machine(feedback=NO_FEEDBACK, link_calibration=links)
     # A calibrated link with no failure is always followed: otherwise Schemathesis swaps the linked
@@ -960,6 +1068,7 @@ def run_stateful(
 
         def validate_response(self, response: Response, case: Case, *args: Any, **kwargs: Any) -> None:
             exploration.sent += 1
+            exploration.note_link(case, response, self.recorder)
             exploration.evaluate(case, response, self.recorder)
 
     try:

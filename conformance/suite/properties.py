@@ -16,9 +16,12 @@ charged to the requirement it breaks (``conformance.suite._schemathesis.requirem
 - ``use_after_free``, ``ensure_resource_availability`` and the suite's own
   ``created_lead_is_retrievable`` (stateful): LEADS-HTTP-004.
 
-The stateful test runs Schemathesis' state machine: it creates leads and follows the fragment's
-``GetLeadById`` link from each 201 of ``POST /leads`` to ``GET /leads/{id}``; the lead must read
-back with 200 and the values it was created with.
+The stateful phase runs Schemathesis' state machine once: it creates leads and follows the
+fragment's ``GetLeadById`` link from each 201 of ``POST /leads`` to ``GET /leads/{id}``; the lead
+must read back with 200 and the values it was created with. Two checks judge that run: one its
+links (LEADS-HTTP-004), which is inconclusive when no link was followed (no POST got a 201 whose
+model has an id, or no such GET got an answer), and one every other answer it got (LEADS-HTTP-001
+to 003), so that a failure there never stands in for the missing evidence of a link.
 
 Every request goes through the target's guarded client, to the target only (429 waits and
 retries; a persisting 429 makes the requirement inconclusive, never failed). ``--seed`` fixes the
@@ -36,9 +39,12 @@ differences, each demanded by the contract or one of its tolerances, are tuned:
    field's ``remote_field_class``) by id only. Merge's definition also lets a request relation be
    the expanded object; a write names a related object by its id, and what a server makes of the
    rest of such an object is open (one sent anyway counts by its id, see 5).
-2. ``format: uuid`` is dropped from the component schemas: Merge's relation ids are not always
-   UUIDs (its own example is ``025fjlc6-...``), and the fragment calls the format advisory. The
-   path ``id`` keeps it, so generated ids stay UUIDs. Merge's example cursor is not generated
+2. Only ``format: date-time`` is enforced on responses; every other format is dropped from the
+   component schemas. Merge's relation ids are not always UUIDs (its own example is
+   ``025fjlc6-...``), and its ``format: uri`` fields (``website``, ``lead_url``, ``*_url``) may hold
+   scheme-less text such as ``acme.com``. Request-only schemas keep ``uri``, so that generated valid
+   bodies carry absolute URIs; a body whose only invalidity is that format is open (see 5). The
+   path ``id`` keeps ``uuid``, so generated ids stay UUIDs. Merge's example cursor is not generated
    either: it names a position on Merge's servers, every other target answers it 404, and the
    coverage phase would put it in nearly every list request.
 3. ``status_code_conformance`` and ``response_schema_conformance`` bind 2xx answers only: the
@@ -51,8 +57,9 @@ differences, each demanded by the contract or one of its tolerances, are tuned:
    query parameter; an empty value (Django filters, which Merge runs on, read ``name=`` as not
    given; the contract says so of ``expand=``); ``page_size`` outside 1..100; any ``cursor``; an
    unknown ``expand`` value; a malformed boolean; a relation filter id (``owner_id`` ...); a
-   malformed path id; and the content of an expanded relation object in a write (a write names a
-   relation by its id).
+   malformed path id; the content of an expanded relation object in a write (a write names a
+   relation by its id); and a value that breaks only an advisory format (``lead_url: ""``, a
+   scheme-less ``acme.com``), which a server may take or refuse.
 6. ``positive_data_acceptance`` stands only if every input is valid. "Valid" is valid against the
    fragment *with the target's meta/post required fields applied*: a POST body valid against the
    fragment is first given meta/post's required fields (values fitting meta/post's schema),
@@ -71,12 +78,14 @@ differences, each demanded by the contract or one of its tolerances, are tuned:
     percent of steps, drawn outside the seed, which makes a seeded run unrepeatable). The read-back
     is compared with the 201's model except where its shape follows the GET's own query:
     ``remote_data``, ``remote_fields``, ``field_mappings``, and relations the GET expanded, which
-    are compared by the id of their object (how expand renders them is EXPAND's concern).
+    are compared by the id of their object (how expand renders them is EXPAND's concern). A run
+    that followed no link gives no evidence of one: LEADS-HTTP-004 is then inconclusive.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -108,7 +117,10 @@ PROPERTY_REQUIREMENTS = (
     "LEADS-AUTH-002",
     "LEADS-AUTH-004",
 )
-STATEFUL_REQUIREMENTS = ("LEADS-HTTP-001", "LEADS-HTTP-002", "LEADS-HTTP-003", "LEADS-HTTP-004")
+#: what the stateful run's answers verify besides its links
+STATEFUL_REQUIREMENTS = ("LEADS-HTTP-001", "LEADS-HTTP-002", "LEADS-HTTP-003")
+#: the stateful link POST 201 -> GET /leads/{id}
+LINK_REQUIREMENT = "LEADS-HTTP-004"
 OPERATIONS = (
     ("GET", "/crm/v1/leads"),
     ("POST", "/crm/v1/leads"),
@@ -183,19 +195,67 @@ def test_generated_requests_get_conformant_answers(
     exploration.conclude(PROPERTY_REQUIREMENTS)
 
 
-@pytest.mark.writes
-@pytest.mark.requirement(*STATEFUL_REQUIREMENTS)
-def test_created_lead_is_retrievable_through_its_link(
+@dataclass
+class StatefulRun:
+    """The stateful phase, run once (by the first check that asks) for every check that judges it."""
+
+    target: Target
+    schema: OpenApiSchema
+    judge: Judge
+    seed: int
+    max_examples: int
+    _exploration: Exploration | None = field(default=None, repr=False)
+
+    def explore(self) -> Exploration:
+        """The run's exploration; inconclusive for every check when the state machine sent nothing."""
+        if self._exploration is None:
+            exploration = Exploration(self.target, self.schema, self.judge, checks=STATEFUL_CHECKS)
+            run_stateful(
+                self.schema,
+                exploration,
+                seed=self.seed,
+                scenarios=max(2, self.max_examples // 2),
+                steps=STATEFUL_STEPS,
+            )
+            self._exploration = exploration
+        if self._exploration.sent == 0 and not self._exploration.inconclusive:
+            raise Inconclusive(
+                "the state machine sent no request", (*STATEFUL_REQUIREMENTS, LINK_REQUIREMENT)
+            )
+        return self._exploration
+
+
+@pytest.fixture(scope="session")
+def stateful_run(
     target: Target, generated_schema: OpenApiSchema, write_judge: Judge, seed: int, max_examples: int
-) -> None:
+) -> StatefulRun:
+    """The stateful phase over the fragment's links, shared by the checks that judge it."""
+    return StatefulRun(target, generated_schema, write_judge, seed, max_examples)
+
+
+@pytest.mark.writes
+@pytest.mark.requirement(LINK_REQUIREMENT)
+def test_created_lead_is_retrievable_through_its_link(stateful_run: StatefulRun) -> None:
     """The stateful link POST 201 -> GET /leads/{id} holds: the created lead reads back, unchanged.
 
-    Schemathesis' state machine creates leads and follows the fragment's GetLeadById link.
+    Schemathesis' state machine creates leads and follows the fragment's GetLeadById link; a run
+    that followed no link is inconclusive.
     """
-    exploration = Exploration(target, generated_schema, write_judge, checks=STATEFUL_CHECKS)
-    run_stateful(
-        generated_schema, exploration, seed=seed, scenarios=max(2, max_examples // 2), steps=STATEFUL_STEPS
-    )
-    if exploration.sent == 0 and not exploration.inconclusive:
-        raise Inconclusive("the state machine sent no request", STATEFUL_REQUIREMENTS)
-    exploration.conclude(STATEFUL_REQUIREMENTS)
+    exploration = stateful_run.explore()
+    exploration.conclude([LINK_REQUIREMENT])
+    if exploration.links == 0:
+        raise Inconclusive(
+            f"no POST /crm/v1/leads -> GET /crm/v1/leads/{{id}} link was followed in {exploration.sent} "
+            "stateful request(s): no create answered 201 with a model id, or its read-back got no answer",
+            [LINK_REQUIREMENT],
+        )
+
+
+@pytest.mark.writes
+@pytest.mark.requirement(*STATEFUL_REQUIREMENTS)
+def test_stateful_requests_get_conformant_answers(stateful_run: StatefulRun) -> None:
+    """Requests of the stateful run get no 5xx, and documented JSON 2xx answers.
+
+    The creates and read-backs of the state machine, judged as every generated request is.
+    """
+    stateful_run.explore().conclude(STATEFUL_REQUIREMENTS)

@@ -595,6 +595,7 @@ FAULTS: list[Fault] = [
         {"LEADS-CREATE-001", "LEADS-ENVELOPE-002", "LEADS-META-003", "LEADS-META-004", "LEADS-HTTP-002"},
         _create_answers_200,
         "a create answers 200 instead of 201",
+        inconclusive={"LEADS-HTTP-004"},
     ),
     fault(
         "create-echo-drops-title",

@@ -45,6 +45,7 @@ from tests.variants._base import (
     variant,
     walk_objects,
 )
+from tests.variants.scheme_less_urls import SCHEME_LESS_URLS
 
 # ---------------------------------------------------------------- newest first, signed cursors
 
@@ -512,4 +513,5 @@ VARIANTS: list[Variant] = [
             "the first page, a malformed lead id "
             "gets 400; pointers relative to model (/age); meta/post with Merge's non-standard keywords, "
             "remote_fields, no status, and only last_name required."),
+    SCHEME_LESS_URLS,
 ]
