@@ -60,18 +60,20 @@ class Redactor:
         """A mapping key: masked only when it is a credential itself (a key is never rewritten in part)."""
         return MASK if isinstance(key, str) and key in self._exact else key
 
-    def tree(self, value: Any, keep: frozenset[str] = frozenset()) -> Any:
+    def tree(self, value: Any, keep: frozenset[str] = frozenset(), *, ours: bool = False) -> Any:
         """A copy of a JSON-like value, strings redacted; a key is masked only when it is a credential.
 
         The values under a key in ``keep`` are the suite's own data (catalog IDs, digests), never the
-        target's or the user's, and are kept as they are.
+        target's or the user's, and are kept as they are. In a document of the suite's own (``ours``)
+        every key is the suite's, and none is masked, whatever a credential looks like.
         """
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, Mapping):
             return {
-                self.key(key): item if key in keep else self.tree(item, keep) for key, item in value.items()
+                (key if ours else self.key(key)): item if key in keep else self.tree(item, keep, ours=ours)
+                for key, item in value.items()
             }
         if isinstance(value, list | tuple):
-            return [self.tree(item, keep) for item in value]
+            return [self.tree(item, keep, ours=ours) for item in value]
         return value

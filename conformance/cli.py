@@ -209,7 +209,7 @@ def _print_result(result: RunResult) -> None:
     for note in report.get("notes", []):
         err.print(f"[yellow]note:[/yellow] {note}", highlight=False, markup=True)
     for reason in report.get("gate_reasons", []):
-        err.print(f"gate: {reason}", highlight=False, markup=False)
+        err.print(f"gate: {reason}", highlight=False, markup=False, soft_wrap=True)
     if "log" in result.paths:
         err.print(f"suite error: the traceback is in {result.paths['log']}", highlight=False, markup=False)
     err.print(
@@ -217,8 +217,9 @@ def _print_result(result: RunResult) -> None:
         + "  ".join(str(result.paths[k]) for k in ("html", "json", "evidence", "junit", "attestation")),
         highlight=False,
         markup=False,
+        soft_wrap=True,
     )
-    err.print(summary_line(report), highlight=False)
+    err.print(summary_line(report), highlight=False, soft_wrap=True)
 
 
 def summary_line(report: dict[str, Any]) -> str:

@@ -97,7 +97,7 @@ class EvidenceLog:
         if error is not None:
             entry["error"] = redact.text(error)
         entry["elapsed"] = round(elapsed, 4)
-        line = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+        line = json.dumps(entry, separators=(",", ":"))
         with self._lock:
             self._lines += 1
             number = self._lines

@@ -406,7 +406,7 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
         )
         report, paths = write_reports(build_report(info, verdict), report_dir, target.redactor)
         if verdict.suite_errors:
-            errors = target.redactor.tree(verdict.suite_errors)
+            errors = target.redactor.tree(verdict.suite_errors, ours=True)
             paths["log"] = _suite_error_log(report_dir, errors)
         paths["evidence"] = report_dir / "evidence.ndjson"
     paths["attestation"] = write_attestation(report_dir, report, options.sign_key)

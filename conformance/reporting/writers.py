@@ -148,7 +148,7 @@ def write_reports(
 ) -> tuple[dict[str, Any], dict[str, Path]]:
     """Write report.json, junit.xml and report.html; returns the clean document and the paths."""
     folder.mkdir(parents=True, exist_ok=True)
-    clean = redactor.tree(report, keep=SUITE_DATA)
+    clean = redactor.tree(report, keep=SUITE_DATA, ours=True)
     paths = {
         "json": folder / "report.json",
         "junit": folder / "junit.xml",

@@ -785,6 +785,8 @@ class Exploration:
     #: operations whose ignored_auth probes already ran (once per operation is enough)
     enforced: set[str] = field(default_factory=set)
     throttled: int = 0
+    #: the requirements a throttled answer left unjudged (a throttled auth probe: its AUTH requirement)
+    undecided: set[str] = field(default_factory=set)
     inconclusive: str = ""
     sent: int = 0
     #: stateful links followed: a GET /leads/{id} of the lead a POST's 201 created, answered (not 429)
@@ -820,6 +822,7 @@ class Exploration:
         """Run every mapped check on one answer; a persisting 429 is never judged."""
         if response.status_code == 429:
             self.throttled += 1
+            self.undecided.update(CHECK_REQUIREMENTS.values())
             return
         ctx = self._context(case, recorder)
         for check in self.checks:
@@ -854,6 +857,10 @@ class Exploration:
         answer = probe[1] if probe is not None else response
         if answer.status_code == 429:
             self.throttled += 1
+            self.undecided.update(
+                requirements_for(check, failure, status=200, json_body=True,
+                                 probe_headers=dict(probe[0].headers) if probe is not None else None)
+            )
             return
         standing = self._standing(check, case, answer)
         if standing is None:
@@ -943,9 +950,10 @@ class Exploration:
             raise ViolationGroup(violations)
         if self.inconclusive:
             raise Inconclusive(self.inconclusive, list(requirements))
-        if self.throttled:
+        undecided = [rid for rid in requirements if rid in self.undecided]
+        if self.throttled and undecided:
             raise Inconclusive(
-                f"the target kept answering 429 to {self.throttled} generated request(s)", list(requirements)
+                f"the target kept answering 429 to {self.throttled} generated request(s)", undecided
             )
 
 
