@@ -57,33 +57,41 @@ def measure(source: Path, report_dir: Path, max_examples: int, seed: int) -> tup
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", required=True, help="the git revision to compare with")
+    parser.add_argument("--head", help="a git revision to measure instead of this tree")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--max-examples", type=int, default=25)
     parser.add_argument("--seed", type=int, default=20261126)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="overhead-") as scratch:
-        base_tree = Path(scratch) / "base"
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base_tree), args.base],
-            check=True,
-            capture_output=True,
-        )
+        trees = {"base": (Path(scratch) / "base", args.base)}
+        if args.head:
+            trees["measured"] = (Path(scratch) / "head", args.head)
+        for tree, revision in trees.values():
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), revision],
+                check=True,
+                capture_output=True,
+            )
         try:
-            sides = {"base": base_tree, "this tree": ROOT}
+            sides = {"base": trees["base"][0], "measured": trees["measured"][0] if args.head else ROOT}
             results: dict[str, list[tuple[float, float, int]]] = {name: [] for name in sides}
             for round_number in range(args.repeat):
                 for name, source in sides.items():
-                    folder = Path(scratch) / f"{name.replace(' ', '-')}-{round_number}"
+                    folder = Path(scratch) / f"{name}-{round_number}"
                     results[name].append(measure(source, folder, args.max_examples, args.seed))
         finally:
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base_tree)], capture_output=True
-            )
+            for tree, _ in trees.values():
+                subprocess.run(
+                    ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], capture_output=True
+                )
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{platform.system()} {platform.release()}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
     )
-    print(f"default run, --max-examples {args.max_examples}, medians of {args.repeat}; base = {args.base}")
+    print(
+        f"default run, --max-examples {args.max_examples}, medians of {args.repeat}; "
+        f"base = {args.base}, measured = {args.head or 'this tree'}"
+    )
     medians = {}
     for name, runs in results.items():
         wall = statistics.median(r[0] for r in runs)
@@ -91,7 +99,7 @@ def main() -> None:
         medians[name] = (wall, memory)
         codes = sorted({r[2] for r in runs})
         print(f"  {name:10s} wall {wall:6.1f} s   peak memory {memory:6.0f} MiB   exit {codes}")
-    (base_wall, base_memory), (wall, memory) = medians["base"], medians["this tree"]
+    (base_wall, base_memory), (wall, memory) = medians["base"], medians["measured"]
     print(f"  ratio      wall {wall / base_wall:6.2f}x   peak memory {memory / base_memory:6.2f}x")
 
 
