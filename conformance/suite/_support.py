@@ -442,27 +442,39 @@ def search_leads(
     return search
 
 
-def created_after_bound(lead: dict[str, Any]) -> str | None:
-    """A created_after bound a little before ``lead``'s own created_at (the server's clock), or None."""
-    moment = parse_datetime(lead.get("created_at"))
-    if moment is None:
+def created_after_bound(*leads: dict[str, Any]) -> str | None:
+    """A created_after bound a little before the earliest created_at of ``leads`` (the server's clock).
+
+    None when one of them shows no usable created_at: only timestamps the target returned say where
+    a lead lies. The margin below the earliest one allows for a bound that excludes its own instant
+    and for a target that stores finer instants than it returns; it only ever widens the window.
+    """
+    moments = [parse_datetime(lead.get("created_at")) for lead in leads]
+    known = [moment for moment in moments if moment is not None]
+    if not known or len(known) < len(moments):
         return None
-    return isoformat_z(moment - timedelta(seconds=_SEARCH_SLACK_SECONDS))
+    return isoformat_z(min(known) - timedelta(seconds=_SEARCH_SLACK_SECONDS))
 
 
 def find_in_list(
-    client: httpx.Client, wanted: LeadPredicate, control: dict[str, Any] | None
+    client: httpx.Client,
+    wanted: LeadPredicate,
+    control: dict[str, Any] | None,
+    sought: Iterable[dict[str, Any]] = (),
 ) -> list[dict[str, Any]]:
     """The leads of ``client``'s list that ``wanted`` picks, or Inconclusive when absence cannot be shown.
 
-    ``control`` is a lead created just before the ones looked for and visible to ``client``:
-    a search counts as seeing every new lead only if it sees the control. The search first
-    narrows the list with ``created_after`` (from the control's created_at); a target whose
-    filter is broken is walked in full instead.
+    ``control`` is a lead visible to ``client``, created before any lead looked for that the run
+    did not see (a write answered with an error): a search counts as seeing every new lead only if
+    it sees the control. ``sought`` are the leads looked for whose created_at the target returned.
+    The search first narrows the list with ``created_after``, below the earliest created_at of the
+    control and the sought leads, however long the writes took; a target whose filter is broken
+    is walked in full instead.
     """
     control_id = control.get("id") if control else None
     attempts: list[dict[str, Any]] = []
-    bound = created_after_bound(control) if control else None
+    window = [*([control] if control else []), *sought]
+    bound = created_after_bound(*window)
     if bound is not None:
         attempts.append({"created_after": bound})
     attempts.append({})

@@ -6,7 +6,7 @@ import importlib
 
 from tests.faults._base import Fault
 
-_MODULES = ("write_path", "read_path", "http", "problem_objects")
+_MODULES = ("write_path", "read_path", "http", "problem_objects", "tenant_reads")
 
 
 def all_faults() -> list[Fault]:
