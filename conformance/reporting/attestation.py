@@ -1,21 +1,38 @@
-"""The certification record: an in-toto Statement over the report folder, and its verification.
+"""The certification record of a report folder (``attestation.json``) and its verification.
 
-``attestation.json`` is an in-toto Statement v1 whose subjects are every other file of the folder with
-its sha256, and whose predicate is a test result (``https://in-toto.io/attestation/test-result/v0.1``):
-the result, the configuration digests (fragment and catalog), and the passed, warned and failed
-requirement IDs. With a signing key (Ed25519, PEM) it is a DSSE envelope holding the Statement,
-signed through ``securesystemslib``; the Statement is built with ``in_toto_attestation``.
+The record is an in-toto Statement v1 whose predicate is a test result
+(``https://in-toto.io/attestation/test-result/v0.1``), built with ``in_toto_attestation``:
 
-Every JSON document here is written in one canonical form, so ``verify_folder`` re-serialises what it
-reads and compares byte for byte: one changed byte anywhere in the folder, the record included, is
-found and named with its file.
+- ``subject``: every regular file of the folder but ``attestation.json`` (recursively, relative POSIX
+  paths, sorted), each with its sha256;
+- ``predicate.result``: ``PASSED`` for the verdict ``pass``, ``FAILED`` for ``fail``, and ``WARNED`` for
+  ``incomplete`` (nothing failed, but not every MUST requirement was verified);
+- ``predicate.configuration``: the fragment and the requirement catalog, with their sha256;
+- ``predicate.passedTests`` / ``failedTests`` / ``warnedTests``: the requirement IDs whose status is
+  ``pass`` / ``fail`` or ``known`` / ``warn``;
+- ``predicate["urn:leads-conformance:run:v1"]``, an extension field (named by a URI, as the in-toto
+  parsing rules ask): the verdict, gate, certification, mode, run id, suite, target, the requirements
+  skipped or inconclusive, and for a signed record the signer's public key.
+
+Signed (``--sign-key``, an Ed25519 private key in unencrypted PKCS8 PEM), the file is a DSSE envelope
+(payload type ``application/vnd.in-toto+json``) whose payload is the Statement, signed through
+``securesystemslib``. Every JSON document here is written in one canonical form, so verification
+re-serialises what it parsed and compares bytes: one changed byte anywhere in the folder, the record
+included, is reported with the file it is in.
+
+Without ``--public-key`` a signed record is checked against the public key it names, which proves it
+intact but not who made it; ``--public-key`` pins the signer. A key pair can be made with
+``openssl genpkey -algorithm ed25519 -out sign.pem`` and ``openssl pkey -in sign.pem -pubout -out sign.pub``.
 """
 
 from __future__ import annotations
 
-import base64
+import binascii
+import copy
 import hashlib
 import json
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,21 +42,27 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
 from google.protobuf import json_format
 from in_toto_attestation.predicates.test_result.v0 import test_result_pb2
+from in_toto_attestation.v1 import statement_pb2
 from in_toto_attestation.v1.resource_descriptor import ResourceDescriptor
-from in_toto_attestation.v1.statement import Statement
+from in_toto_attestation.v1.statement import STATEMENT_TYPE_URI, Statement
 from securesystemslib.dsse import Envelope
+from securesystemslib.exceptions import FormatError, VerificationError
 from securesystemslib.signer import CryptoSigner, SSlibKey
 
-from conformance._outcomes import UsageError
-from conformance.spec import catalog_path
+from conformance._outcomes import ConformanceError, UsageError
 
 __all__ = [
     "ATTESTATION",
     "PAYLOAD_TYPE",
     "PREDICATE_TYPE",
+    "RUN_FIELD",
     "VerifyResult",
+    "canonical",
     "check_sign_key",
     "describe",
+    "load_public_key",
+    "predicate_of",
+    "result_of",
     "verify_folder",
     "write_attestation",
 ]
@@ -47,8 +70,15 @@ __all__ = [
 ATTESTATION = "attestation.json"
 PREDICATE_TYPE = "https://in-toto.io/attestation/test-result/v0.1"
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
-#: test-result's result for each verdict: incomplete is neither a pass nor a failure
-RESULTS = {"pass": "PASSED", "fail": "FAILED", "incomplete": "WARNED"}
+#: the predicate's extension field: what the run concluded beyond the test-result fields
+RUN_FIELD = "urn:leads-conformance:run:v1"
+CATALOG_NAME = "specs/requirements.yaml"
+FRAGMENT_NAME = "specs/leads.openapi.yaml"
+
+#: test-result's result for each verdict; anything else (incomplete) is neither a pass nor a failure
+RESULTS = {"pass": "PASSED", "fail": "FAILED"}
+_TEST_LISTS = {"passedTests": ("pass",), "failedTests": ("fail", "known"), "warnedTests": ("warn",)}
+_RUN_LISTS = {"skippedTests": ("skip",), "inconclusiveTests": ("inconclusive",)}
 
 
 def canonical(document: Any) -> str:
@@ -56,237 +86,510 @@ def canonical(document: Any) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def _canonical_bytes(document: Any) -> bytes:
+    return canonical(document).encode("utf-8")
 
 
-def _files(folder: Path) -> list[str]:
-    """The folder's regular files (recursively, as POSIX paths), the record itself left out."""
-    return sorted(
-        path.relative_to(folder).as_posix()
-        for path in folder.rglob("*")
-        if path.is_file() and path.relative_to(folder).as_posix() != ATTESTATION
-    )
+def result_of(verdict: str) -> str:
+    """The test-result ``result`` of a verdict: PASSED, FAILED, or WARNED (incomplete)."""
+    return RESULTS.get(verdict, "WARNED")
 
 
-def predicate_of(report: dict[str, Any]) -> dict[str, Any]:
-    """The test-result predicate of a report.json document."""
-    ids = {
-        status: [r["id"] for r in report["requirements"] if r["status"] in statuses]
-        for status, statuses in (("passed", ("pass",)), ("warned", ("warn",)), ("failed", ("fail", "known")))
-    }
-    spec = report["spec"]
-    result = test_result_pb2.TestResult(
-        result=RESULTS[report["verdict"]],
-        configuration=[
-            ResourceDescriptor(
-                name=spec.get("path", "specs/leads.openapi.yaml"), digest={"sha256": spec["sha256"]}
-            ).pb,
-            ResourceDescriptor(name="specs/requirements.yaml", digest={"sha256": spec["catalog_sha256"]}).pb,
-        ],
-        passed_tests=ids["passed"],
-        warned_tests=ids["warned"],
-        failed_tests=ids["failed"],
-    )
-    predicate = json_format.MessageToDict(result)
-    predicate.setdefault("passedTests", [])
-    predicate.setdefault("warnedTests", [])
-    predicate.setdefault("failedTests", [])
-    return predicate
+# --- keys ------------------------------------------------------------------------------------------
 
 
-def _load_private_key(path: Path) -> Ed25519PrivateKey:
+def _read_pem(path: Path, option: str) -> bytes:
     try:
-        data = path.read_bytes()
+        return Path(path).read_bytes()
     except OSError as exc:
-        raise UsageError(f"--sign-key: cannot read {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"{option}: cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _private_key(path: Path) -> Ed25519PrivateKey:
+    data = _read_pem(path, "--sign-key")
+    if b"-----BEGIN PUBLIC KEY-----" in data:
+        raise UsageError(f"--sign-key: {path} is a public key; give the Ed25519 private key")
     try:
         key = load_pem_private_key(data, password=None)
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise UsageError(f"--sign-key: {path} is not an unencrypted PEM private key ({first})") from None
+    except TypeError:
+        raise UsageError(f"--sign-key: {path} is encrypted; give an unencrypted PKCS8 key") from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise UsageError(f"--sign-key: {path} is not a PEM private key (PKCS8)") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise UsageError(f"--sign-key: {path} is not an Ed25519 key")
     return key
 
 
-def _load_public_key(path: Path) -> Ed25519PublicKey:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"--public-key: cannot read {path}: {exc.strerror or exc}") from None
+def check_sign_key(path: Path) -> str:
+    """Reject a signing key that cannot sign (a UsageError), before the run starts; returns its key id."""
+    return CryptoSigner(_private_key(path)).public_key.keyid
+
+
+def load_public_key(path: Path) -> SSlibKey:
+    """The Ed25519 public key (PEM) at ``path``; a UsageError when it is not one."""
+    data = _read_pem(path, "--public-key")
+    if b"PRIVATE KEY-----" in data:
+        raise UsageError(f"--public-key: {path} is a private key; give its public key")
     try:
         key = load_pem_public_key(data)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
+    except (ValueError, UnsupportedAlgorithm):
         raise UsageError(f"--public-key: {path} is not a PEM public key") from None
     if not isinstance(key, Ed25519PublicKey):
         raise UsageError(f"--public-key: {path} is not an Ed25519 key")
-    return key
+    return SSlibKey.from_crypto(key)
 
 
-def check_sign_key(path: Path) -> None:
-    """Reject a signing key that cannot sign, before the run starts (a usage error)."""
-    _load_private_key(path)
+# --- the folder ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Listing:
+    """What a report folder holds besides its record."""
+
+    files: dict[str, Path] = field(default_factory=dict)
+    #: entries that are neither regular files nor folders (symbolic links, sockets, ...)
+    others: list[str] = field(default_factory=list)
+
+
+def _scan(folder: Path) -> _Listing:
+    listing = _Listing()
+    for root, dirs, names in os.walk(folder):
+        base = Path(root)
+        for name in [*dirs, *names]:
+            path = base / name
+            relative = path.relative_to(folder).as_posix()
+            if relative == ATTESTATION:
+                continue
+            mode = path.lstat().st_mode
+            if stat.S_ISREG(mode):
+                listing.files[relative] = path
+            elif not stat.S_ISDIR(mode):
+                listing.others.append(relative)
+    listing.files = dict(sorted(listing.files.items()))
+    listing.others.sort()
+    return listing
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+# --- writing ---------------------------------------------------------------------------------------
+
+
+def _ids(report: dict[str, Any], statuses: tuple[str, ...]) -> list[str]:
+    return [r["id"] for r in report["requirements"] if r["status"] in statuses]
+
+
+def _test_result(report: dict[str, Any]) -> dict[str, Any]:
+    spec = report["spec"]
+    message = test_result_pb2.TestResult(
+        result=result_of(report["verdict"]),
+        configuration=[
+            ResourceDescriptor(name=spec.get("path") or FRAGMENT_NAME, digest={"sha256": spec["sha256"]}).pb,
+            ResourceDescriptor(name=CATALOG_NAME, digest={"sha256": spec["catalog_sha256"]}).pb,
+        ],
+        passed_tests=_ids(report, _TEST_LISTS["passedTests"]),
+        failed_tests=_ids(report, _TEST_LISTS["failedTests"]),
+        warned_tests=_ids(report, _TEST_LISTS["warnedTests"]),
+    )
+    predicate = json_format.MessageToDict(message)
+    for name in _TEST_LISTS:
+        predicate.setdefault(name, [])
+    return predicate
+
+
+def _run_field(report: dict[str, Any], signer: dict[str, Any] | None) -> dict[str, Any]:
+    suite = report.get("suite") or {}
+    run = {
+        "suite": {"name": suite.get("name"), "version": suite.get("version")},
+        "runId": report.get("run_id"),
+        "target": (report.get("target") or {}).get("base_url"),
+        "verdict": report["verdict"],
+        "gate": report.get("gate"),
+        "certification": bool(report.get("certification")),
+        "mode": report.get("mode"),
+        "strict": bool(report.get("strict")),
+        "startedAt": report.get("started_at"),
+        "finishedAt": report.get("finished_at"),
+        **{name: _ids(report, statuses) for name, statuses in _RUN_LISTS.items()},
+    }
+    if signer is not None:
+        run["signer"] = signer
+    return run
+
+
+def predicate_of(report: dict[str, Any], signer: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The test-result predicate of a report.json document (``signer``: the signing key, when signed)."""
+    return {**_test_result(report), RUN_FIELD: _run_field(report, signer)}
+
+
+def _record_digest(statement: dict[str, Any]) -> str:
+    """sha256 of the Statement in canonical form, its own ``recordSha256`` left out."""
+    bare = copy.deepcopy(statement)
+    run = (bare.get("predicate") or {}).get(RUN_FIELD)
+    if isinstance(run, dict):
+        run.pop("recordSha256", None)
+    return hashlib.sha256(_canonical_bytes(bare)).hexdigest()
+
+
+def _statement(subjects: dict[str, str], predicate: dict[str, Any]) -> dict[str, Any]:
+    """The Statement; its run field holds the Statement's own digest, so any change to it shows."""
+    statement = Statement(
+        [ResourceDescriptor(name=name, digest={"sha256": digest}).pb for name, digest in subjects.items()],
+        PREDICATE_TYPE,
+        predicate,
+    )
+    try:
+        statement.validate()
+    except ValueError as exc:
+        raise ConformanceError(f"cannot write {ATTESTATION}: {exc}") from None
+    document = json_format.MessageToDict(statement.pb)
+    document["predicate"][RUN_FIELD]["recordSha256"] = _record_digest(document)
+    return document
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` whole or not at all (a temporary file beside it, renamed into place)."""
+    temporary = path.with_name(f".{path.name}.partial")
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def write_attestation(folder: Path, report: dict[str, Any], sign_key: Path | None = None) -> Path:
-    """Write ``attestation.json`` over every other file of ``folder``; returns its path."""
-    subjects = [
-        ResourceDescriptor(name=name, digest={"sha256": _sha256(folder / name)}).pb for name in _files(folder)
-    ]
-    statement = Statement(subjects, PREDICATE_TYPE, predicate_of(report))
-    statement.validate()
-    document: dict[str, Any] = json_format.MessageToDict(statement.pb)
-    if sign_key is not None:
-        private = _load_private_key(sign_key)
-        signer = CryptoSigner(private)
-        envelope = Envelope(canonical(document).encode("utf-8"), PAYLOAD_TYPE, {})
+    """Write ``folder/attestation.json`` over every other file of the folder; returns its path.
+
+    Call it last, once every other file is written. ``sign_key`` (Ed25519, PEM) makes it a DSSE
+    envelope; a bad key is a UsageError and nothing is written.
+    """
+    signer = CryptoSigner(_private_key(sign_key)) if sign_key is not None else None
+    subjects = {name: _sha256(path) for name, path in _scan(folder).files.items()}
+    named = {"keyid": signer.public_key.keyid, **signer.public_key.to_dict()} if signer else None
+    statement = _canonical_bytes(_statement(subjects, predicate_of(report, named)))
+    if signer is None:
+        document = statement
+    else:
+        envelope = Envelope(statement, PAYLOAD_TYPE, {})
         envelope.sign(signer)
-        document = envelope.to_dict()
+        document = _canonical_bytes(envelope.to_dict())
     path = folder / ATTESTATION
-    path.write_text(canonical(document), encoding="utf-8")
+    _write_bytes(path, document)
     return path
+
+
+# --- verifying -------------------------------------------------------------------------------------
 
 
 @dataclass
 class VerifyResult:
-    """What ``verify_folder`` found: ``ok`` when the folder is exactly what its record says."""
+    """What ``verify_folder`` found: ``ok`` when the folder is exactly what its record says.
+
+    Each problem is one line starting with the name of the file it is in.
+    """
 
     folder: Path
     problems: list[str] = field(default_factory=list)
+    #: how many files the record covers
     files: int = 0
     verdict: str | None = None
     gate: str | None = None
     certification: bool | None = None
     signed: bool = False
     keyid: str | None = None
+    #: the signature was checked against the --public-key given, not only the key the record names
+    signer_pinned: bool = False
     suite_version: str | None = None
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
+    def problem(self, name: str, message: str) -> None:
+        shown = name if name.isprintable() else repr(name)
+        self.problems.append(f"{shown}: {message}")
 
-def _statement_of(result: VerifyResult, record_text: str, public_key: Path | None) -> dict[str, Any] | None:
+
+def _open_envelope(result: VerifyResult, raw: bytes, document: dict[str, Any]) -> Envelope | None:
+    """The DSSE envelope, or None (a problem noted) when it is malformed."""
     try:
-        document = json.loads(record_text)
-    except ValueError:
-        result.problems.append(f"{ATTESTATION}: not valid JSON")
+        envelope = Envelope.from_dict(copy.deepcopy(document))
+    except (KeyError, TypeError, ValueError, AttributeError, FormatError, binascii.Error) as exc:
+        result.problem(ATTESTATION, f"not a well-formed DSSE envelope ({type(exc).__name__}: {exc})")
         return None
-    if canonical(document) != record_text:
-        result.problems.append(f"{ATTESTATION}: changed (not as it was written)")
-    if not isinstance(document, dict):
-        result.problems.append(f"{ATTESTATION}: not a Statement or a DSSE envelope")
+    if _canonical_bytes(envelope.to_dict()) != raw:
+        result.problem(ATTESTATION, "changed after it was written (the envelope is not in canonical form)")
+    if envelope.payload_type != PAYLOAD_TYPE:
+        result.problem(ATTESTATION, f"payload type is {envelope.payload_type!r}, not {PAYLOAD_TYPE}")
+    if len(envelope.signatures) != 1:
+        result.problem(ATTESTATION, f"holds {len(envelope.signatures)} signatures, not one")
+    return envelope
+
+
+def _parse_statement(result: VerifyResult, payload: bytes, signed: bool) -> dict[str, Any] | None:
+    where = "the signed Statement" if signed else "the Statement"
+    try:
+        statement = json.loads(payload.decode("utf-8"))
+        parsed = json_format.ParseDict(statement, statement_pb2.Statement())
+        Statement.copy_from_pb(parsed).validate()
+    except (UnicodeDecodeError, ValueError, TypeError, AttributeError, json_format.ParseError) as exc:
+        result.problem(ATTESTATION, f"{where} is not an in-toto Statement v1 ({exc})")
         return None
-    if "payloadType" in document:
-        result.signed = True
-        try:
-            envelope = Envelope.from_dict(json.loads(record_text))
-        except (KeyError, ValueError, TypeError) as exc:
-            result.problems.append(f"{ATTESTATION}: not a well-formed DSSE envelope ({exc})")
-            return None
-        if base64.b64encode(envelope.payload).decode() != document.get("payload"):
-            result.problems.append(f"{ATTESTATION}: changed (the payload is not canonical base64)")
-        result.keyid = next(iter(envelope.signatures), None)
-        if public_key is not None:
-            key = SSlibKey.from_crypto(_load_public_key(public_key))
+    if _canonical_bytes(statement) != payload:
+        result.problem(ATTESTATION, f"changed after it was written ({where} is not in its canonical form)")
+    if statement.get("_type") != STATEMENT_TYPE_URI:
+        result.problem(ATTESTATION, f"statement type is {statement.get('_type')!r}, not {STATEMENT_TYPE_URI}")
+    if statement.get("predicateType") != PREDICATE_TYPE:
+        result.problem(
+            ATTESTATION, f"predicate type is {statement.get('predicateType')!r}, not {PREDICATE_TYPE}"
+        )
+    predicate = statement.get("predicate") or {}
+    try:
+        test_result = {key: value for key, value in predicate.items() if key != RUN_FIELD}
+        json_format.ParseDict(test_result, test_result_pb2.TestResult())
+    except json_format.ParseError as exc:
+        result.problem(ATTESTATION, f"the predicate is not a test result v0.1 ({exc})")
+    if not isinstance(predicate.get(RUN_FIELD), dict):
+        result.problem(ATTESTATION, f"the predicate has no {RUN_FIELD} field")
+    elif predicate[RUN_FIELD].get("recordSha256") != _record_digest(statement):
+        result.problem(ATTESTATION, f"changed after it was written ({where} does not match its own digest)")
+    return statement
+
+
+def _subjects(result: VerifyResult, statement: dict[str, Any]) -> dict[str, str | None]:
+    subjects: dict[str, str | None] = {}
+    for subject in statement.get("subject", []):
+        name = subject.get("name", "")
+        if name in subjects:
+            result.problem(ATTESTATION, f"names the subject {name!r} twice")
+        digest = (subject.get("digest") or {}).get("sha256")
+        if digest is None:
+            result.problem(ATTESTATION, f"holds no sha256 for the subject {name!r}")
+        subjects[name] = digest
+    return subjects
+
+
+def _compare_files(result: VerifyResult, subjects: dict[str, str | None]) -> set[str]:
+    """Report every file changed, missing or added; returns the names of those that differ."""
+    listing = _scan(result.folder)
+    differ: set[str] = set()
+    for name in listing.others:
+        result.problem(name, "not a regular file (the record covers regular files only)")
+    for name in sorted(set(subjects) | set(listing.files)):
+        if name not in listing.files:
+            if name not in listing.others:
+                result.problem(name, "missing (the record lists it)")
+        elif name not in subjects:
+            result.problem(name, "not in the record (added after it was written)")
+        else:
             try:
-                envelope.verify([key], 1)
-            except Exception as exc:  # noqa: BLE001 - securesystemslib raises several kinds
-                result.problems.append(f"{ATTESTATION}: the signature does not verify with that key ({exc})")
+                digest = _sha256(listing.files[name])
+            except OSError as exc:
+                result.problem(name, f"cannot be read ({exc.strerror or exc})")
+                continue
+            if subjects[name] is not None and digest != subjects[name]:
+                result.problem(name, "sha256 differs from the record")
+                differ.add(name)
+    return differ
+
+
+def _run_of(predicate: dict[str, Any]) -> dict[str, Any]:
+    """The predicate's run field, or an empty one."""
+    run = predicate.get(RUN_FIELD)
+    return run if isinstance(run, dict) else {}
+
+
+def _named_key(run: dict[str, Any]) -> SSlibKey | None:
+    named: Any = run.get("signer")
+    try:
+        return SSlibKey.from_dict(named["keyid"], {k: v for k, v in named.items() if k != "keyid"})
+    except (KeyError, TypeError, ValueError, AttributeError, FormatError):
+        return None
+
+
+def _check_signature(
+    result: VerifyResult, envelope: Envelope, run: dict[str, Any], public_key: SSlibKey | None
+) -> None:
+    """The signature verifies with the key the record names, and with ``public_key`` when given."""
+    if len(envelope.signatures) != 1:
+        return
+    result.keyid = next(iter(envelope.signatures))
+    named = _named_key(run)
+    if named is None:
+        result.problem(ATTESTATION, "signed, but the record names no usable signer key")
+    else:
         try:
-            payload_text = envelope.payload.decode("utf-8")
-            statement = json.loads(payload_text)
-        except (UnicodeDecodeError, ValueError):
-            result.problems.append(f"{ATTESTATION}: the envelope's payload is not JSON")
-            return None
-        if canonical(statement) != payload_text:
-            result.problems.append(f"{ATTESTATION}: the envelope's payload was changed")
-        if envelope.payload_type != PAYLOAD_TYPE:
-            result.problems.append(
-                f"{ATTESTATION}: payload type {envelope.payload_type!r}, not {PAYLOAD_TYPE}"
-            )
-        return statement if isinstance(statement, dict) else None
-    if public_key is not None:
-        result.problems.append(f"{ATTESTATION}: not signed, so --public-key cannot verify it")
-    return document
+            envelope.verify([named], 1)
+        except VerificationError:
+            result.problem(ATTESTATION, "the signature does not verify with the key the record names")
+    if public_key is None:
+        return
+    if public_key.keyid != result.keyid:
+        result.problem(
+            ATTESTATION,
+            f"the signature does not verify with the --public-key: signed by key {result.keyid}, "
+            f"not {public_key.keyid}",
+        )
+        return
+    try:
+        envelope.verify([public_key], 1)
+    except VerificationError:
+        result.problem(ATTESTATION, "the signature does not verify with the --public-key")
+        return
+    result.signer_pinned = True
+
+
+def _read_report(result: VerifyResult) -> dict[str, Any] | None:
+    path = result.folder / "report.json"
+    if not path.is_file():
+        if not path.exists():
+            result.problem("report.json", "missing (every report folder's record covers it)")
+        return None
+    try:
+        report = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        result.problem("report.json", f"cannot be read as JSON ({exc})")
+        return None
+    if not isinstance(report, dict):
+        result.problem("report.json", "not a report document")
+        return None
+    return report
+
+
+def _cross_check(
+    result: VerifyResult, predicate: dict[str, Any], report: dict[str, Any], report_changed: bool
+) -> None:
+    """The record's predicate says what report.json says.
+
+    A disagreement is charged to report.json when its digest differs from the record, else to the record.
+    """
+    where = "report.json" if report_changed else ATTESTATION
+    run = _run_of(predicate)
+    try:
+        expected = predicate_of(report, run.get("signer"))
+    except (KeyError, TypeError, AttributeError) as exc:
+        result.problem("report.json", f"not a report document ({type(exc).__name__}: {exc})")
+        return
+    for key in sorted(set(expected) | set(predicate)):
+        if key == RUN_FIELD:
+            for sub in sorted((set(expected[key]) | set(run)) - {"recordSha256"}):
+                if expected[key].get(sub) != run.get(sub):
+                    result.problem(where, f"the record's {sub} disagrees with report.json")
+        elif expected.get(key) != predicate.get(key):
+            result.problem(where, f"the record's {key} disagrees with report.json")
+
+
+def _check_catalog(result: VerifyResult, predicate: dict[str, Any]) -> None:
+    """The record's catalog is the installed one; otherwise say which suite version made it."""
+    from conformance import __version__
+    from conformance.spec import catalog_path
+
+    recorded = next(
+        (
+            (item.get("digest") or {}).get("sha256")
+            for item in predicate.get("configuration") or []
+            if isinstance(item, dict) and item.get("name") == CATALOG_NAME
+        ),
+        None,
+    )
+    installed = _sha256(catalog_path())
+    if recorded is None:
+        result.problem(ATTESTATION, "the record names no requirement catalog")
+    elif recorded != installed:
+        result.problem(
+            ATTESTATION,
+            f"made with another requirement catalog (sha256 {str(recorded)[:12]}, leads-conformance "
+            f"{result.suite_version or 'of an unknown version'}) than the installed one "
+            f"(sha256 {installed[:12]}, leads-conformance {__version__})",
+        )
 
 
 def verify_folder(folder: Path, public_key: Path | None = None) -> VerifyResult:
-    """Check every digest, the record's form and signature, its agreement with report.json, and the catalog.
+    """Check a report folder against its record.
 
-    A missing folder or record, or an unreadable key, is a usage error; everything else is a problem
-    named with its file.
+    Every file's sha256 is recomputed: a file changed, missing or added is a problem, as are a record
+    not in its canonical form, a predicate that disagrees with report.json, a signature that does not
+    verify (or none when ``public_key`` is given), and a record made with another catalog than the
+    installed one. A missing folder or record, or an unreadable key, is a UsageError.
     """
-    record = folder / ATTESTATION
+    folder = Path(folder)
     if not folder.is_dir():
-        raise UsageError(f"{folder} is not a folder")
-    if not record.is_file():
+        raise UsageError(f"REPORT_DIR {folder} {'is not a folder' if folder.exists() else 'does not exist'}")
+    record = folder / ATTESTATION
+    if not record.exists():
         raise UsageError(f"{folder} has no {ATTESTATION}: it is not a report folder, or it was not finished")
+    if not stat.S_ISREG(record.lstat().st_mode):
+        raise UsageError(f"{record} is not a regular file")
+    key = load_public_key(public_key) if public_key is not None else None
+    try:
+        raw = record.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {record}: {exc.strerror or exc}") from None
     result = VerifyResult(folder)
-    if public_key is not None:
-        _load_public_key(public_key)
-    statement = _statement_of(result, record.read_text(encoding="utf-8", errors="replace"), public_key)
-    if statement is None:
-        return result
-    if (
-        statement.get("_type") != "https://in-toto.io/Statement/v1"
-        or statement.get("predicateType") != PREDICATE_TYPE
-    ):
-        result.problems.append(f"{ATTESTATION}: not an in-toto test-result Statement")
-    recorded = {s.get("name"): (s.get("digest") or {}).get("sha256") for s in statement.get("subject", [])}
-    present = set(_files(folder))
-    result.files = len(present) + 1
-    for name in sorted(recorded):
-        if name not in present:
-            result.problems.append(f"{name}: missing (the record lists it)")
-        elif _sha256(folder / name) != recorded[name]:
-            result.problems.append(f"{name}: sha256 differs from the record (the file was changed)")
-    for name in sorted(present - set(recorded)):
-        result.problems.append(f"{name}: not in the record (added after the run)")
-    _check_report(result, folder, statement)
+    _verify_record(result, raw, key)
     return result
 
 
-def _check_report(result: VerifyResult, folder: Path, statement: dict[str, Any]) -> None:
-    """The record's predicate agrees with report.json, and report.json's catalog is the installed one."""
+def _verify_record(result: VerifyResult, raw: bytes, key: SSlibKey | None) -> None:
     try:
-        report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        result.problems.append("report.json: missing or not JSON")
+        document = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        result.problem(ATTESTATION, f"changed after it was written (not JSON: {exc})")
         return
-    result.verdict, result.gate = report.get("verdict"), report.get("gate")
-    result.certification = report.get("certification")
-    result.suite_version = (report.get("suite") or {}).get("version")
-    try:
-        expected = predicate_of(report)
-    except (KeyError, TypeError, ValueError):
-        result.problems.append("report.json: not a report of this suite")
+    if not isinstance(document, dict):
+        result.problem(ATTESTATION, "not a Statement or a DSSE envelope")
         return
-    if canonical(expected) != canonical(statement.get("predicate")):
-        result.problems.append(f"{ATTESTATION}: its result does not agree with report.json")
-    installed = _sha256(catalog_path())
-    if (report.get("spec") or {}).get("catalog_sha256") != installed:
-        result.problems.append(
-            f"report.json: made with another requirement catalog (suite {result.suite_version}); "
-            "install that version to verify it"
-        )
+    envelope = None
+    payload = raw
+    if "payload" in document or "signatures" in document:
+        envelope = _open_envelope(result, raw, document)
+        if envelope is None:
+            return
+        payload = envelope.payload
+    elif _canonical_bytes(document) != raw:
+        result.problem(ATTESTATION, "changed after it was written (not in its canonical form)")
+    statement = _parse_statement(result, payload, envelope is not None)
+    if statement is None:
+        return
+    subjects = _subjects(result, statement)
+    result.files = len(subjects)
+    differ = _compare_files(result, subjects)
+    predicate = statement.get("predicate") or {}
+    run = _run_of(predicate)
+    result.signed = envelope is not None
+    if envelope is not None:
+        _check_signature(result, envelope, run, key)
+    else:
+        if key is not None:
+            result.problem(ATTESTATION, "not signed (a --public-key was given)")
+        if run.get("signer"):
+            result.problem(ATTESTATION, "the record names a signer but carries no signature")
+    report = _read_report(result)
+    if report is not None:
+        _cross_check(result, predicate, report, "report.json" in differ)
+    result.verdict, result.gate = run.get("verdict"), run.get("gate")
+    result.certification = run.get("certification")
+    result.suite_version = (run.get("suite") or {}).get("version") or ((report or {}).get("suite") or {}).get(
+        "version"
+    )
+    _check_catalog(result, predicate)
 
 
 def describe(folder: Path, result: VerifyResult) -> str:
     """The last line ``conformance verify`` prints."""
-    facts = (
-        f"verdict {result.verdict}, gate {result.gate}, "
-        f"certification {'true' if result.certification else 'false'}; "
-        + (f"signed by {result.keyid}" if result.signed else "unsigned")
+    if not result.ok:
+        count = len(result.problems)
+        return f"NOT VERIFIED: report folder {folder}: {count} problem{'s' if count != 1 else ''}"
+    line = (
+        f"VERIFIED: report folder {folder} is intact ({result.files} files); verdict {result.verdict}, "
+        f"gate {result.gate}, certification {'true' if result.certification else 'false'}; "
     )
-    if result.ok:
-        return f"VERIFIED: report folder {folder} is intact ({result.files} files); {facts}"
-    count = len(result.problems)
-    return (
-        f"NOT VERIFIED: {count} problem{'s' if count != 1 else ''} in report folder {folder}; it says {facts}"
-    )
+    if not result.signed:
+        return line + "unsigned"
+    if result.signer_pinned:
+        return line + f"signed by {result.keyid}"
+    return line + f"signed by {result.keyid} (signer not pinned: give --public-key to check who signed it)"
