@@ -10,7 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sys
+import tempfile
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +24,11 @@ from rich.table import Table
 
 from conformance import __version__
 from conformance._outcomes import ConformanceError
+from conformance._redact import Redactor
 from conformance.plugin import DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, ENV, PROFILES
-from conformance.runner import EXIT_USAGE, RunOptions, RunResult, run, validate
+from conformance.runner import EXIT_USAGE, RunOptions, RunResult, default_report_dir, run, validate
 from conformance.spec import load_catalog
+from conformance.target import known_secrets
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -74,6 +79,47 @@ class _RichProgress:
 def _fail(message: str) -> None:
     err.print(f"conformance: error: {message}", markup=False, soft_wrap=True)
     sys.exit(EXIT_USAGE)
+
+
+#: what the last-resort handler knows of the command being run: its report folder and credentials
+_crash_context: dict[str, Any] = {}
+
+
+def _option_secrets(options: RunOptions) -> list[str]:
+    return [v for v in (options.token, options.account_token, options.second_account_token) if v]
+
+
+def _crash(exc: BaseException) -> None:
+    """A fault of the suite: one line on stderr, the traceback (credentials masked) in a log file."""
+    redactor = Redactor([*known_secrets(), *_crash_context.get("secrets", [])])
+    text = redactor.text("".join(traceback.format_exception(exc)))
+    where = _write_crash_log(text, _crash_context.get("report_dir"))
+    first = (str(exc).strip().splitlines() or [""])[0]
+    if isinstance(exc, OSError):
+        named = f" on {exc.filename}" if exc.filename else ""
+        said = f"file system error{named}: {exc.strerror or first}"
+    else:
+        said = f"internal error: {type(exc).__name__}: {first}"
+    suffix = f" (the traceback is in {where})" if where else ""
+    _fail(redactor.text(said[:300]) + suffix)
+
+
+def _write_crash_log(text: str, folder: Path | None) -> Path | None:
+    if folder is not None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / "conformance-error.log"
+            path.write_text(text, encoding="utf-8")
+            return path
+        except OSError:
+            pass
+    try:
+        handle, name = tempfile.mkstemp(prefix="conformance-error-", suffix=".log")
+        with os.fdopen(handle, "w", encoding="utf-8") as log:
+            log.write(text)
+        return Path(name)
+    except OSError:
+        return None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -140,7 +186,15 @@ def cli() -> None:
     default=20.0,
     envvar=ENV["timeout"],
     show_default=True,
-    help="Seconds one request may take.",
+    help="Seconds one request may take, all of it: connecting, the headers and the whole body.",
+)
+@click.option(
+    "--max-duration",
+    type=float,
+    default=3600.0,
+    envvar="CONFORMANCE_MAX_DURATION",
+    show_default=True,
+    help="Seconds the whole run may take; no request is sent after it (its checks are inconclusive).",
 )
 @click.option(
     "--run-id",
@@ -176,6 +230,8 @@ def run_command(**kwargs: Any) -> None:
         validate(options)
     except ConformanceError as exc:
         _fail(str(exc))
+    options.report_dir = options.report_dir or default_report_dir()
+    _crash_context.update(report_dir=options.report_dir, secrets=_option_secrets(options))
     where = options.base_url or "the bundled reference server"
     err.print(
         f"[bold]leads-conformance {__version__}[/bold] certifying {where}", markup=True, highlight=False
@@ -354,6 +410,8 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         err.print("conformance: interrupted")
         sys.exit(130)
+    except Exception as exc:  # the last resort: never a traceback on the console
+        _crash(exc)
 
 
 if __name__ == "__main__":

@@ -73,6 +73,7 @@ class EvidenceLog:
         elapsed: float,
         error: str | None = None,
         attempt: int = 1,
+        note: str | None = None,
     ) -> int:
         """Write one exchange; returns its line number."""
         redact = self._redactor
@@ -96,6 +97,8 @@ class EvidenceLog:
             }
         if error is not None:
             entry["error"] = redact.text(error)
+        if note is not None:
+            entry["note"] = redact.text(note)
         entry["elapsed"] = round(elapsed, 4)
         line = json.dumps(entry, separators=(",", ":"))
         with self._lock:

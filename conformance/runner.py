@@ -6,6 +6,8 @@ The CLI is a thin layer over ``run``; tests and other programs may call it direc
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 import os
 import re
 import secrets
@@ -19,16 +21,24 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from conformance import __version__
-from conformance._outcomes import CredentialsRejected, Inconclusive, TargetUnreachable, UsageError
+from conformance._outcomes import (
+    CredentialsRejected,
+    Inconclusive,
+    TargetError,
+    TargetUnreachable,
+    UsageError,
+)
 from conformance.evidence import EvidenceLog
 from conformance.plugin import (
     DEFAULT_MAX_EXAMPLES,
     DEFAULT_SEED,
     PROFILES,
     OutcomeCollector,
+    TestOutcome,
     install_collector,
     install_target,
 )
@@ -38,7 +48,7 @@ from conformance.reporting.baseline import load_baseline
 from conformance.spec import catalog_path, fragment_sha256, load_catalog
 from conformance.target import Target, json_or_none, new_run_id
 
-__all__ = ["RunOptions", "RunResult", "run"]
+__all__ = ["RunOptions", "RunResult", "TargetNotTestable", "run"]
 
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -59,6 +69,7 @@ class RunOptions:
     report_dir: Path | None = None
     insecure: bool = False
     timeout: float = 20.0
+    max_duration: float = 3600.0
     select: str | None = None
     run_id: str | None = None
     certify: bool = False
@@ -107,11 +118,14 @@ def validate(options: RunOptions) -> None:
         raise UsageError("--seed must not be negative")
     if options.run_id is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", options.run_id):
         raise UsageError("--run-id takes 1 to 64 letters, digits, '.', '_' or '-'")
-    if options.timeout <= 0:
-        raise UsageError("--timeout must be positive")
+    for name, value in (("--timeout", options.timeout), ("--max-duration", options.max_duration)):
+        if not (math.isfinite(value) and value > 0):
+            raise UsageError(f"{name} must be a positive number of seconds")
     if options.base_url is not None:
         if not options.base_url.startswith(("http://", "https://")):
             raise UsageError(f"--base-url must start with http:// or https:// (got {options.base_url!r})")
+        if any(character.isspace() for character in options.base_url):
+            raise UsageError(f"--base-url must not contain white space (got {options.base_url!r})")
         if not options.token:
             raise UsageError("--token (or CONFORMANCE_TOKEN) is required with --base-url")
         if not options.account_token:
@@ -123,6 +137,10 @@ def validate(options: RunOptions) -> None:
             raise UsageError(f"--base-url is not a valid URL ({exc})") from None
         if not parts.hostname:
             raise UsageError(f"--base-url names no host (got {options.base_url!r})")
+        try:
+            httpx.URL(options.base_url)
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise UsageError(f"--base-url is not a valid URL ({exc})") from None
     if options.certify:
         refused = []
         if options.select:
@@ -146,6 +164,7 @@ def resolve_target(options: RunOptions) -> Iterator[Target]:
         "profile": options.profile,
         "verify_tls": not options.insecure,
         "timeout": options.timeout,
+        "max_duration": options.max_duration,
         "run_id": options.run_id or new_run_id(),
     }
     if options.base_url:
@@ -176,28 +195,139 @@ def resolve_target(options: RunOptions) -> Iterator[Target]:
         server.stop()
 
 
+class TargetNotTestable(TargetError):
+    """The target answers, but not as an API: a redirect, an HTML page, a body that is not JSON."""
+
+
+#: how a transport error says the answer was cut short
+_CUT_SHORT = re.compile(r"complete message body|incomplete chunked read", re.IGNORECASE)
+
+
 def preflight(target: Target) -> None:
-    """Fail fast, with one line, when the target cannot be reached or rejects the credentials."""
+    """Fail fast, with one line, when nothing can be tested.
+
+    That is: the target cannot be reached, rejects the credentials, redirects the first request
+    (redirects are never followed), or answers it with an HTML page, a body that is not JSON, or one
+    cut short.
+    """
     target.context = ("preflight", [])
-    with target.client() as http:
-        try:
-            response = http.get("crm/v1/leads", params={"page_size": 1})
-        except Inconclusive as exc:
-            raise TargetUnreachable(f"cannot reach {target.base_url}: {exc.message}") from None
-    if response.status_code in (401, 403):
+    response = _preflight_get(target, "crm/v1/leads", {"page_size": 1})
+    status = response.status_code
+    if status in (401, 403):
         detail = json_or_none(response)
         said = f": {detail.get('detail')}" if isinstance(detail, dict) and detail.get("detail") else ""
         raise CredentialsRejected(
-            f"{target.base_url} rejected the given credentials ({response.status_code}{said})"
+            target.redact(f"{target.base_url} rejected the given credentials ({status}{said})")
         )
-    if response.status_code == 404:
-        with target.client() as http:
-            meta = http.get("crm/v1/leads/meta/post")
+    if 300 <= status < 400:
+        location = response.headers.get("location")
+        where = f" to {location}" if location else ""
+        raise TargetNotTestable(
+            target.redact(
+                f"{target.base_url} redirects GET /crm/v1/leads ({status}{where}); redirects are not "
+                "followed: give the base URL that answers"
+            )
+        )
+    if status == 404:
+        meta = _preflight_get(target, "crm/v1/leads/meta/post")
         if meta.status_code == 404:
             raise TargetUnreachable(
                 f"{target.base_url} has no /crm/v1/leads (404): is the base URL right? "
                 "(Merge's is https://api.merge.dev/api)"
             )
+    problem = None if status == 429 else not_an_api_answer(response)
+    if problem:
+        raise TargetNotTestable(
+            target.redact(f"{target.base_url} answered GET /crm/v1/leads {status} with {problem}")
+        )
+
+
+def _preflight_get(target: Target, path: str, params: dict[str, Any] | None = None) -> Any:
+    try:
+        with target.client() as http:
+            return http.get(path, params=params)
+    except (Inconclusive, httpx.HTTPError) as exc:
+        said = exc.message if isinstance(exc, Inconclusive) else f"{type(exc).__name__}: {exc}"
+        if _CUT_SHORT.search(said):
+            raise TargetNotTestable(
+                target.redact(f"{target.base_url} cut its answer to GET /{path} short ({said})")
+            ) from None
+        raise TargetUnreachable(target.redact(f"cannot reach {target.base_url}: {said}")) from None
+
+
+def not_an_api_answer(response: Any) -> str | None:
+    """What an answer is when it is not JSON (an HTML page, other text, JSON cut short); None for JSON."""
+    body: bytes = response.content
+    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    head = body.lstrip()[:64].lower()
+    if kind == "text/html" or head.startswith((b"<!doctype html", b"<html")):
+        title = re.search(rb"<title[^>]*>(.*?)</title>", body[:8192], re.IGNORECASE | re.DOTALL)
+        named = " ".join(title.group(1).decode("utf-8", "replace").split())[:80] if title else ""
+        return f'an HTML page ("{named}")' if named else "an HTML page"
+    if not body.strip():
+        return "an empty body" if 200 <= response.status_code < 300 else None
+    try:
+        json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        if head[:1] in (b"{", b"["):
+            return f"JSON that is cut short or malformed ({len(body)} bytes)"
+        return f"a body that is not JSON ({kind or 'no Content-Type'}, {len(body)} bytes)"
+    return None
+
+
+def _untested(
+    error: TargetError,
+    options: RunOptions,
+    catalog: Any,
+    baseline: Any,
+    target: Target,
+    report_dir: Path,
+    started: datetime,
+    clock: float,
+) -> TargetError:
+    """Write the report folder of a run that could test nothing; returns the error to raise."""
+    if target.evidence is not None:
+        target.evidence.close()
+    # every requirement is left undecided by the preflight, for the reason it gave
+    undecided = TestOutcome("preflight", [r.id for r in catalog], "inconclusive", reason=str(error))
+    verdict = roll_up(
+        catalog, [undecided], strict=options.strict, baseline=baseline, selection=options.select
+    )
+    info = RunInfo(
+        suite_name="leads-conformance",
+        suite_version=__version__,
+        spec_path="specs/leads.openapi.yaml",
+        spec_sha256=fragment_sha256(),
+        catalog_sha256=_sha256(catalog_path()),
+        base_url=target.base_url,
+        bundled=None if options.base_url else f"leads-conformance reference server {__version__}",
+        profile=options.profile,
+        seed=options.seed,
+        max_examples=options.max_examples,
+        strict=options.strict,
+        run_id=target.run_id,
+        started_at=started.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        duration_seconds=round(time.monotonic() - clock, 2),
+        tests=0,
+        notes=[
+            f"nothing was tested: the first requests (in evidence.ndjson) showed that {error}",
+        ],
+        tools=tool_versions(),
+        select=options.select,
+        tenant=bool(target.second_account_token),
+        certify=options.certify,
+        baseline=baseline,
+        insecure=options.insecure,
+        evidence_lines=target.evidence.lines if target.evidence is not None else 0,
+    )
+    try:
+        report, paths = write_reports(build_report(info, verdict), report_dir, target.redactor)
+        write_attestation(report_dir, report, options.sign_key)
+    except OSError as exc:
+        why = exc.strerror or exc
+        return type(error)(f"{error} (the report could not be written to {report_dir}: {why})")
+    return type(error)(f"{error} (what was tried: {paths['html']})")
 
 
 class _Bridge:
@@ -244,7 +374,7 @@ def tool_versions() -> dict[str, str]:
     return tools
 
 
-def _pytest_args(options: RunOptions) -> list[str]:
+def _pytest_args(options: RunOptions, report_dir: Path | None = None) -> list[str]:
     args = [
         str(SUITE_DIR),
         "-p",
@@ -306,7 +436,8 @@ def default_report_dir() -> Path:
 
 #: what a run writes into its report folder; a rerun into the same folder replaces them
 RUN_FILES = (
-    "report.json", "junit.xml", "report.html", "evidence.ndjson", "attestation.json", "suite-errors.log"
+    "report.json", "junit.xml", "report.html", "checks.html", "evidence.ndjson", "attestation.json",
+    "suite-errors.log", "conformance-error.log",
 )
 
 
@@ -352,12 +483,15 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
         evidence = EvidenceLog(report_dir / "evidence.ndjson", target.redactor)
         target.evidence = evidence
         try:
-            preflight(target)
+            try:
+                preflight(target)
+            except TargetError as exc:
+                raise _untested(exc, options, catalog, baseline, target, report_dir, started, clock) from None
             outcomes = OutcomeCollector()
             bridge = _Bridge(target, outcomes, progress)
             try:
                 with _scratch_home():
-                    code = pytest.main(_pytest_args(options), plugins=[bridge])
+                    code = pytest.main(_pytest_args(options, report_dir), plugins=[bridge])
             finally:
                 progress.stop()
         finally:
@@ -365,6 +499,8 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
         notes = list(bridge.errors)
         for operation, why in target.unresponsive_operations().items():
             notes.append(f"{operation} stopped answering ({why}); later calls to it were not sent")
+        if target.out_of_time():
+            notes.append(f"the run reached --max-duration ({options.max_duration:g} s): no request after it")
         complete = int(code) in (0, 1)
         if not complete:
             notes.append(

@@ -1,21 +1,29 @@
 """A Target: the server under test, its credentials, and the HTTP clients the checks use.
 
 Every request the suite sends goes through ``GuardedTransport``, which
-- waits and retries on 429 (``Retry-After``, bounded), and leaves a persisting 429 to the check,
-  which calls it inconclusive;
+- gives each request one total deadline (``--timeout``: connecting, the headers and the whole body)
+  and the run one too (``--max-duration``: past it no request is sent, every check left is
+  inconclusive);
+- waits and retries on 429 (``Retry-After`` in seconds or as an HTTP date, bounded per request and by
+  a budget for the whole run), and leaves a persisting 429 to the check, which calls it inconclusive;
+- re-sends a GET once when it got a 5xx or no answer: an answer to the re-send is returned after a
+  transport error (which then counts for nothing), while a 5xx stays the answer and is marked
+  (``RESEND`` extension) with whether the re-send failed too; the evidence log keeps both attempts;
 - paces error responses on non-loopback targets (Merge throttles an IP after 20 error responses
   in 10 s);
-- caps the size of a response body and the time a request may take;
+- caps the size of a response body, after decompression too (``conformance._wire``);
 - stops calling an operation that has stopped answering (after a few transport failures in a row
-  every further request to it is inconclusive at once), so a hanging target still gets a finished
-  report in bounded time;
+  further requests to it are inconclusive at once), and lets one request try it again after a
+  pause, so a hanging target still gets a finished report in bounded time;
 - keeps a short history of exchanges so a failure can print a reproduce command, and writes
   every exchange to the run's evidence log (``conformance.evidence``) with the check it was sent for.
 
 Credentials never leave this module unmasked: ``Target.redact`` masks them in any text
 (``conformance._redact``: structurally, field by field), and reproduce commands carry ``***`` in
-their place. Redirects are not followed, so credentials are
-never sent to another host. TLS is verified unless the user turns it off.
+their place. Redirects are not followed, so credentials are never sent to another host. Requests
+go through the proxy the environment names (``HTTPS_PROXY``, ``NO_PROXY``, ...), never for a loopback
+target; an https target is reached through a tunnel, so the proxy sees no credential. TLS is
+verified unless the user turns it off.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import hashlib
 import ipaddress
 import itertools
 import json
+import math
 import secrets
 import shlex
 import threading
@@ -32,16 +41,26 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from conformance._outcomes import Inconclusive
+from conformance import _wire
+from conformance._outcomes import Inconclusive, UsageError
 from conformance._redact import CREDENTIAL_HEADERS, MASK, Redactor
 from conformance.evidence import EvidenceLog
 
-__all__ = ["Exchange", "GuardedTransport", "Target", "new_run_id"]
+__all__ = ["RESEND", "Exchange", "GuardedTransport", "Target", "known_secrets", "new_run_id"]
+
+#: every credential a Target of this process was given, for the last-resort error handler
+_KNOWN_SECRETS: set[str] = set()
+
+
+def known_secrets() -> list[str]:
+    """Every credential a Target of this process was given (to mask them in a crash report)."""
+    return sorted(_KNOWN_SECRETS, key=len, reverse=True)
 
 
 def new_run_id() -> str:
@@ -87,44 +106,93 @@ class Pacing:
 
     max_retries_429: int = 3
     max_retry_after: float = 30.0
+    #: seconds the whole run may spend waiting on 429s (at most a quarter of its --max-duration);
+    #: past it a 429 is returned at once
+    throttle_budget: float = 300.0
     error_window: float = 10.0
     max_errors_in_window: int = 15
     pace_errors: bool = True
     max_body_bytes: int = 8 * 1024 * 1024
     max_consecutive_transport_failures: int = 3
+    #: seconds an open breaker waits before one request may try the operation again (doubled each time)
+    breaker_pause: float = 30.0
+
+
+#: response extension set on a GET answered 5xx: whether its one re-send failed too
+RESEND = "conformance_resend"
+
+
+class _NoAnswer(Exception):
+    """A request got no usable answer (transport error, deadline, body too large)."""
+
+    def __init__(self, request: httpx.Request, description: str, line: int):
+        super().__init__(description)
+        self.message = f"no usable answer to {request.method} {request.url.path}: {description}"
+        self.description = description
+        self.line = line
 
 
 class GuardedTransport(httpx.BaseTransport):
-    """Wraps a transport with 429 handling, error pacing, a body cap and a breaker."""
+    """Wraps a transport with deadlines, 429 handling, error pacing, a body cap, a re-send and a breaker."""
 
     def __init__(self, wrapped: httpx.BaseTransport, target: Target):
         self._wrapped = wrapped
         self._target = target
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        state = self._target._state
-        pacing = self._target.pacing
+        target = self._target
         operation = operation_key(request.method, request.url.path)
-        if operation in state.unresponsive:
-            why = state.unresponsive[operation]
-            raise Inconclusive(f"the target stopped answering {operation} earlier in the run ({why})")
-        attempt = 0
-        while True:
+        target._admit(operation)
+        attempts = itertools.count(1)
+        try:
+            response, line = self._answer(request, operation, attempts)
+        except _NoAnswer as first:
+            if request.method != "GET" or not target._may_resend(operation):
+                raise Inconclusive(first.message) from None
+            try:
+                self._pace()
+                response, _ = self._send(request, operation, next(attempts), resend_of=first.line)
+            except _NoAnswer as second:
+                again = "the same" if second.description == first.description else second.description
+                raise Inconclusive(f"{first.message} (re-sent once: {again})") from None
+            response.extensions[RESEND] = "not reproduced"
+            return response
+        if request.method == "GET" and response.status_code >= 500 and target._may_resend(operation):
             self._pace()
-            response = self._send(request, attempt + 1)
-            if response.status_code != 429 or attempt >= pacing.max_retries_429:
-                break
-            attempt += 1
-            response.close()
-            time.sleep(self._retry_after(response, attempt))
-        if response.status_code >= 400 and response.status_code != 429:
-            with state.lock:
-                state.errors.append(time.monotonic())
+            try:
+                resent, _ = self._send(request, operation, next(attempts), resend_of=line, keep=False)
+                reproduced = resent.status_code >= 500
+            except _NoAnswer:
+                reproduced = True
+            response.extensions[RESEND] = "reproduced" if reproduced else "not reproduced"
         return response
 
-    def _send(self, request: httpx.Request, attempt: int = 1) -> httpx.Response:
-        state = self._target._state
-        operation = operation_key(request.method, request.url.path)
+    def _answer(
+        self, request: httpx.Request, operation: str, attempts: Iterator[int]
+    ) -> tuple[httpx.Response, int]:
+        """The answer to ``request``, 429s waited for and retried within the limits."""
+        retries = 0
+        while True:
+            self._pace()
+            response, line = self._send(request, operation, next(attempts))
+            if response.status_code != 429:
+                return response, line
+            wait = self._throttle_wait(response, retries)
+            if wait is None:
+                return response, line
+            retries += 1
+            response.close()
+            time.sleep(wait)
+
+    def _send(
+        self,
+        request: httpx.Request,
+        operation: str,
+        attempt: int,
+        resend_of: int | None = None,
+        keep: bool = True,
+    ) -> tuple[httpx.Response, int]:
+        target = self._target
         exchange = Exchange(
             method=request.method,
             url=str(request.url),
@@ -132,41 +200,43 @@ class GuardedTransport(httpx.BaseTransport):
             body=_request_body(request),
             status=None,
         )
-        self._target._record(exchange)
+        if keep:
+            target._record(exchange)
         started = time.monotonic()
         try:
-            response = self._wrapped.handle_request(request)
-            body = self._read_capped(response)
-        except (httpx.TransportError, _TooLarge) as exc:
-            self._target._log(exchange, None, None, time.monotonic() - started, self._describe(exc), attempt)
-            with state.lock:
-                failures = state.transport_failures.get(operation, 0) + 1
-                state.transport_failures[operation] = failures
-                if failures >= self._target.pacing.max_consecutive_transport_failures:
-                    state.unresponsive[operation] = f"{failures} times {type(exc).__name__}"
-            raise Inconclusive(
-                f"no usable answer to {request.method} {request.url.path}: {self._describe(exc)}"
-            ) from None
-        with state.lock:
-            state.transport_failures[operation] = 0
+            with _wire.deadline(*target._request_deadline()):
+                response = self._wrapped.handle_request(request)
+                body = self._read_capped(response)
+        except (httpx.TransportError, _wire.TooLarge) as exc:
+            description = self._describe(exc)
+            note = None if resend_of is None else f"re-send of line {resend_of}: the failure reproduced"
+            target._log(exchange, None, None, time.monotonic() - started, description, attempt, note)
+            target._failed(operation, type(exc).__name__)
+            raise _NoAnswer(request, description, exchange.line) from None
+        target._answered(operation, response.status_code)
         exchange.status = response.status_code
         headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
-        self._target._log(exchange, dict(headers), body, time.monotonic() - started, None, attempt)
-        for observer in list(self._target.observers):
+        note = None
+        if resend_of is not None:
+            outcome = "reproduced" if response.status_code >= 500 else "did not reproduce"
+            note = f"re-send of line {resend_of}: the failure {outcome}"
+        target._log(exchange, dict(headers), body, time.monotonic() - started, None, attempt, note)
+        for observer in list(target.observers):
             observer(exchange, body)
-        return httpx.Response(
+        answer = httpx.Response(
             status_code=response.status_code,
             headers=headers,
             content=body,
             request=request,
-            extensions=response.extensions,
+            extensions=dict(response.extensions),
         )
+        return answer, exchange.line
 
     def _read_capped(self, response: httpx.Response) -> bytes:
         limit = self._target.pacing.max_body_bytes
         if hasattr(response, "_content"):
             if len(response.content) > limit:
-                raise _TooLarge(f"body larger than {limit} bytes")
+                raise _wire.TooLarge(f"body larger than {limit} bytes")
             return response.content
         chunks: list[bytes] = []
         size = 0
@@ -174,21 +244,21 @@ class GuardedTransport(httpx.BaseTransport):
             for chunk in response.iter_raw():
                 size += len(chunk)
                 if size > limit:
-                    raise _TooLarge(f"body larger than {limit} bytes")
+                    raise _wire.TooLarge(f"body larger than {limit} bytes")
                 chunks.append(chunk)
+                late = _wire.expired()
+                if late:
+                    raise httpx.ReadTimeout(late)
         finally:
             response.close()
         raw = b"".join(chunks)
-        encoding = response.headers.get("content-encoding", "").lower()
-        if encoding in ("gzip", "deflate", "br", "zstd"):
-            decoded = httpx.Response(200, headers={"content-encoding": encoding}, content=raw)
-            try:
-                raw = decoded.read()
-            except httpx.DecodingError:
-                return raw
-            if len(raw) > limit:
-                raise _TooLarge(f"decoded body larger than {limit} bytes")
-        return raw
+        encoding = response.headers.get("content-encoding", "")
+        if not encoding:
+            return raw
+        try:
+            return _wire.decoded(raw, encoding, limit)
+        except _wire.Undecodable:
+            return raw
 
     @staticmethod
     def _describe(exc: BaseException) -> str:
@@ -210,12 +280,27 @@ class GuardedTransport(httpx.BaseTransport):
                 wait = pacing.error_window - (now - state.errors[0]) + 0.05
             time.sleep(max(wait, 0.05))
 
+    def _throttle_wait(self, response: httpx.Response, retries: int) -> float | None:
+        """Seconds to wait before retrying a 429, or None: return it (retries, budget or run used up)."""
+        target = self._target
+        pacing = target.pacing
+        if retries >= pacing.max_retries_429:
+            return None
+        wait = self._retry_after(response, retries + 1)
+        budget = pacing.throttle_budget
+        if target.max_duration is not None:
+            budget = min(budget, target.max_duration / 4)
+        state = target._state
+        with state.lock:
+            if wait > budget - state.throttle_waited or wait >= target._time_left():
+                return None
+            state.throttle_waited += wait
+        return wait
+
     def _retry_after(self, response: httpx.Response, attempt: int) -> float:
         limit = self._target.pacing.max_retry_after
-        value = response.headers.get("retry-after", "")
-        try:
-            seconds = float(value)
-        except ValueError:
+        seconds = retry_after_seconds(response.headers)
+        if seconds is None:
             seconds = float(min(2**attempt, limit))
         return max(0.0, min(seconds, limit))
 
@@ -223,8 +308,28 @@ class GuardedTransport(httpx.BaseTransport):
         self._wrapped.close()
 
 
-class _TooLarge(Exception):
-    pass
+def retry_after_seconds(headers: httpx.Headers) -> float | None:
+    """``Retry-After`` in seconds: a number, or an HTTP date (against the answer's own ``Date``)."""
+    value = headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        when = _http_date(value)
+        if when is None:
+            return None
+        now = _http_date(headers.get("date", "")) or datetime.now(UTC)
+        seconds = (when - now).total_seconds()
+    return seconds if math.isfinite(seconds) else None
+
+
+def _http_date(value: str) -> datetime | None:
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _request_body(request: httpx.Request) -> bytes:
@@ -237,9 +342,17 @@ def _request_body(request: httpx.Request) -> bytes:
 @dataclass
 class _State:
     lock: threading.Lock = field(default_factory=threading.Lock)
+    started: float = field(default_factory=lambda: time.monotonic())
     errors: deque[float] = field(default_factory=deque)
     transport_failures: dict[str, int] = field(default_factory=dict)
+    #: every operation the breaker opened for, and why
     unresponsive: dict[str, str] = field(default_factory=dict)
+    #: operations whose breaker is open now: (since, pause)
+    open: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: open operations a request is trying again now (half-open)
+    trials: set[str] = field(default_factory=set)
+    throttle_waited: float = 0.0
+    out_of_time: bool = False
     history: deque[Exchange] = field(default_factory=lambda: deque(maxlen=50))
 
 
@@ -254,9 +367,14 @@ class Target:
     profile: str = "full"
     run_id: str = field(default_factory=new_run_id)
     verify_tls: bool = True
+    #: seconds one request may take, all of it: connecting, the headers and the whole body
     timeout: float = 20.0
+    #: seconds the whole run may take (from the target's creation); None: no bound
+    max_duration: float | None = None
     pacing: Pacing = field(default_factory=Pacing)
     transport: httpx.BaseTransport | None = None
+    #: the proxy requests go through (from the environment unless given; never for a loopback target)
+    proxy: str | None = None
     #: where every exchange is written (None: nowhere)
     evidence: EvidenceLog | None = field(default=None, repr=False)
     #: the check (node id) and requirement IDs the requests being sent now serve
@@ -271,7 +389,15 @@ class Target:
         self.base_url = self.base_url.rstrip("/")
         if is_loopback(self.base_url):
             self.pacing.pace_errors = False
-        self.redactor = Redactor([self.token, self.account_token, self.second_account_token or ""])
+        if self.proxy is None and self.transport is None and not is_loopback(self.base_url):
+            self.proxy = _wire.proxy_for(self.base_url)
+        if self.proxy is not None:
+            problem = _wire.proxy_problem(self.proxy)
+            if problem:
+                raise UsageError(problem)
+        masked = [*self.secrets, *_wire.proxy_secrets(self.proxy)]
+        _KNOWN_SECRETS.update(masked)
+        self.redactor = Redactor(masked)
 
     def tag(self, label: str = "") -> str:
         """A tag unique to one write of this run, and the same in a run with the same run id."""
@@ -302,8 +428,13 @@ class Target:
 
     def client(self, account: str = "primary", *, authenticated: bool = True) -> httpx.Client:
         """An httpx client on the base URL, with an account's credentials unless ``authenticated`` is off."""
-        inner = self.transport or httpx.HTTPTransport(verify=self.verify_tls, retries=0)
-        headers = {"Accept": "application/json", "User-Agent": "leads-conformance"}
+        inner = self.transport or _wire.WireTransport(verify=self.verify_tls, proxy=self.proxy)
+        headers = {
+            "Accept": "application/json",
+            # the codings the body cap can follow through decompression
+            "Accept-Encoding": "gzip, deflate",
+            "User-Agent": "leads-conformance",
+        }
         if authenticated:
             headers.update(self.credentials(account))
         return httpx.Client(
@@ -312,7 +443,76 @@ class Target:
             transport=GuardedTransport(inner, self),
             timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
             follow_redirects=False,
+            trust_env=False,
         )
+
+    # -- deadlines and the breaker ------------------------------------------------------------
+    def _run_end(self) -> float | None:
+        return None if self.max_duration is None else self._state.started + self.max_duration
+
+    def _time_left(self) -> float:
+        """Seconds left before the run's deadline (infinite without one)."""
+        end = self._run_end()
+        return math.inf if end is None else end - time.monotonic()
+
+    def out_of_time(self) -> bool:
+        """Whether the run reached its --max-duration (so later requests were not sent)."""
+        return self._state.out_of_time
+
+    def _request_deadline(self) -> tuple[float, str]:
+        """When the request sent now must be done by, and what to say when it is not."""
+        at = time.monotonic() + self.timeout
+        end = self._run_end()
+        if end is not None and end < at:
+            return end, f"the run reached its --max-duration of {self.max_duration:g} s"
+        return at, f"no complete answer within {self.timeout:g} s (--timeout)"
+
+    def _admit(self, operation: str) -> None:
+        """Raise Inconclusive when a request to ``operation`` must not be sent now."""
+        state = self._state
+        if self._time_left() <= 0:
+            state.out_of_time = True
+            raise Inconclusive(
+                f"the run reached its --max-duration of {self.max_duration:g} s; {operation} was not sent"
+            )
+        with state.lock:
+            opened = state.open.get(operation)
+            if opened is None:
+                return
+            since, pause = opened
+            if operation not in state.trials and time.monotonic() - since >= pause:
+                state.trials.add(operation)  # half-open: this request tries the operation again
+                return
+            why = state.unresponsive[operation]
+        raise Inconclusive(f"the target stopped answering {operation} earlier in the run ({why})")
+
+    def _may_resend(self, operation: str) -> bool:
+        with self._state.lock:
+            return operation not in self._state.open and self._time_left() > 0
+
+    def _failed(self, operation: str, kind: str) -> None:
+        state = self._state
+        with state.lock:
+            failures = state.transport_failures.get(operation, 0) + 1
+            state.transport_failures[operation] = failures
+            now = time.monotonic()
+            if operation in state.trials:
+                state.trials.discard(operation)
+                state.open[operation] = (now, state.open[operation][1] * 2)
+            elif operation not in state.open and failures >= self.pacing.max_consecutive_transport_failures:
+                state.open[operation] = (now, self.pacing.breaker_pause)
+                state.unresponsive[operation] = f"{failures} times {kind}"
+
+    def _answered(self, operation: str, status: int) -> None:
+        state = self._state
+        with state.lock:
+            state.transport_failures[operation] = 0
+            if operation in state.open:
+                del state.open[operation]
+                state.trials.discard(operation)
+                state.unresponsive[operation] += "; it answered again after a pause"
+            if status >= 400 and status != 429:
+                state.errors.append(time.monotonic())
 
     # -- history and reproduce commands -------------------------------------------------------
     def _record(self, exchange: Exchange) -> None:
@@ -327,6 +527,7 @@ class Target:
         elapsed: float,
         error: str | None,
         attempt: int,
+        note: str | None = None,
     ) -> None:
         if self.evidence is None:
             return
@@ -344,6 +545,7 @@ class Target:
             elapsed=elapsed,
             error=error,
             attempt=attempt,
+            note=note,
         )
 
     def observe(self, observer: Callable[[Exchange, bytes], None]) -> None:
@@ -359,7 +561,7 @@ class Target:
             self._state.history.clear()
 
     def unresponsive_operations(self) -> dict[str, str]:
-        """Operations the breaker stopped calling, and why."""
+        """Operations the breaker stopped calling during the run, and why."""
         with self._state.lock:
             return dict(self._state.unresponsive)
 
