@@ -1,10 +1,16 @@
 """LEADS-FILTER: the list filters of GET /crm/v1/leads.
 
-Each filter is checked both ways: no lead it returns is on the wrong side (which an ignored filter
-breaks at once), and a lead known to be on the right side is returned (which a filter that drops
-too much breaks). The date-time filters are checked on leads the run creates, whose timestamps it
-knows, and on the target's existing leads, so the read-only profile checks them too. Equality at
-a bound is tolerated either way. Other checks create leads meanwhile, so a known lead missing from
+Each filter is checked both ways: no lead on any page of the filtered list breaks it (which an
+ignored filter, or one forgotten on the pages reached by ``next``, breaks), and a lead known to
+satisfy it is returned (which a filter that drops too much breaks). Every filtered list is walked
+to its end in pages small enough that the walk spans several of them. Date-time bounds are strict
+("after", "before"): each bound is a timestamp taken from a lead, and that lead lies on neither
+side. Filters given together are ANDed: a lead is charged to each filter it breaks.
+
+The date-time filters are checked on leads the run creates, whose timestamps it knows, and on the
+target's existing leads, so the read-only profile checks them too. Bounds on existing leads enclose
+a few of the sampled leads (one when the sample is not the whole list), so the filtered lists stay
+short on an account of any size. Other checks create leads meanwhile, so a known lead missing from
 an answer is read again by id before it counts.
 """
 
@@ -12,30 +18,29 @@ from __future__ import annotations
 
 import re
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from conformance._outcomes import Inconclusive
-from conformance.suite._support import (
-    LEADS,
-    Findings,
-    isoformat_z,
-    lead_path,
-    lenient_walk,
-    not_throttled,
-    parse_datetime,
-    relation_id,
-    shown_request,
-    summarise,
-    traversal_items,
+from conformance.suite._filtering import (
+    Bound,
+    Lead,
+    Probe,
+    Rule,
+    Stamp,
+    between,
+    equal_rule,
+    marks,
+    run_probes,
+    stamps,
+    window,
 )
-from conformance.suite.conftest import LeadFactory
+from conformance.suite._support import Findings, lead_path, not_throttled, parse_datetime, relation_id
+from conformance.suite.conftest import SAMPLE_PAGES, LeadFactory
 from conformance.target import Target, json_or_none
 
 FILTER_001 = "LEADS-FILTER-001"
@@ -45,183 +50,95 @@ FILTER_004 = "LEADS-FILTER-004"
 FILTER_005 = "LEADS-FILTER-005"
 FILTER_006 = "LEADS-FILTER-006"
 
-#: pages of 100 a filtered list may take before the check stops reading it
-FILTERED_PAGES = 20
-#: known leads missing from an answer that are read again by id
-MAX_RECHECKS = 3
+#: leads per page of the sample read by the ``lead_sample`` fixture
+SAMPLE_PAGE_SIZE = 100
+#: sampled leads a bound on existing leads encloses when the sample holds the whole list
+ENCLOSED = 6
 #: how many leads the run creates one after another for the date-time filters
-TIMELINE = 3
+TIMELINE = 4
 #: tries to get a lead stamped strictly later than the previous one
 TIMELINE_TRIES = 3
 
-Lead = dict[str, Any]
-Matcher = Callable[[Lead], bool | None]
+
+# ------------------------------------------------------------------------------ the sample
+def whole_list(sample: list[Lead]) -> bool:
+    """Whether the sample is the target's whole list (it ended before its page bound)."""
+    return len(sample) < SAMPLE_PAGES * SAMPLE_PAGE_SIZE
 
 
-# ------------------------------------------------------------------------------ shared
-@dataclass(frozen=True)
-class Bound:
-    """One date-time bound: ``param=value`` keeps leads whose ``field`` is on its side."""
-
-    param: str
-    field: str
-    value: str
-    moment: datetime
-
-    @classmethod
-    def of(cls, param: str, field: str, value: Any) -> Bound:
-        moment = parse_datetime(value)
-        if moment is None:
-            raise Inconclusive(f"{value!r:.60} is not a date-time, so it cannot bound {param}")
-        return cls(param, field, value, moment)
-
-    def holds(self, lead: Lead) -> bool | None:
-        """Whether ``lead`` is on the bound's side (equality counts), None when it has no usable value."""
-        moment = parse_datetime(lead.get(self.field))
-        if moment is None:
-            return None
-        return moment >= self.moment if self.param.endswith("_after") else moment <= self.moment
-
-    def strictly_inside(self, lead: Lead) -> bool:
-        moment = parse_datetime(lead.get(self.field))
-        if moment is None:
-            return False
-        return moment > self.moment if self.param.endswith("_after") else moment < self.moment
+def enclosed_for(sample: list[Lead]) -> int:
+    """How many sampled leads a bound encloses: few enough that the filtered list stays short."""
+    return ENCLOSED if whole_list(sample) else 1
 
 
-def within(bounds: list[Bound]) -> Matcher:
-    """A lead matches when every bound holds (None when one cannot be told)."""
+def closed_sides(sample: list[Lead], field: str) -> set[str]:
+    """The one-sided bounds (``after``, ``before``) near an end of the sample that select few leads.
 
-    def match(lead: Lead) -> bool | None:
-        verdicts = [bound.holds(lead) for bound in bounds]
-        if False in verdicts:
-            return False
-        return None if None in verdicts else True
-
-    return match
-
-
-def check_filter(
-    client: httpx.Client,
-    findings: Findings,
-    params: dict[str, str],
-    matches: Matcher,
-    inside: list[Lead],
-    requirement: str,
-    shown_fields: tuple[str, ...],
-) -> str | None:
-    """The filtered list returns no lead that ``matches`` rejects, and every lead of ``inside``.
-
-    A known lead that is missing counts only once the list was read to its end and the lead, read
-    again by id, still matches; when the list could not be read to its end, the reason is returned
-    (the check is undecided). A filtered list that cannot be read at all is a violation.
+    On the whole list, both. On a sample that is not the whole list, only the side the list's order
+    closes: when ``field`` only grows along the sample, the list is read in that order, the leads not
+    read all lie later, and a bound near the oldest sampled value selects sampled leads only (and the
+    other way round when it only shrinks).
     """
-    shown = shown_request(LEADS, params)
-    traversal = lenient_walk(client, LEADS, {**params, "page_size": 100}, FILTERED_PAGES)
-    if not traversal.pages:
-        findings.fail(requirement, f"{shown} did not answer a page ({traversal.problem})")
-        return None
-    wrong = [lead for lead in traversal_items(traversal) if matches(lead) is False]
-    findings.check(
-        not wrong,
-        requirement,
-        f"{shown} returned {len(wrong)} lead(s) that do not match: "
-        + summarise([describe_lead(lead, shown_fields) for lead in wrong], 3),
-    )
-    seen = set(traversal.ids)
-    missing = [lead for lead in inside if lead.get("id") not in seen]
-    if not missing:
-        return None
-    if not traversal.ended:
-        return f"{shown} could not be read to its end ({traversal.problem})"
-    confirmed = [lead["id"] for lead in missing[:MAX_RECHECKS] if still_matches(client, lead["id"], matches)]
-    findings.check(
-        not confirmed,
-        requirement,
-        f"{shown} did not return lead(s) {', '.join(confirmed)}, which match it",
-    )
-    return None
+    if whole_list(sample):
+        return {"after", "before"}
+    moments = [m for m in (parse_datetime(lead.get(field)) for lead in sample) if m is not None]
+    pairs = list(zip(moments, moments[1:], strict=False))
+    sides = set()
+    if all(a <= b for a, b in pairs):
+        sides.add("before")
+    if all(a >= b for a, b in pairs):
+        sides.add("after")
+    return sides
 
 
-def conclude(findings: Findings, undecided: list[str | None], requirement: str) -> None:
-    """Fail with what was seen broken; else inconclusive when a known lead's presence was undecided."""
-    findings.raise_if_any()
-    reasons = [reason for reason in undecided if reason]
-    if reasons:
-        raise Inconclusive(
-            "; ".join(reasons) + ", so whether it returns the leads known to match is unknown", [requirement]
-        )
-
-
-def still_matches(client: httpx.Client, lead_id: str, matches: Matcher) -> bool:
-    """Whether the lead, read again by id, exists, is not deleted, and matches."""
-    response = not_throttled(client.get(lead_path(lead_id)))
-    body = json_or_none(response)
-    if response.status_code != 200 or not isinstance(body, dict) or body.get("remote_was_deleted") is True:
-        return False
-    return matches(body) is True
-
-
-def describe_lead(lead: Lead, fields: tuple[str, ...]) -> str:
-    values = ", ".join(f"{name} {lead.get(name)!r:.80}" for name in fields)
-    return f"{lead.get('id')} ({values})"
+def spread_of(rows: list[Stamp], field: str) -> list[Stamp]:
+    spread = marks(rows)
+    if len(spread) < 3:
+        pytest.skip(f"fewer than three distinct {field} values among the target's leads to pick bounds from")
+    return spread
 
 
 # ------------------------------------------------------------------------------ date-times
-def stamped(sample: list[Lead], field: str) -> list[tuple[datetime, str, Lead]]:
-    """The sample's leads with a usable ``field``, oldest first."""
-    rows = []
-    for lead in sample:
-        moment = parse_datetime(lead.get(field))
-        if moment is not None and isinstance(lead.get("id"), str):
-            rows.append((moment, lead[field], lead))
-    return sorted(rows, key=lambda row: row[0])
+def bound(param: str, field: str, stamp: Stamp | Lead) -> Bound:
+    return Bound.of(param, field, stamp.text if isinstance(stamp, Stamp) else stamp.get(field))
 
 
-def check_existing_bounds(
-    client: httpx.Client, target: Target, sample: list[Lead], field: str, requirement: str
-) -> None:
-    """On existing leads: ``<prefix>_after`` the third newest value, ``<prefix>_before`` the third oldest."""
-    rows = stamped(sample, field)
-    distinct = sorted({moment for moment, _, _ in rows})
-    if len(distinct) < 3:
-        pytest.skip(f"fewer than three distinct {field} values among the target's leads to pick bounds from")
+def existing_probes(sample: list[Lead], field: str, requirement: str) -> list[Probe]:
+    """On existing leads: ``<prefix>_after`` a value near the newest and ``<prefix>_before`` one near
+    the oldest (where they select few leads), and both around values from the middle; each bound is
+    a lead's own value."""
+    rows = stamps(sample, field)
+    spread = spread_of(rows, field)
+    enclosed = min(enclosed_for(sample), len(spread) - 2)
     prefix = field.removesuffix("_at")
-    findings = Findings(target)
-    undecided = []
-    for param, moment in ((f"{prefix}_after", distinct[-3]), (f"{prefix}_before", distinct[2])):
-        value = next(text for when, text, _ in rows if when == moment)
-        bound = Bound.of(param, field, value)
-        inside = [lead for _, _, lead in rows if bound.strictly_inside(lead)]
-        undecided.append(
-            check_filter(client, findings, {param: value}, within([bound]), inside, requirement, (field,))
-        )
-    conclude(findings, undecided, requirement)
+    closed = closed_sides(sample, field)
+    probes = []
+    if "after" in closed:
+        newest = spread[-1 - enclosed]
+        after = bound(f"{prefix}_after", field, newest)
+        probes.append(Probe([after.rule(requirement)], between(rows, newest, None)))
+    if "before" in closed:
+        oldest = spread[enclosed]
+        before = bound(f"{prefix}_before", field, oldest)
+        probes.append(Probe([before.rule(requirement)], between(rows, None, oldest)))
+    pair = window(spread, enclosed)
+    if pair is not None:
+        lower, upper = pair
+        rules = [bound(f"{prefix}_after", field, lower).rule(requirement),
+                 bound(f"{prefix}_before", field, upper).rule(requirement)]
+        probes.append(Probe(rules, between(rows, lower, upper)))
+    return probes
 
 
-def check_created_bounds(
-    client: httpx.Client, target: Target, timeline: list[Lead], field: str, requirement: str
-) -> None:
-    """On three leads created one after another (L0 < L1 < L2): after L1 returns L2 and nothing
-    before L1; before L1 (and after a moment before L0, to keep the answer small) returns L0 and
-    nothing after L1."""
-    first, middle, last = timeline
+def timeline_probes(timeline: list[Lead], field: str, requirement: str) -> list[Probe]:
+    """On four leads created one after another (L0 < L1 < L2 < L3): after L0 and before L3 returns
+    L1 and L2 and neither bound lead; after L2 returns L3 and nothing from L2 back."""
+    first, second, third, last = timeline
     prefix = field.removesuffix("_at")
-    findings = Findings(target)
-    after = Bound.of(f"{prefix}_after", field, middle[field])
-    undecided = [
-        check_filter(
-            client, findings, {after.param: after.value}, within([after]), [last], requirement, (field,)
-        )
-    ]
-    start = Bound.of(f"{prefix}_after", field, first[field]).moment - timedelta(seconds=1)
-    floor = Bound.of(f"{prefix}_after", field, isoformat_z(start))
-    before = Bound.of(f"{prefix}_before", field, middle[field])
-    params = {before.param: before.value, floor.param: floor.value}
-    undecided.append(
-        check_filter(client, findings, params, within([before, floor]), [first], requirement, (field,))
-    )
-    conclude(findings, undecided, requirement)
+    around = [bound(f"{prefix}_after", field, first).rule(requirement),
+              bound(f"{prefix}_before", field, last).rule(requirement)]
+    later = bound(f"{prefix}_after", field, third).rule(requirement)
+    return [Probe(around, [second, third]), Probe([later], [last])]
 
 
 def stored(client: httpx.Client, model: Lead) -> Lead:
@@ -248,7 +165,7 @@ def strictly_later(lead: Lead, earlier: Lead) -> bool:
 
 @pytest.fixture(scope="module")
 def timeline(client: httpx.Client, lead_factory: LeadFactory) -> list[Lead]:
-    """Three leads created one after another, each stamped strictly later than the one before."""
+    """Four leads created one after another, each stamped strictly later than the one before."""
     leads: list[Lead] = []
     while len(leads) < TIMELINE:
         for attempt in range(TIMELINE_TRIES):
@@ -268,7 +185,7 @@ def test_created_filters_split_created_leads(
     client: httpx.Client, target: Target, timeline: list[Lead]
 ) -> None:
     """created_after and created_before return only leads on the right side of the bound."""
-    check_created_bounds(client, target, timeline, "created_at", FILTER_001)
+    run_probes(client, Findings(target), timeline_probes(timeline, "created_at", FILTER_001))
 
 
 @pytest.mark.requirement(FILTER_001)
@@ -276,7 +193,7 @@ def test_created_filters_split_existing_leads(
     client: httpx.Client, target: Target, lead_sample: list[Lead]
 ) -> None:
     """created_after and created_before return only leads on the right side of the bound."""
-    check_existing_bounds(client, target, lead_sample, "created_at", FILTER_001)
+    run_probes(client, Findings(target), existing_probes(lead_sample, "created_at", FILTER_001))
 
 
 @pytest.mark.writes
@@ -285,7 +202,7 @@ def test_modified_filters_split_created_leads(
     client: httpx.Client, target: Target, timeline: list[Lead]
 ) -> None:
     """modified_after and modified_before return only leads on the right side of the bound."""
-    check_created_bounds(client, target, timeline, "modified_at", FILTER_002)
+    run_probes(client, Findings(target), timeline_probes(timeline, "modified_at", FILTER_002))
 
 
 @pytest.mark.requirement(FILTER_002)
@@ -293,7 +210,63 @@ def test_modified_filters_split_existing_leads(
     client: httpx.Client, target: Target, lead_sample: list[Lead]
 ) -> None:
     """modified_after and modified_before return only leads on the right side of the bound."""
-    check_existing_bounds(client, target, lead_sample, "modified_at", FILTER_002)
+    run_probes(client, Findings(target), existing_probes(lead_sample, "modified_at", FILTER_002))
+
+
+# ------------------------------------------------------------------------------ combined filters
+def created_window(rows: list[Stamp], enclosed: int, requirement: str) -> tuple[list[Rule], list[Lead]]:
+    """created_after and created_before around ``enclosed`` of ``rows``, and the leads between."""
+    pair = window(marks(rows), enclosed)
+    if pair is None:
+        pytest.skip("fewer than three distinct created_at values to pick a window from")
+    lower, upper = pair
+    rules = [bound("created_after", "created_at", lower).rule(requirement),
+             bound("created_before", "created_at", upper).rule(requirement)]
+    return rules, between(rows, lower, upper)
+
+
+def owners(sample: list[Lead]) -> dict[str, list[Lead]]:
+    grouped: dict[str, list[Lead]] = defaultdict(list)
+    for lead in sample:
+        owner = relation_id(lead.get("owner"))
+        if isinstance(owner, str) and owner:
+            grouped[owner].append(lead)
+    return grouped
+
+
+@pytest.mark.requirement(FILTER_001, FILTER_004)
+def test_created_window_and_owner_id_are_anded(
+    client: httpx.Client, target: Target, lead_sample: list[Lead]
+) -> None:
+    """created_after, created_before and owner_id together return only leads satisfying all three."""
+    spread = {
+        owner: stamps(leads, "created_at")
+        for owner, leads in owners(lead_sample).items()
+        if len(marks(stamps(leads, "created_at"))) >= 3
+    }
+    if not spread:
+        pytest.skip("no owner of the target's leads has three leads with distinct created_at values")
+    owner = min(spread, key=lambda o: (len(spread[o]), o))
+    rules, inside = created_window(spread[owner], enclosed_for(lead_sample), FILTER_001)
+    probe = Probe([*rules, equal_rule(FILTER_004, "owner_id", "owner", owner)], inside)
+    run_probes(client, Findings(target), [probe])
+
+
+@pytest.mark.requirement(FILTER_001, FILTER_002)
+def test_created_window_and_modified_after_are_anded(
+    client: httpx.Client, target: Target, lead_sample: list[Lead]
+) -> None:
+    """created_after, created_before and modified_after together return only leads satisfying all three."""
+    rows = stamps(lead_sample, "created_at")
+    rules, created = created_window(rows, 2 * enclosed_for(lead_sample), FILTER_001)
+    modified = stamps(created, "modified_at")
+    spread = marks(modified)
+    if len(spread) < 2:
+        pytest.skip("fewer than two distinct modified_at values among the leads of a created_at window")
+    middle = spread[(len(spread) - 1) // 2]
+    after = bound("modified_after", "modified_at", middle)
+    probe = Probe([*rules, after.rule(FILTER_002)], between(modified, middle, None))
+    run_probes(client, Findings(target), [probe])
 
 
 # ------------------------------------------------------------------------------ exact matches
@@ -306,29 +279,15 @@ def rarest(sample: list[Lead], value_of: Callable[[Lead], Any]) -> tuple[str, li
     return value, [lead for lead in sample if value_of(lead) == value]
 
 
-def equal_to(name: str, value: str) -> Matcher:
-    """A lead matches when its ``name`` (a relation's id) equals ``value``; None when the key is absent."""
-
-    def match(lead: Lead) -> bool | None:
-        if name not in lead:
-            return None
-        return relation_id(lead[name]) == value
-
-    return match
-
-
 def check_exact(
     client: httpx.Client, target: Target, sample: list[Lead], param: str, name: str, requirement: str
 ) -> None:
+    """``param`` on the rarest value of ``name`` among the sampled leads."""
     picked = rarest(sample, lambda lead: relation_id(lead.get(name)))
     if picked is None:
         pytest.skip(f"no lead of the target has any {name}, so {param} has nothing to match")
     value, inside = picked
-    findings = Findings(target)
-    undecided = check_filter(
-        client, findings, {param: value}, equal_to(name, value), inside, requirement, (name,)
-    )
-    conclude(findings, [undecided], requirement)
+    run_probes(client, Findings(target), [Probe([equal_rule(requirement, param, name, value)], inside)])
 
 
 @pytest.mark.requirement(FILTER_003)
@@ -344,6 +303,11 @@ def test_owner_id_filter_returns_exactly_that_owner(
     client: httpx.Client, target: Target, lead_sample: list[Lead]
 ) -> None:
     """owner_id returns exactly the leads with that owner."""
+    if not whole_list(lead_sample):
+        pytest.skip(
+            "the target's list is longer than its sample, so one owner's leads may be more than a walk "
+            "can read; owner_id is checked within a created_at window instead"
+        )
     check_exact(client, target, lead_sample, "owner_id", "owner", FILTER_004)
 
 
@@ -388,6 +352,26 @@ def two_leads(
     return None
 
 
+def contact_rule(
+    requirement: str,
+    param: str,
+    wanted: list[str],
+    values_of: Callable[[Lead], list[str]],
+    same: Callable[[str, str], bool],
+) -> Rule:
+    """``param`` (comma-separated) keeps the leads holding one of the ``wanted`` values."""
+
+    def matches(lead: Lead) -> bool | None:
+        if param not in lead:
+            return None
+        return any(same(value, w) for value in values_of(lead) for w in wanted)
+
+    def explain(lead: Lead) -> str:
+        return f"{param} {values_of(lead)!r:.80}"
+
+    return Rule(requirement, param, ",".join(wanted), matches, explain)
+
+
 def check_contact_filter(
     client: httpx.Client,
     target: Target,
@@ -400,19 +384,8 @@ def check_contact_filter(
     picked = two_leads(sample, values_of, same)
     if picked is None:
         pytest.skip(f"fewer than two of the target's leads have a value for {param} to filter on")
-    wanted = [value for _, value in picked]
-
-    def matches(lead: Lead) -> bool | None:
-        if param not in lead:
-            return None
-        return any(same(value, w) for value in values_of(lead) for w in wanted)
-
-    findings = Findings(target)
-    inside = [lead for lead, _ in picked]
-    undecided = check_filter(
-        client, findings, {param: ",".join(wanted)}, matches, inside, requirement, (param,)
-    )
-    conclude(findings, [undecided], requirement)
+    rule = contact_rule(requirement, param, [value for _, value in picked], values_of, same)
+    run_probes(client, Findings(target), [Probe([rule], [lead for lead, _ in picked])])
 
 
 @pytest.mark.requirement(FILTER_005)
