@@ -60,6 +60,7 @@ from schemathesis.specs.openapi.schemas import OpenApiSchema
 from schemathesis.transport.requests import REQUESTS_TRANSPORT, RequestsTransport
 
 from conformance._outcomes import Inconclusive, Violation, ViolationGroup
+from conformance.suite._bodies import fitted
 from conformance.suite._support import RELATION_FIELDS, MetaPost, parse_datetime, value_for
 from conformance.target import Exchange, Target
 
@@ -516,9 +517,10 @@ def collapse_relations(body: Any) -> Any:
 def prepare_valid_body(body: Any, meta: MetaPost | None, known: Mapping[str, str], tag: str) -> Any:
     """A body valid against the fragment, made valid for the target.
 
-    meta/post's required fields are filled in (with values fitting meta/post's schema), relations
-    name objects the target holds or are left out, remote field values are left out, and
-    ``lead_source`` carries the run's tag so a person can find what the run wrote.
+    meta/post's required fields are filled in and every field it describes is made to fit its
+    schema (``_bodies.fitted``: nested required sub-fields, maxLength, enum, ...), relations name
+    objects the target holds or are left out, remote field values are left out, and ``lead_source``
+    carries the run's tag (where meta/post gives it room) so a person can find what the run wrote.
     """
     if not isinstance(body, dict) or not isinstance(body.get("model"), dict):
         return body
@@ -530,11 +532,9 @@ def prepare_valid_body(body: Any, meta: MetaPost | None, known: Mapping[str, str
             else:
                 del model[name]
     model.pop("remote_fields", None)
-    if meta is not None:
-        for name in meta.required:
-            if model.get(name) in (None, "", []):
-                model[name] = value_for(name, meta.properties.get(name), tag, dict(known))
     model["lead_source"] = f"leads-conformance {tag}"
+    if meta is not None:
+        model = fitted(model, meta, tag, dict(known))
     return {**body, "model": model}
 
 

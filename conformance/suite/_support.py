@@ -176,80 +176,17 @@ def fetch_meta_post(client: httpx.Client) -> MetaPost:
 
 
 # ------------------------------------------------------------------------------ lead bodies
-def _schema_types(schema: Any) -> set[str]:
-    if not isinstance(schema, dict):
-        return set()
-    kind = schema.get("type")
-    types = {kind} if isinstance(kind, str) else set(kind) if isinstance(kind, list) else set()
-    for key in ("anyOf", "oneOf"):
-        for branch in schema.get(key, []) or []:
-            types |= _schema_types(branch)
-    return types
+#: the lead-body builders, which live in ``_bodies`` and are importable from here too
+_BODY_BUILDERS = frozenset({"value_for", "sample_nested", "required_only_body", "full_body"})
 
 
-def value_for(name: str, schema: Any, tag: str, known: dict[str, str]) -> Any:
-    """A value for a required field that fits its schema as meta/post gives it."""
-    if name in RELATION_FIELDS and name in known:
-        return known[name]
-    if isinstance(schema, dict) and isinstance(schema.get("enum"), list) and schema["enum"]:
-        return next((v for v in schema["enum"] if v is not None), schema["enum"][0])
-    types = _schema_types(schema)
-    fmt = schema.get("format") if isinstance(schema, dict) else None
-    if name in NESTED_FIELDS or "array" in types:
-        return [sample_nested(name, tag)] if name in NESTED_FIELDS else []
-    if fmt == "date-time" or name.endswith("_date") or name.endswith("_at"):
-        return "2026-01-15T10:30:00Z"
-    if "boolean" in types:
-        return True
-    if "integer" in types or "number" in types:
-        return 1
-    if "object" in types and "string" not in types:
-        return {}
-    if fmt == "uri" or name.endswith("_url"):
-        return f"https://example.com/leads/{tag}"
-    return f"{name.replace('_', ' ').title()} {tag}"
+def __getattr__(name: str) -> Any:
+    """``value_for``, ``sample_nested``, ``required_only_body`` and ``full_body``, from ``_bodies``."""
+    if name in _BODY_BUILDERS:
+        from conformance.suite import _bodies
 
-
-def sample_nested(name: str, tag: str) -> dict[str, Any]:
-    if name == "addresses":
-        return {
-            "street_1": "50 Bowling Green Dr",
-            "street_2": f"Suite {tag}",
-            "city": "San Francisco",
-            "state": "CA",
-            "postal_code": "94122",
-            "country": "US",
-            "address_type": "BILLING",
-        }
-    if name == "email_addresses":
-        return {"email_address": f"{tag}@example.com", "email_address_type": "Work"}
-    return {"phone_number": "+16789932455", "phone_number_type": "Mobile"}
-
-
-def required_only_body(meta: MetaPost, tag: str, known: dict[str, str]) -> dict[str, Any]:
-    """A model holding exactly meta/post's required fields, each with a value fitting its schema."""
-    return {name: value_for(name, meta.properties.get(name), tag, known) for name in meta.required}
-
-
-def full_body(meta: MetaPost, tag: str, known: dict[str, str]) -> dict[str, Any]:
-    """Every writable Lead field the suite can echo-check, plus the required ones, tagged with the run."""
-    model: dict[str, Any] = {
-        "first_name": "Ada",
-        "last_name": f"Lovelace {tag}",
-        "company": f"Analytical Engines {tag}",
-        "title": "Chief Engineer",
-        "lead_source": f"leads-conformance {tag}",
-        "converted_date": "2026-01-15T10:30:00Z",
-        "addresses": [sample_nested("addresses", tag)],
-        "email_addresses": [sample_nested("email_addresses", tag)],
-        "phone_numbers": [sample_nested("phone_numbers", tag)],
-    }
-    for name in RELATION_FIELDS:
-        if name in known:
-            model[name] = known[name]
-    for name in meta.required:
-        model.setdefault(name, value_for(name, meta.properties.get(name), tag, known))
-    return model
+        return getattr(_bodies, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def declined_fields(body: Any) -> set[str]:

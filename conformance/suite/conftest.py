@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from conformance._outcomes import Inconclusive
+from conformance.suite._bodies import full_body, request_body
 from conformance.suite._problems import ProblemAudit
 from conformance.suite._support import (
     LEADS,
@@ -17,7 +18,6 @@ from conformance.suite._support import (
     MetaPost,
     describe,
     fetch_meta_post,
-    full_body,
     not_throttled,
 )
 from conformance.target import Target, json_or_none
@@ -83,7 +83,9 @@ def lead_factory(target: Target, client: httpx.Client, meta_post: MetaPost,
                  known_relations: dict[str, str]) -> LeadFactory:
     """Create a lead tagged with the run id; inconclusive unless the target answers 2xx with a model.
 
-    CREATE-001 checks the status itself; the checks that build on a created lead only need the model.
+    Without a model, the lead is ``full_body``: built from meta/post. Any other field request_schema
+    requires goes at the top level of the body. CREATE-001 checks the status itself; the checks that
+    build on a created lead only need the model.
     """
     counter = {"n": 0}
 
@@ -94,13 +96,14 @@ def lead_factory(target: Target, client: httpx.Client, meta_post: MetaPost,
         counter["n"] += 1
         tag = f"{target.run_id}-{counter['n']}"
         sent = model if model is not None else full_body(meta_post, tag, known_relations)
-        response = not_throttled((http or client).post(LEADS, json={"model": sent}, params=params or {}))
-        body = json_or_none(response)
-        if not 200 <= response.status_code < 300 or not isinstance(body, dict) or not isinstance(
-            body.get("model"), dict
+        body = request_body(meta_post, sent, tag)
+        response = not_throttled((http or client).post(LEADS, json=body, params=params or {}))
+        answer = json_or_none(response)
+        if not 200 <= response.status_code < 300 or not isinstance(answer, dict) or not isinstance(
+            answer.get("model"), dict
         ):
             raise Inconclusive(f"could not create a lead to check against ({describe(response)})")
-        return Created(sent=sent, response=response, body=body)
+        return Created(sent=sent, response=response, body=answer)
 
     return create
 

@@ -1,32 +1,38 @@
 """CREATE: POST /crm/v1/leads answers 201 with the lead it stored, and the lead can be read back and listed.
 
-Every lead these checks create carries the run id in its string fields (``full_body``).
+Every lead these checks create is built from meta/post and carries the run id in a text field
+(``full_body``); an echo is checked on what was sent, for the fields a Lead holds.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
 from conformance._outcomes import Inconclusive, Violation
+from conformance.suite._bodies import echoed_part, full_body, request_body
 from conformance.suite._support import (
     LEADS,
+    SEARCH_PAGE_SIZE,
+    SEARCH_PAGES,
     Findings,
     MetaPost,
+    Search,
+    created_after_bound,
     declined_fields,
     describe,
     echo_mismatches,
-    full_body,
     json_object,
     lead_path,
-    listed,
     not_throttled,
     parse_datetime,
     require_relation_ids,
     run_tag,
+    search_leads,
 )
 from conformance.suite.conftest import Created, LeadFactory
 from conformance.target import Target, json_or_none
@@ -45,8 +51,9 @@ def test_create_answers_201_with_model_warnings_and_errors(
 ) -> None:
     """A create answers 201 with model (object), warnings (array) and errors (array), errors empty."""
     require_relation_ids(meta_post, known_relations, ["LEADS-CREATE-001"])
-    model = full_body(meta_post, run_tag(target, "create"), known_relations)
-    response = not_throttled(client.post(LEADS, json={"model": model}))
+    tag = run_tag(target, "create")
+    model = full_body(meta_post, tag, known_relations)
+    response = not_throttled(client.post(LEADS, json=request_body(meta_post, model, tag)))
     findings = Findings(target)
     findings.check(
         response.status_code == 201, "LEADS-CREATE-001", f"a valid create is not a 201 ({describe(response)})"
@@ -72,7 +79,8 @@ def test_create_answers_201_with_model_warnings_and_errors(
 @pytest.mark.requirement("LEADS-CREATE-002")
 def test_created_model_echoes_every_writable_field(created_lead: Created) -> None:
     """The created model echoes every writable field sent."""
-    problems = echo_mismatches(created_lead.sent, created_lead.model, declined_fields(created_lead.body))
+    sent = echoed_part(created_lead.sent)
+    problems = echo_mismatches(sent, created_lead.model, declined_fields(created_lead.body))
     if problems:
         raise Violation(
             "the created model does not echo what was sent: " + "; ".join(problems), ["LEADS-CREATE-002"]
@@ -142,25 +150,63 @@ def test_read_back_returns_the_written_values(client: httpx.Client, created_lead
     problems = []
     if lead.get("id") != created_lead.id:
         problems.append(f"id: asked for {created_lead.id!r}, got {lead.get('id')!r}")
-    problems.extend(echo_mismatches(created_lead.sent, lead, declined_fields(created_lead.body)))
+    problems.extend(echo_mismatches(echoed_part(created_lead.sent), lead, declined_fields(created_lead.body)))
     if problems:
         raise Violation(
             "the read-back lead differs from what was written: " + "; ".join(problems), ["LEADS-CREATE-007"]
         )
 
 
+def found_by_id(lead_id: str) -> tuple[Callable[[dict[str, Any]], bool], Callable[[Search], bool]]:
+    """What a search for one lead keeps, and when it may stop (as soon as it has it)."""
+    return (lambda item: item.get("id") == lead_id), (lambda search: bool(search.found))
+
+
+def listing_of(client: httpx.Client, lead: dict[str, Any]) -> tuple[bool | None, list[str]]:
+    """Whether the list holds ``lead`` now: True, False (a walk of the whole list missed it) or None.
+
+    The list is first narrowed to leads created from just before the lead's own created_at, as the
+    target returned it; a target whose filter drops the lead is walked in full. Each walk is bounded
+    (``SEARCH_PAGES`` pages); what each one saw is said in the notes.
+    """
+    wanted, stop = found_by_id(lead["id"])
+    notes: list[str] = []
+    bound = created_after_bound(lead)
+    if bound is not None:
+        narrowed = search_leads(client, wanted, {"created_after": bound}, stop_at=stop)
+        if narrowed.found:
+            return True, notes
+        notes.append(f"created_after={bound}: {narrowed.problem or 'walked to its end without it'}")
+    else:
+        notes.append(f"its created_at {lead.get('created_at')!r} cannot narrow the list")
+    whole = search_leads(client, wanted, stop_at=stop)
+    if whole.found:
+        return True, notes
+    notes.append(f"the whole list: {whole.problem or 'walked to its end without it'}")
+    return (False if whole.complete else None), notes
+
+
 @pytest.mark.writes
 @pytest.mark.requirement("LEADS-CREATE-008")
-def test_created_lead_is_listed(client: httpx.Client, created_lead: Created) -> None:
-    """A created lead is listed by GET /leads (found by paging)."""
-    found = listed(client, {**created_lead.model, "id": created_lead.id})
-    if found is None:
+def test_created_lead_is_listed_at_once(client: httpx.Client, lead_factory: LeadFactory) -> None:
+    """A created lead is listed by GET /leads (found by paging), at once.
+
+    The check creates its own lead and looks for it right after the create, before any other
+    request that is not a read of the list: a lead that only shows up later, or after some other
+    write, fails here and not only in whatever later check misses it.
+    """
+    created = lead_factory()
+    listed, notes = listing_of(client, {**created.model, "id": created.id})
+    if listed is None:
         raise Inconclusive(
-            "the lead list could not be walked to its end to look for the created lead", ["LEADS-CREATE-008"]
+            f"the lead list could not be walked to its end ({SEARCH_PAGES} pages of {SEARCH_PAGE_SIZE}) "
+            f"to look for the lead {created.id!r} just created: " + "; ".join(notes),
+            ["LEADS-CREATE-008"],
         )
-    if not found:
+    if not listed:
         raise Violation(
-            f"the created lead {created_lead.id!r} is not in GET /leads (walked every page)",
+            f"the lead {created.id!r} (created_at {created.model.get('created_at')!r}) is not in GET /leads "
+            "right after its create: " + "; ".join(notes),
             ["LEADS-CREATE-008"],
         )
 

@@ -1,52 +1,56 @@
 """META: GET /crm/v1/leads/meta/post describes the writes POST accepts, and POST agrees with it.
 
 meta/post's ``request_schema`` is Merge's own dialect of JSON Schema (with keywords such as
-``categories`` and ``enum_information``); it is read as an object, and the generator keeps
-only the standard keywords it understands. What the tolerances leave open is not generated:
-relation ids (known ids of the target are used instead), write-only objects and remote fields.
+``categories`` and ``enum_information``); it is read as an object, and one converter
+(``_bodies.generation_schema``) keeps the standard keywords that constrain a value. Every body
+sent here is built from it. What the tolerances leave open is not generated: relation ids (known
+ids of the target are used instead), write-only objects meta/post does not require, and remote fields.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
-from hypothesis import strategies as st
-from hypothesis_jsonschema import from_schema
 
 from conformance._outcomes import Inconclusive, Violation
+from conformance.suite._bodies import (
+    TAG_FIELDS,
+    Ungeneratable,
+    carry_tag,
+    echoed_part,
+    fits,
+    generation_schema,
+    nested_required,
+    request_body,
+    required_only_body,
+    strategy_for,
+)
 from conformance.suite._support import (
     LEADS,
     META_POST,
-    NESTED_FIELDS,
     RELATION_FIELDS,
     REMOTE_FIELD_CLASSES,
-    STRING_FIELDS,
-    WRITE_ONLY_FIELDS,
     Findings,
     MetaPost,
     declined_fields,
     describe,
+    detail_names,
     echo_mismatches,
     model_schema_of,
     not_throttled,
+    pointer_of,
     problems_named,
+    problems_of,
     require_relation_ids,
-    required_only_body,
     run_tag,
 )
 from conformance.target import Target, json_or_none
 
-#: Lead fields a create echoes, beyond the plain strings
-ECHOED_FIELDS = (*STRING_FIELDS, "lead_url", "converted_date", *RELATION_FIELDS, *NESTED_FIELDS)
-#: preferred fields to carry the run tag in a generated body
-TAG_FIELDS = ("lead_source", "title", "company", "last_name", "first_name")
-MAX_ITEMS = 2
 GENERATION_ATTEMPTS_FACTOR = 3
 
 
@@ -148,12 +152,31 @@ def test_model_schema_required_names_are_among_properties(
 
 # ------------------------------------------------------------------------------ POST agrees with meta/post
 def tagged_required_only(meta: MetaPost, tag: str, known: dict[str, str]) -> dict[str, Any]:
-    """The required fields alone; lead_source carries the run tag when no required value does."""
+    """The required fields alone; a lead text field carries the run tag when no required value does."""
     require_relation_ids(meta, known)
-    model = required_only_body(meta, tag, known)
-    if tag not in json.dumps(model):
-        model["lead_source"] = f"leads-conformance {tag}"
-    return model
+    return carry_tag(required_only_body(meta, tag, known), meta, tag)
+
+
+def post(client: httpx.Client, meta: MetaPost, model: dict[str, Any], tag: str) -> httpx.Response:
+    return not_throttled(client.post(LEADS, json=request_body(meta, model, tag)))
+
+
+def names_nested(item: Any, parent: str, child: str) -> bool:
+    """Whether a problem names ``parent.child``: by a pointer to it, or by naming ``child`` in its detail."""
+    pointer = pointer_of(item)
+    tokens = [t for t in (pointer or "").split("/") if t]
+    if tokens[:1] == ["model"]:
+        tokens = tokens[1:]
+    return tokens == [parent, child] or detail_names(item, child)
+
+
+def missing_nested(body: Any, parent: str, child: str) -> bool:
+    """Whether a refusal holds a MISSING_REQUIRED_FIELD error naming ``parent.child``."""
+    return any(
+        key == "errors" and isinstance(item, dict) and item.get("problem_type") == "MISSING_REQUIRED_FIELD"
+        and names_nested(item, parent, child)
+        for key, item in problems_of(body)
+    )
 
 
 @pytest.mark.writes
@@ -163,11 +186,13 @@ def test_required_fields_alone_create_and_each_is_enforced(
 ) -> None:
     """POST agrees with meta/post: the required fields alone get 201; dropping one is MISSING_REQUIRED_FIELD.
 
-    Each required field is dropped in turn, and the error must name the one dropped.
+    Each required field is dropped in turn, and the error must name the one dropped; so is each
+    field meta/post requires inside a required object (``integration_params.organization_id``).
     """
     findings = Findings(target)
-    model = tagged_required_only(meta_post, run_tag(target, "required"), known_relations)
-    response = not_throttled(client.post(LEADS, json={"model": model}))
+    tag = run_tag(target, "required")
+    model = tagged_required_only(meta_post, tag, known_relations)
+    response = post(client, meta_post, model, tag)
     findings.check(
         response.status_code == 201,
         "LEADS-META-003",
@@ -175,9 +200,10 @@ def test_required_fields_alone_create_and_each_is_enforced(
         f"({describe(response)})",
     )
     for name in meta_post.required:
-        partial = tagged_required_only(meta_post, run_tag(target, "required"), known_relations)
+        tag = run_tag(target, "required")
+        partial = tagged_required_only(meta_post, tag, known_relations)
         partial.pop(name, None)
-        response = not_throttled(client.post(LEADS, json={"model": partial}))
+        response = post(client, meta_post, partial, tag)
         named = problems_named(
             json_or_none(response), "MISSING_REQUIRED_FIELD", name, ("errors",), detail_counts=True
         )
@@ -186,196 +212,23 @@ def test_required_fields_alone_create_and_each_is_enforced(
             "LEADS-META-003",
             f"dropping the required {name} does not get MISSING_REQUIRED_FIELD for it ({describe(response)})",
         )
+    for parent, child in nested_required(meta_post):
+        tag = run_tag(target, "required")
+        partial = tagged_required_only(meta_post, tag, known_relations)
+        if not isinstance(partial.get(parent), dict):
+            continue
+        partial[parent] = {key: value for key, value in partial[parent].items() if key != child}
+        response = post(client, meta_post, partial, tag)
+        findings.check(
+            400 <= response.status_code < 500 and missing_nested(json_or_none(response), parent, child),
+            "LEADS-META-003",
+            f"dropping {child}, which meta/post requires in {parent}, does not get MISSING_REQUIRED_FIELD "
+            f"for it ({describe(response)})",
+        )
     findings.raise_if_any()
 
 
 # ------------------------------------------------------------------------------ generated bodies
-_OFFSETS = (UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8)))
-_TEXT = r"\A[A-Za-z0-9](?:[A-Za-z0-9 .,'-]{0,30}[A-Za-z0-9])?\Z"
-
-
-FORMATS: dict[str, st.SearchStrategy[str]] = {
-    "lc-text": st.from_regex(_TEXT),
-    "lc-date-time": st.builds(
-        lambda naive, zone: naive.replace(tzinfo=zone).isoformat(),
-        st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2035, 12, 31)),
-        st.sampled_from(_OFFSETS),
-    ),
-    "lc-date": st.dates(min_value=datetime(2000, 1, 1).date(), max_value=datetime(2035, 12, 31).date()).map(
-        lambda day: day.isoformat()
-    ),
-    "lc-uuid": st.uuids().map(str),
-    "lc-email": st.from_regex(r"\A[a-z]{1,10}\.[a-z]{1,10}@example\.com\Z"),
-    "lc-phone": st.from_regex(r"\A\+1[2-9][0-9]{9}\Z"),
-    "lc-uri": st.from_regex(r"\Ahttps://example\.com/leads/[a-z0-9]{1,12}\Z"),
-    "lc-country": st.sampled_from(["US", "GB", "DE", "FR", "CA", "JP"]),
-    "lc-address-type": st.sampled_from(["BILLING", "SHIPPING"]),
-}
-_FORMAT_OF = {
-    "date-time": "lc-date-time",
-    "date": "lc-date",
-    "uuid": "lc-uuid",
-    "email": "lc-email",
-    "uri": "lc-uri",
-    "url": "lc-uri",
-}
-_FORMAT_BY_NAME = {
-    "email_address": "lc-email",
-    "phone_number": "lc-phone",
-    "country": "lc-country",
-    "address_type": "lc-address-type",
-    "lead_url": "lc-uri",
-}
-
-
-class Ungeneratable(Exception):
-    """The schema asks for something the generator does not produce."""
-
-
-def _types(schema: dict[str, Any]) -> list[str]:
-    kind = schema.get("type")
-    kinds = (
-        [kind]
-        if isinstance(kind, str)
-        else [k for k in kind if isinstance(k, str)]
-        if isinstance(kind, list)
-        else []
-    )
-    kinds = [k for k in kinds if k != "null"]
-    if kinds:
-        return kinds
-    if "properties" in schema:
-        return ["object"]
-    if "items" in schema:
-        return ["array"]
-    return []
-
-
-def _string(schema: dict[str, Any], name: str) -> dict[str, Any]:
-    result: dict[str, Any] = {"type": "string"}
-    for key in ("minLength", "maxLength"):
-        if isinstance(schema.get(key), int):
-            result[key] = schema[key]
-    fmt = schema.get("format")
-    if isinstance(schema.get("pattern"), str):
-        result["pattern"] = schema["pattern"]
-    elif fmt in _FORMAT_OF:
-        result["format"] = _FORMAT_OF[fmt]
-    else:
-        result["format"] = _FORMAT_BY_NAME.get(name, "lc-text")
-    return result
-
-
-def _number(schema: dict[str, Any], kind: str) -> dict[str, Any]:
-    result: dict[str, Any] = {"type": kind, "minimum": -1000, "maximum": 1000}
-    for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"):
-        if isinstance(schema.get(key), int | float) and not isinstance(schema.get(key), bool):
-            result[key] = schema[key]
-    return result
-
-
-def _array(schema: dict[str, Any], name: str, depth: int) -> dict[str, Any]:
-    items = schema.get("items")
-    item_schema = generation_schema(items, name, depth + 1) if isinstance(items, dict) else None
-    low = _int_or(schema.get("minItems"), 0)
-    high = _int_or(schema.get("maxItems"), MAX_ITEMS)
-    return {
-        "type": "array",
-        "items": item_schema or {"type": "string", "format": "lc-text"},
-        "minItems": low,
-        "maxItems": max(low, min(high, MAX_ITEMS)),
-    }
-
-
-def _int_or(value: Any, default: int) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
-
-
-def _object(schema: dict[str, Any], depth: int, top: bool) -> dict[str, Any]:
-    raw_properties = schema.get("properties")
-    properties: dict[str, Any] = raw_properties if isinstance(raw_properties, dict) else {}
-    required = (
-        [n for n in schema.get("required", []) if isinstance(n, str)]
-        if isinstance(schema.get("required"), list)
-        else []
-    )
-    result: dict[str, Any] = {}
-    for name, sub in properties.items():
-        if name in WRITE_ONLY_FIELDS or (top and name in RELATION_FIELDS):
-            continue
-        converted = generation_schema(sub, name, depth + 1)
-        if converted is not None:
-            result[name] = converted
-    for name in required:
-        if name in WRITE_ONLY_FIELDS:
-            raise Ungeneratable(f"meta/post requires the write-only {name}, which the generator leaves out")
-        if name not in result and not (top and name in RELATION_FIELDS):
-            result[name] = {"type": "string", "format": _FORMAT_BY_NAME.get(name, "lc-text")}
-    return {
-        "type": "object",
-        "properties": result,
-        "required": [n for n in required if n in result],
-        "additionalProperties": False,
-    }
-
-
-def generation_schema(
-    schema: Any, name: str = "", depth: int = 0, top: bool = False
-) -> dict[str, Any] | None:
-    """A standard JSON Schema to generate from: known keywords only, sane strings, no nulls, no extras.
-
-    None means the property is left out of generated bodies.
-    """
-    if not isinstance(schema, dict) or depth > 6 or schema.get("readOnly") or schema.get("writeOnly"):
-        return None
-    if "$ref" in schema:
-        return None
-    if isinstance(schema.get("enum"), list):
-        values = [v for v in schema["enum"] if v is not None and not isinstance(v, dict | list)]
-        return {"enum": values} if values else None
-    if "const" in schema and schema["const"] is not None:
-        return {"const": schema["const"]}
-    for key in ("anyOf", "oneOf"):
-        if isinstance(schema.get(key), list):
-            branches = [generation_schema(b, name, depth + 1) for b in schema[key]]
-            usable = [b for b in branches if b is not None]
-            if usable:
-                return usable[0] if len(usable) == 1 else {"anyOf": usable}
-    kinds = _types(schema)
-    kind = kinds[0] if kinds else "string"
-    if kind == "object":
-        return _object(schema, depth, top)
-    if kind == "array":
-        return _array(schema, name, depth)
-    if kind in ("integer", "number"):
-        return _number(schema, kind)
-    if kind == "boolean":
-        return {"type": "boolean"}
-    return _string(schema, name)
-
-
-def strategy_for(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
-    """A strategy for a generation schema: objects and arrays composed here, scalars by hypothesis-jsonschema.
-
-    hypothesis-jsonschema's own object strategy relies on Hypothesis internals that newer
-    Hypothesis releases changed, so objects are built with ``fixed_dictionaries``.
-    """
-    if "anyOf" in schema:
-        return st.one_of([strategy_for(branch) for branch in schema["anyOf"]])
-    if schema.get("type") == "object":
-        properties = {name: strategy_for(sub) for name, sub in schema.get("properties", {}).items()}
-        required = set(schema.get("required", []))
-        return st.fixed_dictionaries(
-            {name: value for name, value in properties.items() if name in required},
-            optional={name: value for name, value in properties.items() if name not in required},
-        )
-    if schema.get("type") == "array":
-        return st.lists(
-            strategy_for(schema["items"]), min_size=schema["minItems"], max_size=schema["maxItems"]
-        )
-    return from_schema(schema, custom_formats=FORMATS)
-
-
 def generated_models(model_schema: dict[str, Any], seed: int, count: int) -> list[dict[str, Any]]:
     """Up to ``count`` distinct models drawn from the schema, the same ones for the same seed."""
     schema = generation_schema(model_schema, top=True)
@@ -404,16 +257,11 @@ def generated_models(model_schema: dict[str, Any], seed: int, count: int) -> lis
 
 
 def tag_field(schema: dict[str, Any], tag_text: str) -> str | None:
-    """A free-text string property that can carry the run tag, preferring lead_source."""
+    """A lead text property whose generation schema has room for the run tag, preferring lead_source."""
     properties = schema.get("properties", {})
     for name in TAG_FIELDS:
         prop = properties.get(name)
-        if (
-            isinstance(prop, dict)
-            and prop.get("format") == "lc-text"
-            and "pattern" not in prop
-            and prop.get("maxLength", len(tag_text)) >= len(tag_text)
-        ):
+        if isinstance(prop, dict) and fits(tag_text, prop):
             return name
     return None
 
@@ -423,32 +271,15 @@ def prepare(model: dict[str, Any], meta: MetaPost, known: dict[str, str], tag: s
     prepared = dict(model)
     text = f"leads-conformance {tag}"
     field = tag_field(generation_schema(meta.model_schema, top=True) or {}, text)
-    if field is not None:
-        prepared[field] = text
+    if field is None:
+        raise Ungeneratable(f"meta/post offers no lead text field with room for the run tag {tag!r}")
+    prepared[field] = text
     for name in RELATION_FIELDS:
         if name in meta.required:
             if name not in known:
                 raise Ungeneratable(f"meta/post requires {name}, and the target lists no {name} id to use")
             prepared[name] = known[name]
     return prepared
-
-
-def echoed_part(sent: dict[str, Any]) -> dict[str, Any]:
-    """What of a sent model a Lead echoes: Lead fields, and only Lead sub-fields of nested items."""
-    part: dict[str, Any] = {}
-    for name, value in sent.items():
-        if name not in ECHOED_FIELDS:
-            continue
-        if name in NESTED_FIELDS and isinstance(value, list):
-            items = [
-                {k: v for k, v in item.items() if k in NESTED_FIELDS[name]}
-                for item in value
-                if isinstance(item, dict)
-            ]
-            part[name] = [item for item in items if item]
-        else:
-            part[name] = value
-    return part
 
 
 @pytest.mark.writes
@@ -463,10 +294,10 @@ def test_generated_bodies_are_created_and_echoed(
 ) -> None:
     """Bodies generated from request_schema all get 201 and are echoed."""
     try:
-        models = [
-            prepare(m, meta_post, known_relations, run_tag(target, "generated"))
-            for m in generated_models(meta_post.model_schema, seed, max_examples)
-        ]
+        tagged = []
+        for drawn in generated_models(meta_post.model_schema, seed, max_examples):
+            tag = run_tag(target, "generated")
+            tagged.append((tag, prepare(drawn, meta_post, known_relations, tag)))
     except Ungeneratable as exc:
         raise Inconclusive(str(exc), ["LEADS-META-004"]) from None
     except Exception as exc:  # hypothesis-jsonschema rejects what it cannot turn into a strategy
@@ -474,11 +305,11 @@ def test_generated_bodies_are_created_and_echoed(
             f"bodies cannot be generated from request_schema: {type(exc).__name__}: {exc}"[:400],
             ["LEADS-META-004"],
         ) from None
-    if not models:
+    if not tagged:
         raise Inconclusive("request_schema gave no body to send", ["LEADS-META-004"])
     findings = Findings(target)
-    for model in models:
-        response = not_throttled(client.post(LEADS, json={"model": model}))
+    for tag, model in tagged:
+        response = post(client, meta_post, model, tag)
         body = json_or_none(response)
         sent = json.dumps(model)[:300]
         if (

@@ -6,7 +6,9 @@ import importlib
 
 from tests.faults._base import Fault
 
-_MODULES = ("write_path", "read_path", "http", "problem_objects", "tenant_reads")
+_MODULES = (
+    "write_path", "read_path", "http", "problem_objects", "tenant_reads", "filter_bounds", "meta_bodies",
+)
 
 
 def all_faults() -> list[Fault]:

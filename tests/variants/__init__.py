@@ -6,7 +6,6 @@ alarm against any of them (tests/test_variants.py).
 
 from __future__ import annotations
 
-import contextlib
 import re
 import uuid
 from collections.abc import Callable
@@ -45,6 +44,8 @@ from tests.variants._base import (
     variant,
     walk_objects,
 )
+from tests.variants.account_meta import ACCOUNT_META
+from tests.variants.large_account import LARGE_ACCOUNT as LARGE_ACCOUNT  # its own test: minutes long
 from tests.variants.scheme_less_urls import SCHEME_LESS_URLS
 
 # ---------------------------------------------------------------- newest first, signed cursors
@@ -139,25 +140,12 @@ def _offset_dates_and_slashless_pointers(body: Any, scope: Scope) -> Any:
 
 _NOTICE = {"title": "Sync Delayed", "detail": "The lead will reach the CRM on the next sync.",
            "problem_type": "DELAYED_SYNC"}
-_BOUNDS = {"created_after": -1, "modified_after": -1, "created_before": 1, "modified_before": 1}
 
 
 def _with_notice(body: Any, scope: Scope) -> Any:
     if scope["method"] == "POST" and isinstance(body, dict) and isinstance(body.get("warnings"), list):
         body["warnings"].append(dict(_NOTICE))
     return body
-
-
-def _inclusive_bounds(scope: Scope) -> Scope:
-    """Date-time bounds that count the bound itself: the strict bound one microsecond further out."""
-    pairs: list[tuple[str, str]] = []
-    for key, value in query_pairs(scope):
-        moment = parse_rfc3339(value, clamp=False) if key in _BOUNDS else None
-        if moment is not None:
-            with contextlib.suppress(OverflowError):
-                value = (moment + timedelta(microseconds=_BOUNDS[key])).isoformat()
-        pairs.append((key, value))
-    return with_query(scope, pairs)
 
 
 def _known_parameters() -> dict[tuple[str, str], frozenset[str]]:
@@ -202,7 +190,6 @@ def _reworded(detail: str, **extra: Any) -> Any:
 def _offsets_and_wording() -> ASGIApp:
     app: ASGIApp = reference()
     app = RewriteResponse(app, edit=_with_notice, method="POST", path_suffix=LEADS, only_status=201)
-    app = RewriteRequest(app, edit=_inclusive_bounds, method="GET", path_suffix=LEADS)
     app = RewriteResponse(app, edit=_offset_dates_and_slashless_pointers)
     app = RewriteResponse(app, edit=_reworded("Unauthorized", code="not_authenticated"), only_status=401)
     not_found = _reworded("Not found", status_code=404, code="not_found")
@@ -495,7 +482,7 @@ VARIANTS: list[Variant] = [
     variant("offset-dates-reworded-errors", _offsets_and_wording,
             "Date-times with a +02:00 offset (fraction only when non-zero); logs: null without debug "
             "mode; pointers without a leading slash; 401/404 bodies worded differently with extra keys; "
-            "date-time bounds that include the bound; an informational warning on every create; "
+            "an informational warning on every create; "
             "400 for an undocumented query parameter and for page_size below 1."),
     variant("extra-properties-absent-nulls", _extra_properties,
             "Extra properties on every envelope and object; null-valued keys omitted from leads (remote_data "
@@ -514,4 +501,5 @@ VARIANTS: list[Variant] = [
             "gets 400; pointers relative to model (/age); meta/post with Merge's non-standard keywords, "
             "remote_fields, no status, and only last_name required."),
     SCHEME_LESS_URLS,
+    ACCOUNT_META,
 ]
