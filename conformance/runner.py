@@ -45,6 +45,7 @@ from conformance.plugin import (
 from conformance.reporting import RunInfo, build_report, roll_up, write_reports
 from conformance.reporting.attestation import write_attestation
 from conformance.reporting.baseline import load_baseline
+from conformance.reporting.checks_html import check_records
 from conformance.spec import catalog_path, fragment_sha256, load_catalog
 from conformance.target import Target, json_or_none, new_run_id
 
@@ -404,6 +405,9 @@ def _pytest_args(options: RunOptions, report_dir: Path | None = None) -> list[st
     ]
     if options.select:
         args += ["-k", options.select]
+    if report_dir is not None:
+        args += ["-p", "conformance.reporting.checks_html", "--html", str(report_dir / "checks.html")]
+        args += ["--self-contained-html"]
     return args + list(options.pytest_args)
 
 
@@ -539,6 +543,7 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
             baseline=baseline,
             insecure=options.insecure,
             evidence_lines=evidence.lines,
+            checks=check_records(outcomes.all()),
         )
         report, paths = write_reports(build_report(info, verdict), report_dir, target.redactor)
         if verdict.suite_errors:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 from dataclasses import replace
 from xml.etree import ElementTree
@@ -104,4 +105,5 @@ def test_reports_and_output_never_contain_credentials(tmp_path):
     cases = ElementTree.parse(tmp_path / "junit.xml").getroot().iter("testcase")
     assert len(list(cases)) == len(load_catalog())
     html = (tmp_path / "report.html").read_text()
-    assert html.startswith("<!doctype html>") and "<script" not in html and "LEADS-AUTH-001" in html
+    assert html.startswith("<!doctype html>") and "LEADS-AUTH-001" in html
+    assert not re.search(r"<(script|img|link|iframe)\b[^>]*\b(src|href)=", html)  # no external asset

@@ -6,6 +6,7 @@ key, before anything is serialised); the JUnit and HTML writers render that clea
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from typing import Any
 
 from conformance._redact import Redactor
 from conformance.reporting.baseline import Baseline
-from conformance.reporting.html import render_html
+from conformance.reporting.html import exchanges_of, render_html
 from conformance.reporting.junit import render_junit
 from conformance.reporting.verdicts import RunVerdict
 
@@ -48,6 +49,7 @@ SUITE_DATA = frozenset(
         "must_not_verified",
         "evidence",
         "exchange",
+        "checks",
     }
 )
 
@@ -86,6 +88,8 @@ class RunInfo:
     baseline: Baseline | None = None
     insecure: bool = False
     evidence_lines: int = 0
+    #: every check of the run: node id, outcome, duration, requirement IDs and its obligation
+    checks: list[dict[str, Any]] = field(default_factory=list)
 
 
 def build_report(info: RunInfo, verdict: RunVerdict) -> dict[str, Any]:
@@ -129,6 +133,7 @@ def build_report(info: RunInfo, verdict: RunVerdict) -> dict[str, Any]:
         "evidence": {"file": "evidence.ndjson", "exchanges": info.evidence_lines},
         "notes": info.notes,
         "requirements": [v.to_dict() for v in verdict.requirements],
+        "checks": info.checks,
     }
 
 
@@ -141,6 +146,14 @@ def write_file(path: Path, text: str) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def write_reports(
@@ -156,5 +169,10 @@ def write_reports(
     }
     write_file(paths["json"], json.dumps(clean, indent=2, ensure_ascii=False) + "\n")
     write_file(paths["junit"], render_junit(clean))
-    write_file(paths["html"], render_html(clean))
+    evidence = folder / "evidence.ndjson"
+    vouched = [name for name in ("report.json", "evidence.ndjson") if (folder / name).exists()]
+    files = {name: _sha256(folder / name) for name in vouched}
+    checks_page = "checks.html" if (folder / "checks.html").exists() else None
+    page = render_html(clean, exchanges_of(clean, evidence), files=files, checks_page=checks_page)
+    write_file(paths["html"], page)
     return clean, paths
