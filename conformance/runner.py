@@ -500,7 +500,7 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
                 progress.stop()
         finally:
             evidence.close()
-        notes = list(bridge.errors)
+        notes = [*bridge.errors, *target.notes]
         for operation, why in target.unresponsive_operations().items():
             notes.append(f"{operation} stopped answering ({why}); later calls to it were not sent")
         if target.out_of_time():
@@ -550,6 +550,8 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
             errors = target.redactor.tree(verdict.suite_errors, ours=True)
             paths["log"] = _suite_error_log(report_dir, errors)
         paths["evidence"] = report_dir / "evidence.ndjson"
+        if (report_dir / "checks.html").exists():
+            paths["checks"] = report_dir / "checks.html"
     paths["attestation"] = write_attestation(report_dir, report, options.sign_key)
     if verdict.suite_errors:
         exit_code = EXIT_USAGE

@@ -382,6 +382,8 @@ class Target:
     redactor: Redactor = field(init=False, repr=False)
     #: called with every exchange that was answered, and the answer's body (see ``observe``)
     observers: list[Callable[[Exchange, bytes], None]] = field(default_factory=list, repr=False)
+    #: what the checks want said about the run as a whole (the report's notes)
+    notes: list[str] = field(default_factory=list, repr=False)
     _state: _State = field(default_factory=_State, repr=False)
     _tags: Iterator[int] = field(default_factory=lambda: itertools.count(1), repr=False)
 

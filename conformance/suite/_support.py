@@ -131,10 +131,15 @@ class Findings:
 # ------------------------------------------------------------------------------ meta/post
 @dataclass
 class MetaPost:
-    """What meta/post says about a write: the model's properties and required names."""
+    """What meta/post says about a write: the model's properties and required names.
+
+    ``fallback`` is set when meta/post could not be used: it holds why, and ``model_schema`` is then
+    the fragment's ``LeadRequest`` instead, so that writes are still sent and judged on their answers.
+    """
 
     raw: dict[str, Any]
     model_schema: dict[str, Any]
+    fallback: str | None = None
 
     @property
     def properties(self) -> dict[str, Any]:
@@ -148,6 +153,13 @@ class MetaPost:
             return []
         return [name for name in required if isinstance(name, str)]
 
+    def require_own(self, requirements: list[str]) -> None:
+        """Inconclusive for ``requirements`` when this is the fragment's stand-in, not meta/post's word."""
+        if self.fallback is not None:
+            raise Inconclusive(
+                f"{self.fallback}; what the account's meta/post would require cannot be checked", requirements
+            )
+
 
 def model_schema_of(meta: dict[str, Any]) -> dict[str, Any] | None:
     """``request_schema.properties.model`` when it is an object schema, else None."""
@@ -159,20 +171,44 @@ def model_schema_of(meta: dict[str, Any]) -> dict[str, Any] | None:
     return model if isinstance(model, dict) else None
 
 
-def fetch_meta_post(client: httpx.Client) -> MetaPost:
-    """meta/post, or Inconclusive when it cannot drive writes (its own checks report why)."""
+def _inlined(node: Any, schemas: dict[str, Any], depth: int = 0) -> Any:
+    """``node`` with every ``#/components/schemas/`` reference replaced by its schema (bounded depth)."""
+    if isinstance(node, list):
+        return [_inlined(item, schemas, depth) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+        name = ref.rsplit("/", 1)[-1]
+        return _inlined(schemas.get(name, {}), schemas, depth + 1) if depth < 4 else {}
+    return {key: _inlined(value, schemas, depth) for key, value in node.items()}
+
+
+def fragment_meta_post(reason: str) -> MetaPost:
+    """The fragment's ``LeadRequest`` standing in for an unusable meta/post."""
+    from conformance.spec import load_fragment
+
+    schemas = load_fragment()["components"]["schemas"]
+    return MetaPost(raw={}, model_schema=_inlined(schemas["LeadRequest"], schemas), fallback=reason)
+
+
+def fetch_meta_post(client: httpx.Client, fallback: bool = False) -> MetaPost:
+    """meta/post; when it cannot drive writes, Inconclusive, or with ``fallback`` the fragment's stand-in.
+
+    meta/post's own checks report what is wrong with it.
+    """
     response = not_throttled(client.get(META_POST))
     body = json_or_none(response)
     if response.status_code != 200 or not isinstance(body, dict):
-        raise Inconclusive(
-            f"meta/post is unusable, so the writes it drives cannot be checked ({describe(response)})"
-        )
-    model = model_schema_of(body)
-    if model is None:
-        raise Inconclusive(
-            "meta/post has no request_schema.properties.model, so writes cannot be derived from it"
-        )
-    return MetaPost(raw=body, model_schema=model)
+        reason = f"meta/post is unusable ({describe(response)})"
+    else:
+        model = model_schema_of(body)
+        if model is not None:
+            return MetaPost(raw=body, model_schema=model)
+        reason = "meta/post has no request_schema.properties.model"
+    if fallback:
+        return fragment_meta_post(reason)
+    raise Inconclusive(f"{reason}, so the writes it drives cannot be checked")
 
 
 # ------------------------------------------------------------------------------ lead bodies

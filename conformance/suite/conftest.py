@@ -30,9 +30,15 @@ def problem_audit(target: Target) -> ProblemAudit:
 
 
 @pytest.fixture(scope="session")
-def meta_post(client: httpx.Client) -> MetaPost:
-    """The target's meta/post (inconclusive for the dependent check when it is unusable)."""
-    return fetch_meta_post(client)
+def meta_post(target: Target, client: httpx.Client) -> MetaPost:
+    """The target's meta/post; when it is unusable, the fragment's LeadRequest, and the report says so."""
+    meta = fetch_meta_post(client, fallback=True)
+    if meta.fallback is not None:
+        target.notes.append(
+            f"{meta.fallback}: the writes were built from the fragment's LeadRequest instead, "
+            "and judged on what the target answered"
+        )
+    return meta
 
 
 @pytest.fixture(scope="session")

@@ -163,6 +163,7 @@ def missing_required(
     lead_factory: LeadFactory,
 ) -> MissingRequiredProbes:
     """One create per field meta/post requires, each a full tagged body without that field."""
+    meta_post.require_own(["LEADS-ENVELOPE-003", "LEADS-ENVELOPE-004"])
     if not meta_post.required:
         pytest.skip("meta/post marks no field of model as required")
     control = lead_factory()

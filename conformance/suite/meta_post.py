@@ -189,6 +189,7 @@ def test_required_fields_alone_create_and_each_is_enforced(
     Each required field is dropped in turn, and the error must name the one dropped; so is each
     field meta/post requires inside a required object (``integration_params.organization_id``).
     """
+    meta_post.require_own(["LEADS-META-003"])
     findings = Findings(target)
     tag = run_tag(target, "required")
     model = tagged_required_only(meta_post, tag, known_relations)
@@ -293,6 +294,7 @@ def test_generated_bodies_are_created_and_echoed(
     max_examples: int,
 ) -> None:
     """Bodies generated from request_schema all get 201 and are echoed."""
+    meta_post.require_own(["LEADS-META-004"])
     try:
         tagged = []
         for drawn in generated_models(meta_post.model_schema, seed, max_examples):

@@ -128,6 +128,17 @@ def _short_organization_refused() -> ASGIApp:
     return OrganizationRules(_nested_required_not_enforced())
 
 
+def _meta_without_model() -> ASGIApp:
+    """meta/post's request_schema without properties.model: nothing to build writes from."""
+
+    def edit(body: Any, _scope: Scope) -> Any:
+        if isinstance(body, dict) and isinstance(body.get("request_schema"), dict):
+            body["request_schema"] = {"type": "object", "properties": {}}
+        return body
+
+    return RewriteResponse(reference(), edit=edit, method="GET", path_suffix=META, only_status=200)
+
+
 FAULTS: list[Fault] = [
     fault(
         "create-lead-listed-late",
@@ -148,5 +159,13 @@ FAULTS: list[Fault] = [
         _short_organization_refused,
         "meta/post requires integration_params.organization_id of at least 1 character; POST refuses "
         f"one shorter than {SHORTEST_ORGANIZATION}",
+    ),
+    fault(
+        "meta-post-without-model",
+        {"LEADS-META-002"},
+        _meta_without_model,
+        "meta/post's request_schema has no properties.model; the writes fall back to the fragment's "
+        "LeadRequest and still pass",
+        inconclusive={"LEADS-META-003", "LEADS-META-004", "LEADS-ENVELOPE-003", "LEADS-ENVELOPE-004"},
     ),
 ]
