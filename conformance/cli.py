@@ -270,7 +270,11 @@ def _print_result(result: RunResult) -> None:
         err.print(f"suite error: the traceback is in {result.paths['log']}", highlight=False, markup=False)
     err.print(
         "reports: "
-        + "  ".join(str(result.paths[k]) for k in ("html", "json", "evidence", "junit", "attestation")),
+        + "  ".join(
+            str(result.paths[k])
+            for k in ("html", "checks", "json", "evidence", "junit", "attestation")
+            if k in result.paths
+        ),
         highlight=False,
         markup=False,
         soft_wrap=True,

@@ -24,12 +24,8 @@ from conformance.reporting.checks_html import (
     pytest_html_results_table_header,
     pytest_html_results_table_row,
 )
-from conformance.reporting.html import (
-    curl_command,
-    describe_exchange,
-    exchanges_of,
-    render_html,
-)
+from conformance.reporting.exchanges import curl_command, describe_exchange, exchanges_of
+from conformance.reporting.html import render_html
 from conformance.spec import load_catalog
 from tests._runs import CREDENTIALS, run_cli, target_args
 from tests.faults import all_faults

@@ -26,7 +26,7 @@ from pytest_html import extras as html_extras
 from conformance import __version__
 from conformance._redact import Redactor
 from conformance.plugin import collector, get_target
-from conformance.reporting.html import (
+from conformance.reporting.exchanges import (
     evidence_for,
     exchange_html,
     request_of_command,

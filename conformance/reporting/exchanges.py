@@ -1,0 +1,479 @@
+"""One HTTP exchange of the evidence, as a person reads it: in words, as request and response text,
+and as a curl command that sends the request again; and finding a failure's exchanges in
+``evidence.ndjson``. report.html and checks.html both present exchanges with these.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import shlex
+from collections.abc import Mapping
+from html import escape
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from conformance._redact import MASK
+
+#: characters of a pretty-printed body shown on the page; the whole (capped) body is in evidence.ndjson
+BODY_SHOWN = 3000
+#: exchanges shown per requirement; the others are named by their evidence line
+EXCHANGES_PER_REQUIREMENT = 4
+#: the environment variables a reproduce command reads the credentials from
+TOKEN_VAR = "CONFORMANCE_TOKEN"
+ACCOUNT_VAR = "CONFORMANCE_ACCOUNT_TOKEN"
+_SKIPPED_HEADERS = frozenset({"host", "content-length", "accept-encoding", "connection", "user-agent"})
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _path_of(url: str, base_url: str | None) -> tuple[str, str]:
+    """The path of ``url`` below the base URL, and its query."""
+    parts = urlsplit(url)
+    path = parts.path
+    if base_url:
+        base = urlsplit(base_url).path.rstrip("/")
+        if base and path.startswith(base + "/"):
+            path = path[len(base) :]
+    return path or "/", parts.query
+
+
+def _shown_path(path: str) -> str:
+    segments = []
+    for segment in path.split("/"):
+        segments.append(segment if len(segment) <= 48 else f"{segment[:12]}…({len(segment)} characters)")
+    return "/".join(segments)
+
+
+def _human_field(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _notable(model: Mapping[str, Any]) -> list[str]:
+    """What stands out in a lead sent: very long, empty or non-ASCII text, long lists."""
+    found = []
+    for key, value in model.items():
+        if isinstance(value, str):
+            if len(value) > 80:
+                found.append(f"a {len(value)}-character {_human_field(key)}")
+            elif value == "":
+                found.append(f"an empty {_human_field(key)}")
+            elif not value.isascii():
+                found.append(f"a non-ASCII {_human_field(key)}")
+        elif isinstance(value, list) and len(value) > 10:
+            found.append(f"{len(value)} {_human_field(key)}")
+    return found
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _body_phrase(request: Mapping[str, Any]) -> str:
+    if "body_text" in request:
+        return "a body that is not JSON"
+    if "body" not in request:
+        return ""
+    body = request["body"]
+    if not isinstance(body, dict):
+        return f"a JSON body that is {_kind(body)}"
+    if "model" not in body:
+        return "a JSON body without a model"
+    model = body["model"]
+    if not isinstance(model, dict):
+        return f"a model that is {_kind(model)}"
+    notable = _notable(model)
+    if notable:
+        return " and ".join(notable[:2])
+    if not model:
+        return "an empty lead"
+    return f"a lead of {len(model)} field{'s' if len(model) != 1 else ''}"
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else "\N{MIDDLE DOT}" for c in text)
+
+
+def _query_phrase(query: str) -> str:
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if not pairs:
+        return ""
+    shown = [f"{_printable(clip(k, 30))}={_printable(clip(v, 40))}" for k, v in pairs[:3]]
+    more = f" and {len(pairs) - 3} more parameters" if len(pairs) > 3 else ""
+    return ", ".join(shown) + more
+
+
+def _credentials_phrase(headers: Mapping[str, str]) -> list[str]:
+    """What the credential headers show: the evidence masks their values by name, never their absence."""
+    said = []
+    authorization = _header(headers, "authorization")
+    if authorization is None:
+        said.append("without an Authorization header")
+    elif authorization == MASK:
+        said.append("with an Authorization header without the Bearer scheme")
+    elif not authorization.startswith("Bearer "):
+        said.append(f"with the {authorization.split(' ')[0]!r} scheme instead of Bearer")
+    account = _header(headers, "x-account-token")
+    if account is None:
+        said.append("without an X-Account-Token header")
+    return said
+
+
+def _status_phrase(status: int) -> str:
+    try:
+        return f"{status} ({HTTPStatus(status).phrase})"
+    except ValueError:
+        return str(status)
+
+
+def describe_exchange(entry: Mapping[str, Any], base_url: str | None = None) -> str:
+    """One plain sentence: what was sent and what came back."""
+    request = entry.get("request", {})
+    method = str(request.get("method", "?"))
+    path, query = _path_of(str(request.get("url", "")), base_url)
+    sent = f"{method} {_shown_path(path)}"
+    extras = []
+    if query:
+        extras.append("with " + _query_phrase(query))
+    body = _body_phrase(request)
+    if body:
+        extras.append("with " + body)
+    extras += _credentials_phrase(request.get("headers", {}))
+    if extras:
+        sent += " " + ", ".join(extras)
+    response = entry.get("response")
+    if response is None:
+        error = clip(str(entry.get("error") or "no answer"), 200)
+        return f"The server gave no answer to {sent} ({error})."
+    said = ""
+    answer = response.get("body")
+    if isinstance(answer, dict) and isinstance(answer.get("detail"), str):
+        said = f', saying "{clip(answer["detail"].rstrip("."), 100)}"'
+    attempt = f" (attempt {entry['attempt']})" if entry.get("attempt") else ""
+    return f"The server answered {_status_phrase(int(response.get('status', 0)))} to {sent}{said}{attempt}."
+
+
+def _pretty_body(part: Mapping[str, Any], line: int | None, cap: int) -> str:
+    if "body" in part:
+        text = json.dumps(part["body"], indent=2, ensure_ascii=False)
+    elif "body_text" in part:
+        text = str(part["body_text"])
+    else:
+        return ""
+    where = f" (line {line} of evidence.ndjson holds it whole)" if line else ""
+    if len(text) > cap:
+        text = text[:cap] + f"\n… {len(text) - cap} more characters{where}"
+    if part.get("body_truncated"):
+        text += f"\n… the body was {part['body_truncated']} bytes; the evidence keeps its first 16 KiB"
+    return text
+
+
+def _headers_text(headers: Mapping[str, str]) -> str:
+    return "".join(f"{name}: {value}\n" for name, value in headers.items())
+
+
+def request_text(entry: Mapping[str, Any], line: int | None = None, cap: int = BODY_SHOWN) -> str:
+    """The request as text: the request line, its headers (credentials masked) and its body."""
+    request = entry.get("request", {})
+    head = f"{request.get('method', '?')} {request.get('url', '')}\n" + _headers_text(
+        request.get("headers", {})
+    )
+    body = _pretty_body(request, line, cap)
+    return head + ("\n" + body if body else "")
+
+
+def response_text(entry: Mapping[str, Any], line: int | None = None, cap: int = BODY_SHOWN) -> str:
+    """The answer as text: its status, headers and body; or the transport error when there was none."""
+    response = entry.get("response")
+    if response is None:
+        return f"no answer: {entry.get('error') or 'unknown error'}\n"
+    head = f"{_status_phrase(int(response.get('status', 0)))}\n" + _headers_text(response.get("headers", {}))
+    body = _pretty_body(response, line, cap)
+    return head + ("\n" + body if body else "")
+
+
+def _credential_value(name: str, value: str) -> str | None:
+    """A credential header's value with the masked credential read from the environment."""
+    if MASK not in value:
+        return None
+    variable = TOKEN_VAR if name.lower() == "authorization" else ACCOUNT_VAR
+    return value.replace(MASK, "$" + variable)
+
+
+#: characters of a body a curl command spells out; a longer one is read from its evidence line
+CURL_BODY_INLINE = 2000
+
+
+def _body_from_evidence(line: int, key: str) -> str:
+    """The head of a shell pipeline that prints the body of an evidence line."""
+    if key == "body":
+        script = 'import json,sys; sys.stdout.write(json.dumps(json.load(sys.stdin)["request"]["body"]))'
+    else:
+        script = (
+            'import json,sys; sys.stdout.buffer.write(json.load(sys.stdin)["request"]["body_text"].encode())'
+        )
+    return f"sed -n {line}p evidence.ndjson | python3 -c {shlex.quote(script)} |"
+
+
+def curl_command(entry: Mapping[str, Any], insecure: bool = False, line: int | None = None) -> str:
+    """A curl command that sends the request again, the credentials read from the environment.
+
+    With the exchange's evidence ``line``, a long body is not spelled out: the command reads it from
+    evidence.ndjson (run it in the report folder).
+    """
+    request = entry.get("request", {})
+    url = str(request.get("url", ""))
+    parts = ["curl -i"]
+    if insecure:
+        parts[0] += " --insecure"
+    if any(c in url for c in "[]{}"):
+        parts[0] += " --globoff"
+    method = str(request.get("method", "GET"))
+    if method != "GET":
+        parts[0] += f" -X {shlex.quote(method)}"
+    parts[0] += " " + shlex.quote(url)
+    for name, value in request.get("headers", {}).items():
+        if name.lower() in _SKIPPED_HEADERS:
+            continue
+        from_env = (
+            _credential_value(name, value) if name.lower() in ("authorization", "x-account-token") else None
+        )
+        if from_env is not None:
+            parts.append(f'-H "{name}: {from_env}"')
+        else:
+            parts.append("-H " + shlex.quote(f"{name}: {value}"))
+    key = "body" if "body" in request else "body_text" if "body_text" in request else None
+    if key is None:
+        return " \\\n  ".join(parts)
+    body = json.dumps(request["body"], ensure_ascii=False) if key == "body" else str(request["body_text"])
+    if line and len(body) > CURL_BODY_INLINE:
+        parts.append("--data-binary @-")
+        return _body_from_evidence(line, key) + "\n" + " \\\n  ".join(parts)
+    parts.append("--data-raw " + shlex.quote(body))
+    return " \\\n  ".join(parts)
+
+
+def reproduce_note(entry: Mapping[str, Any], report: Mapping[str, Any] | None) -> str:
+    notes = []
+    headers = entry.get("request", {}).get("headers", {})
+    if any(MASK in str(v) for k, v in headers.items() if k.lower() in ("authorization", "x-account-token")):
+        notes.append(
+            f"Set {TOKEN_VAR} and {ACCOUNT_VAR} to the run's credentials first"
+            + (
+                " (a request under the second account reads CONFORMANCE_SECOND_ACCOUNT_TOKEN instead)"
+                if any(r.startswith("LEADS-TENANT") for r in entry.get("requirements", []))
+                else ""
+            )
+            + "."
+        )
+    if any(r.startswith("LEADS-AUTH") for r in entry.get("requirements", [])):
+        notes.append(
+            "An authentication check may have sent a wrong or malformed credential here on purpose; "
+            "the evidence masks every credential header, so put such a value in place of the variable "
+            "to repeat it exactly."
+        )
+    if entry.get("request", {}).get("body_truncated"):
+        notes.append("The body sent was longer than the evidence keeps: this command sends its first 16 KiB.")
+    if report is not None and (report.get("target") or {}).get("bundled"):
+        notes.append("This run served the bundled reference server, which stopped with the run.")
+    return " ".join(notes)
+
+
+def exchange_html(
+    entry: Mapping[str, Any],
+    line: int | None = None,
+    *,
+    insecure: bool = False,
+    base_url: str | None = None,
+    cap: int = BODY_SHOWN,
+    report: Mapping[str, Any] | None = None,
+) -> str:
+    """An exchange as HTML: what came back in words, the request, the answer and a curl command."""
+    where = f" <span class=small>(line {line} of evidence.ndjson)</span>" if line else ""
+    note = reproduce_note(entry, report)
+    return (
+        f"<dl class=ev><dt>What came back</dt><dd>{escape(describe_exchange(entry, base_url))}{where}</dd>"
+        f"<dt>Request sent</dt><dd><pre>{escape(request_text(entry, line, cap))}</pre></dd>"
+        f"<dt>Answer</dt><dd><pre>{escape(response_text(entry, line, cap))}</pre></dd>"
+        f"<dt>Reproduce</dt><dd><button type=button class=copy hidden>copy</button>"
+        f"<pre class=curl>{escape(curl_command(entry, insecure, line))}</pre>"
+        + (f"<div class=small>{escape(note)}</div>" if note else "")
+        + "</dd></dl>"
+    )
+
+
+# ----------------------------------------------------------------------------- evidence
+def failure_lines(report: Mapping[str, Any]) -> set[int]:
+    """The evidence lines the page shows: the exchanges of failures, a few per requirement."""
+    lines: set[int] = set()
+    for requirement in report.get("requirements", []):
+        shown = 0
+        for failure in requirement.get("failures", []):
+            line = failure.get("exchange")
+            if isinstance(line, int) and line > 0 and shown < EXCHANGES_PER_REQUIREMENT:
+                lines.add(line)
+                shown += 1
+    return lines
+
+
+def request_of_command(command: str | None) -> dict[str, Any] | None:
+    """The request a curl command sends (method, URL, headers, body), or None when it is not one."""
+    if not command:
+        return None
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return None
+    if not words or words[0] != "curl":
+        return None
+    request: dict[str, Any] = {"method": "GET", "url": None, "headers": {}}
+    index = 1
+    while index < len(words):
+        word = words[index]
+        value = words[index + 1] if index + 1 < len(words) else ""
+        if word in ("-X", "--request"):
+            request["method"] = value
+        elif word in ("-H", "--header"):
+            name, _, header = value.partition(":")
+            request["headers"][name.strip()] = header.strip()
+        elif word in ("-d", "--data", "--data-raw", "--data-binary"):
+            try:
+                request["body"] = json.loads(value)
+            except ValueError:
+                request["body_text"] = value
+        elif word.startswith(("http://", "https://")):
+            request["url"] = word
+            index += 1
+            continue
+        else:
+            index += 1
+            continue
+        index += 2
+    return request if request["url"] else None
+
+
+def same_request(entry: Mapping[str, Any], request: Mapping[str, Any]) -> bool:
+    """Whether an evidence line holds the request a reproduce command sends (method, URL and body)."""
+    sent = entry.get("request", {})
+    if str(sent.get("method", "")).upper() != str(request.get("method", "")).upper():
+        return False
+    if unquote(str(sent.get("url", ""))) != unquote(str(request.get("url", ""))):
+        return False
+    for name in ("authorization", "x-account-token"):
+        if (_header(sent.get("headers", {}), name) is None) != (
+            _header(request.get("headers", {}), name) is None
+        ):
+            return False
+    return all(sent.get(key) == request[key] for key in ("body", "body_text") if key in request)
+
+
+def _misplaced(report: Mapping[str, Any], found: Mapping[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The requests of failures whose evidence line holds another request than their reproduce command."""
+    pending = []
+    for requirement in report.get("requirements", []):
+        for failure in requirement.get("failures", [])[:EXCHANGES_PER_REQUIREMENT]:
+            request = request_of_command(failure.get("reproduce"))
+            entry = found.get(failure.get("exchange") or 0)
+            if request is not None and (entry is None or not same_request(entry, request)):
+                pending.append(request)
+    return pending
+
+
+def exchanges_of(report: Mapping[str, Any], path: Path) -> dict[int, dict[str, Any]]:
+    """The evidence lines of the report's failures, read from ``path``.
+
+    Only the failures' lines are parsed; when a failure's line holds another request than the one its
+    reproduce command sends, the lines with that method are searched for the ones that hold it.
+    """
+    wanted = failure_lines(report)
+    found: dict[int, dict[str, Any]] = {}
+    if not wanted or not path.exists():
+        return found
+    last = max(wanted)
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if number in wanted:
+                with contextlib.suppress(ValueError):
+                    found[number] = json.loads(line)
+            if number >= last:
+                break
+    pending = _misplaced(report, found)
+    if pending:
+        found.update(search_evidence(path, pending))
+    return found
+
+
+def search_evidence(path: Path, requests: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """The lines of ``path`` that hold one of ``requests`` (only lines with their methods are parsed)."""
+    methods = {'"method":' + json.dumps(str(r.get("method", "")).upper()) for r in requests}
+    found: dict[int, dict[str, Any]] = {}
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not any(method in line for method in methods):
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(entry, dict) and any(same_request(entry, request) for request in requests):
+                found[number] = entry
+    return found
+
+
+def _said_status(message: str) -> int | None:
+    found = re.search(r"-> (\d{3})\b", message)
+    return int(found.group(1)) if found else None
+
+
+def evidence_for(
+    failure: Mapping[str, Any], evidence: Mapping[int, dict[str, Any]]
+) -> tuple[int | None, dict[str, Any] | None]:
+    """The evidence line of a failure and its exchange: the one its reproduce command sends, if known.
+
+    A failure's own line holds it as a rule; else the lines holding the same request are ranked: of the
+    same check first, then with the status the failure's message names, then the latest.
+    """
+    line = failure.get("exchange")
+    entry = evidence.get(line) if isinstance(line, int) else None
+    request = request_of_command(failure.get("reproduce"))
+    if request is None or (entry is not None and same_request(entry, request)):
+        return (line if isinstance(line, int) else None), entry
+    status = _said_status(str(failure.get("message", "")))
+    matches = [
+        (number, candidate) for number, candidate in evidence.items() if same_request(candidate, request)
+    ]
+    if not matches:
+        return None, None
+    return max(
+        matches,
+        key=lambda item: (
+            item[1].get("check") == failure.get("test"),
+            status is not None and (item[1].get("response") or {}).get("status") == status,
+            item[0],
+        ),
+    )
+
+
+# ----------------------------------------------------------------------------- page parts
