@@ -25,6 +25,7 @@ from rich.table import Table
 from conformance import __version__
 from conformance._outcomes import ConformanceError
 from conformance._redact import Redactor
+from conformance.matrix import matrix_command
 from conformance.plugin import DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, ENV, PROFILES
 from conformance.runner import EXIT_USAGE, RunOptions, RunResult, default_report_dir, run, validate
 from conformance.spec import load_catalog
@@ -392,6 +393,9 @@ def verify_command(report_dir: Path, public_key: Path | None) -> None:
         click.echo(problem)
     click.echo(describe(report_dir, result))
     sys.exit(0 if result.ok else 1)
+
+
+cli.add_command(matrix_command)
 
 
 def main(argv: list[str] | None = None) -> None:

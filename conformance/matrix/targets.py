@@ -1,0 +1,231 @@
+"""The targets file (TOML, shape in ``conformance.matrix``): read, check, and resolve its credentials."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conformance._outcomes import UsageError
+from conformance.plugin import DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, PROFILES
+from conformance.reporting.baseline import load_baseline
+from conformance.spec import load_catalog
+
+__all__ = ["BUNDLED", "NAME_PATTERN", "TargetSpec", "load_targets"]
+
+#: the name that, without a base_url, stands for the bundled reference server
+BUNDLED = "reference"
+#: a target's name is the name of its report folder (and of its console log beside it)
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+_CREDENTIAL_KEYS = ("token_env", "account_token_env", "second_account_token_env")
+#: settings a target may set, and [defaults] for every target
+_SETTING_KEYS = (
+    "baseline",
+    "profile",
+    "max_examples",
+    "seed",
+    "strict",
+    "insecure",
+    "timeout",
+    "max_duration",
+)
+_TARGET_KEYS = ("name", "base_url", *_CREDENTIAL_KEYS, *_SETTING_KEYS)
+_TOP_KEYS = ("target", "defaults")
+
+
+@dataclass
+class TargetSpec:
+    """One target of the file, its credentials read from the environment."""
+
+    name: str
+    base_url: str | None = None
+    baseline: Path | None = None
+    profile: str = "full"
+    max_examples: int = DEFAULT_MAX_EXAMPLES
+    seed: int = DEFAULT_SEED
+    strict: bool = False
+    insecure: bool = False
+    timeout: float = 20.0
+    max_duration: float = 3600.0
+    token: str | None = field(default=None, repr=False)
+    account_token: str | None = field(default=None, repr=False)
+    second_account_token: str | None = field(default=None, repr=False)
+
+    @property
+    def bundled(self) -> bool:
+        return self.base_url is None
+
+    def secrets(self) -> list[str]:
+        return [s for s in (self.token, self.account_token, self.second_account_token) if s]
+
+    def arguments(self) -> list[str]:
+        """The ``conformance run`` options of this target, credentials left out (they go by environment)."""
+        args = ["--profile", self.profile, "--max-examples", str(self.max_examples), "--seed", str(self.seed)]
+        args += ["--timeout", f"{self.timeout:g}", "--max-duration", f"{self.max_duration:g}"]
+        if self.base_url is not None:
+            args += ["--base-url", self.base_url]
+        if self.baseline is not None:
+            args += ["--baseline", str(self.baseline)]
+        if self.strict:
+            args.append("--strict")
+        if self.insecure:
+            args.append("--insecure")
+        return args
+
+    def environment(self) -> dict[str, str]:
+        """The credential variables ``conformance run`` reads, for this target."""
+        named = {
+            "CONFORMANCE_TOKEN": self.token,
+            "CONFORMANCE_ACCOUNT_TOKEN": self.account_token,
+            "CONFORMANCE_SECOND_ACCOUNT_TOKEN": self.second_account_token,
+        }
+        return {key: value for key, value in named.items() if value}
+
+
+def load_targets(path: Path, environ: Mapping[str, str] | None = None) -> list[TargetSpec]:
+    """Read and check a targets file; anything wrong is a one-line UsageError naming the file."""
+    environ = os.environ if environ is None else environ
+    try:
+        with Path(path).open("rb") as handle:
+            document = tomllib.load(handle)
+    except FileNotFoundError:
+        raise UsageError(f"TARGETS_FILE {path} does not exist") from None
+    except OSError as exc:
+        raise UsageError(f"TARGETS_FILE: cannot read {path}: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path} is not valid TOML: {str(exc).splitlines()[0]}") from None
+    return _targets(Path(path), document, environ)
+
+
+def _targets(path: Path, document: dict[str, Any], environ: Mapping[str, str]) -> list[TargetSpec]:
+    _no_unknown_keys(path, "the file", document, _TOP_KEYS)
+    defaults = document.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise UsageError(f"{path}: defaults must be a table ([defaults])")
+    _no_unknown_keys(path, "[defaults]", defaults, _SETTING_KEYS)
+    tables = document.get("target")
+    if not isinstance(tables, list) or not tables or not all(isinstance(t, dict) for t in tables):
+        raise UsageError(f"{path}: name at least one target, each in a [[target]] table")
+    catalog_ids = [r.id for r in load_catalog()]
+    targets: list[TargetSpec] = []
+    seen: dict[str, str] = {}
+    for index, table in enumerate(tables, 1):
+        target = _target(path, index, {**defaults, **table}, environ, catalog_ids)
+        folded = target.name.lower()
+        if folded in seen:
+            raise UsageError(f"{path}: two targets are named {target.name!r} (names must differ, case aside)")
+        seen[folded] = target.name
+        targets.append(target)
+    return targets
+
+
+def _no_unknown_keys(path: Path, where: str, table: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(table) - set(allowed))
+    if unknown:
+        raise UsageError(
+            f"{path}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
+            f"in {where} "
+            f"(known: {', '.join(allowed)})"
+        )
+
+
+def _target(
+    path: Path, index: int, table: dict[str, Any], environ: Mapping[str, str], catalog_ids: list[str]
+) -> TargetSpec:
+    name = table.get("name")
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise UsageError(
+            f"{path}: target {index} needs a name of 1 to 64 letters, digits, '-' or '_' (got {name!r})"
+        )
+    where = f"{path}: target {name!r}"
+    _no_unknown_keys(path, f"target {name!r}", table, _TARGET_KEYS)
+    spec = TargetSpec(name=name)
+    base_url = table.get("base_url")
+    if base_url is None:
+        if name != BUNDLED:
+            raise UsageError(
+                f"{where} has no base_url (only {BUNDLED!r} may leave it out: the bundled server)"
+            )
+        given = [key for key in _CREDENTIAL_KEYS if key in table]
+        if given:
+            raise UsageError(
+                f"{where} is the bundled server, which makes its own credentials: drop {given[0]}"
+            )
+    else:
+        if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+            raise UsageError(f"{where}: base_url must be a string starting with http:// or https://")
+        if any(character.isspace() for character in base_url):
+            raise UsageError(f"{where}: base_url must not contain white space")
+        spec.base_url = base_url
+        spec.token = _credential(where, table, "token_env", environ, required=True)
+        spec.account_token = _credential(where, table, "account_token_env", environ, required=True)
+        spec.second_account_token = _credential(where, table, "second_account_token_env", environ)
+    _settings(where, path, table, spec, catalog_ids)
+    return spec
+
+
+def _credential(
+    where: str, table: dict[str, Any], key: str, environ: Mapping[str, str], required: bool = False
+) -> str | None:
+    variable = table.get(key)
+    if variable is None:
+        if required:
+            raise UsageError(f"{where} needs {key} (the environment variable that holds it)")
+        return None
+    if not isinstance(variable, str) or not _ENV_NAME.fullmatch(variable):
+        raise UsageError(f"{where}: {key} must name an environment variable (got {variable!r})")
+    value = environ.get(variable)
+    if not value:
+        raise UsageError(f"{where}: the environment variable {variable} ({key}) is not set")
+    return value
+
+
+def _settings(
+    where: str, path: Path, table: dict[str, Any], spec: TargetSpec, catalog_ids: list[str]
+) -> None:
+    if "profile" in table:
+        if table["profile"] not in PROFILES:
+            raise UsageError(
+                f"{where}: profile must be one of {', '.join(PROFILES)} (got {table['profile']!r})"
+            )
+        spec.profile = table["profile"]
+    for key, least in (("max_examples", 1), ("seed", 0)):
+        if key in table:
+            value = table[key]
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                raise UsageError(f"{where}: {key} must be a whole number of at least {least} (got {value!r})")
+            setattr(spec, key, value)
+    for key in ("strict", "insecure"):
+        if key in table:
+            if not isinstance(table[key], bool):
+                raise UsageError(f"{where}: {key} must be true or false (got {table[key]!r})")
+            setattr(spec, key, table[key])
+    for key in ("timeout", "max_duration"):
+        if key in table:
+            value = table[key]
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+                or value <= 0
+            ):
+                raise UsageError(f"{where}: {key} must be a positive number of seconds (got {value!r})")
+            setattr(spec, key, float(value))
+    if "baseline" in table:
+        if not isinstance(table["baseline"], str) or not table["baseline"]:
+            raise UsageError(f"{where}: baseline must be a file name")
+        baseline = (path.parent / table["baseline"]).resolve()
+        if not baseline.is_file():
+            raise UsageError(f"{where}: the baseline {baseline} does not exist")
+        try:
+            load_baseline(baseline, catalog_ids)
+        except UsageError as exc:
+            raise UsageError(f"{where}: {exc}") from None
+        spec.baseline = baseline
