@@ -25,6 +25,7 @@ from rich.table import Table
 from conformance import __version__
 from conformance._outcomes import ConformanceError
 from conformance._redact import Redactor
+from conformance.drift_cli import drift_command
 from conformance.matrix import matrix_command
 from conformance.plugin import DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, ENV, PROFILES
 from conformance.runner import EXIT_USAGE, RunOptions, RunResult, default_report_dir, run, validate
@@ -396,6 +397,7 @@ def verify_command(report_dir: Path, public_key: Path | None) -> None:
 
 
 cli.add_command(matrix_command)
+cli.add_command(drift_command)
 
 
 def main(argv: list[str] | None = None) -> None:
