@@ -27,7 +27,7 @@ from conformance._outcomes import ConformanceError
 from conformance._redact import Redactor
 from conformance.drift_cli import drift_command
 from conformance.matrix import matrix_command
-from conformance.plugin import DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, ENV, PROFILES
+from conformance.options import click_options
 from conformance.runner import EXIT_USAGE, RunOptions, RunResult, default_report_dir, run, validate
 from conformance.spec import load_catalog
 from conformance.target import known_secrets
@@ -131,100 +131,7 @@ def cli() -> None:
 
 
 @cli.command("run")
-@click.option(
-    "--base-url",
-    envvar=ENV["base_url"],
-    help="Target base URL, e.g. https://api.merge.dev/api. "
-    "Default: the bundled reference server, started for the run.",
-)
-@click.option("--token", envvar=ENV["token"], help="API key, sent as 'Authorization: Bearer <key>'.")
-@click.option("--account-token", envvar=ENV["account_token"], help="Linked account token (X-Account-Token).")
-@click.option(
-    "--second-account-token",
-    envvar=ENV["second_account_token"],
-    help="A second linked account's token; enables the TENANT checks.",
-)
-@click.option(
-    "--profile",
-    type=click.Choice(PROFILES),
-    default="full",
-    envvar=ENV["profile"],
-    show_default=True,
-    help="read-only sends no request that writes (for production targets).",
-)
-@click.option(
-    "--max-examples",
-    type=click.IntRange(min=1),
-    default=DEFAULT_MAX_EXAMPLES,
-    envvar=ENV["max_examples"],
-    show_default=True,
-    help="Generated examples per property, at most.",
-)
-@click.option(
-    "--seed",
-    type=click.IntRange(min=0),
-    default=DEFAULT_SEED,
-    envvar=ENV["seed"],
-    show_default=True,
-    help="Seed of every generated input: the same seed sends the same requests.",
-)
-@click.option(
-    "--strict",
-    is_flag=True,
-    envvar=ENV["strict"],
-    help="SHOULD requirements that warn or stay inconclusive fail the run too.",
-)
-@click.option(
-    "--report-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar="CONFORMANCE_REPORT_DIR",
-    help="Where to write the report folder (report.html, report.json, evidence.ndjson, junit.xml, "
-    "attestation.json). Default: reports/<timestamp>/.",
-)
-@click.option("--insecure", is_flag=True, envvar=ENV["insecure"], help="Do not verify TLS certificates.")
-@click.option(
-    "--timeout",
-    type=float,
-    default=20.0,
-    envvar=ENV["timeout"],
-    show_default=True,
-    help="Seconds one request may take, all of it: connecting, the headers and the whole body.",
-)
-@click.option(
-    "--max-duration",
-    type=float,
-    default=3600.0,
-    envvar="CONFORMANCE_MAX_DURATION",
-    show_default=True,
-    help="Seconds the whole run may take; no request is sent after it (its checks are inconclusive).",
-)
-@click.option(
-    "--run-id",
-    envvar=ENV["run_id"],
-    help="Tag written into every lead the run creates (default: lc-<time>-<random>). "
-    "The same --seed and --run-id send the same generated requests.",
-)
-@click.option("-k", "select", metavar="EXPR", help="Run only the checks matching a pytest -k expression.")
-@click.option(
-    "--certify",
-    is_flag=True,
-    envvar="CONFORMANCE_CERTIFY",
-    help="Certification mode: refuses -k, read-only and a missing second account token; "
-    "exits 0 only when the verdict is pass.",
-)
-@click.option(
-    "--baseline",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="CONFORMANCE_BASELINE",
-    help="Known failures ({id, reason} entries in YAML or JSON, or an earlier report.json): "
-    "they do not fail the gate; new failures and stale entries do.",
-)
-@click.option(
-    "--sign-key",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="CONFORMANCE_SIGN_KEY",
-    help="Ed25519 private key (PEM): attestation.json is then a signed DSSE envelope.",
-)
+@click_options
 def run_command(**kwargs: Any) -> None:
     """Certify a target and write the report folder."""
     options = RunOptions(**kwargs)

@@ -15,128 +15,26 @@ requirement IDs each failure concerns (see ``conformance._outcomes``), for the r
 from __future__ import annotations
 
 import json
-import os
-import time
 from collections.abc import Generator, Iterator
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import httpx
 import pytest
 
 from conformance._outcomes import Inconclusive, Violation, ViolationGroup
+from conformance._results import Failure, OutcomeCollector, TestOutcome
+from conformance.options import add_pytest_options
 from conformance.spec import load_catalog
 from conformance.target import Target
 
-__all__ = ["ENV", "OutcomeCollector", "TestOutcome"]
-
-#: option -> environment variable
-ENV = {
-    "base_url": "CONFORMANCE_BASE_URL",
-    "token": "CONFORMANCE_TOKEN",
-    "account_token": "CONFORMANCE_ACCOUNT_TOKEN",
-    "second_account_token": "CONFORMANCE_SECOND_ACCOUNT_TOKEN",
-    "profile": "CONFORMANCE_PROFILE",
-    "seed": "CONFORMANCE_SEED",
-    "max_examples": "CONFORMANCE_MAX_EXAMPLES",
-    "strict": "CONFORMANCE_STRICT",
-    "run_id": "CONFORMANCE_RUN_ID",
-    "insecure": "CONFORMANCE_INSECURE",
-    "timeout": "CONFORMANCE_TIMEOUT",
-}
-DEFAULT_SEED = 20261126
-DEFAULT_MAX_EXAMPLES = 25
-PROFILES = ("full", "read-only")
+__all__ = ["collector", "get_target", "install_collector", "install_target"]
 
 _TARGET_KEY = pytest.StashKey[Target]()
 _COLLECTOR_KEY = pytest.StashKey["OutcomeCollector"]()
-_SERVER_KEY = pytest.StashKey[Any]()
-
-
-def _env(name: str) -> str | None:
-    value = os.environ.get(ENV[name])
-    return value if value not in (None, "") else None
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("conformance", "Leads API conformance")
-    group.addoption(
-        "--base-url",
-        dest="conformance_base_url",
-        default=_env("base_url"),
-        help="Base URL of the target, e.g. https://api.merge.dev/api (default: the bundled "
-        "reference server, started for the run) [CONFORMANCE_BASE_URL]",
-    )
-    group.addoption(
-        "--token",
-        dest="conformance_token",
-        default=_env("token"),
-        help="API key sent as 'Authorization: Bearer <key>' [CONFORMANCE_TOKEN]",
-    )
-    group.addoption(
-        "--account-token",
-        dest="conformance_account_token",
-        default=_env("account_token"),
-        help="Linked account token sent as X-Account-Token [CONFORMANCE_ACCOUNT_TOKEN]",
-    )
-    group.addoption(
-        "--second-account-token",
-        dest="conformance_second_account_token",
-        default=_env("second_account_token"),
-        help="A second linked account token, for the TENANT checks [CONFORMANCE_SECOND_ACCOUNT_TOKEN]",
-    )
-    group.addoption(
-        "--profile",
-        dest="conformance_profile",
-        default=_env("profile") or "full",
-        choices=PROFILES,
-        help="full, or read-only: send no request that writes [CONFORMANCE_PROFILE]",
-    )
-    group.addoption(
-        "--seed",
-        dest="conformance_seed",
-        type=int,
-        default=int(_env("seed") or DEFAULT_SEED),
-        help="Seed of every generated input [CONFORMANCE_SEED]",
-    )
-    group.addoption(
-        "--max-examples",
-        dest="conformance_max_examples",
-        type=int,
-        default=int(_env("max_examples") or DEFAULT_MAX_EXAMPLES),
-        help="Upper bound of generated examples per property [CONFORMANCE_MAX_EXAMPLES]",
-    )
-    group.addoption(
-        "--conformance-strict",
-        dest="conformance_strict",
-        action="store_true",
-        default=_truthy(_env("strict")),
-        help="SHOULD requirements that warn or stay inconclusive fail the run [CONFORMANCE_STRICT]",
-    )
-    group.addoption(
-        "--run-id",
-        dest="conformance_run_id",
-        default=_env("run_id"),
-        help="Tag written into every lead the run creates [CONFORMANCE_RUN_ID]",
-    )
-    group.addoption(
-        "--insecure",
-        dest="conformance_insecure",
-        action="store_true",
-        default=_truthy(_env("insecure")),
-        help="Do not verify TLS certificates [CONFORMANCE_INSECURE]",
-    )
-    group.addoption(
-        "--request-timeout",
-        dest="conformance_timeout",
-        type=float,
-        default=float(_env("timeout") or 20.0),
-        help="Seconds one request may take [CONFORMANCE_TIMEOUT]",
-    )
+    add_pytest_options(parser.getgroup("conformance", "Leads API conformance"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -147,27 +45,15 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_COLLECTOR_KEY] = OutcomeCollector()
 
 
-def pytest_unconfigure(config: pytest.Config) -> None:
-    server = config.stash.get(_SERVER_KEY, None)
-    if server is not None:
-        server.stop()
-
-
 def build_target(config: pytest.Config) -> Target:
-    """The Target the options describe; without a base URL, the bundled reference server."""
+    """The Target the options describe (``conformance run`` installs its own, the bundled server's too)."""
     base_url = config.getoption("conformance_base_url")
     token = config.getoption("conformance_token")
     account_token = config.getoption("conformance_account_token")
-    second = config.getoption("conformance_second_account_token")
     if not base_url:
-        from conformance.reference import ReferenceConfig, create_app, serve_in_thread
-
-        reference = ReferenceConfig()
-        server = serve_in_thread(create_app(reference))
-        config.stash[_SERVER_KEY] = server
-        base_url = server.base_url
-        token = reference.api_key
-        account_token, second = reference.account_tokens[0], reference.account_tokens[1]
+        raise pytest.UsageError(
+            "--base-url is required (conformance run, without it, certifies the bundled reference server)"
+        )
     if not token or not account_token:
         raise pytest.UsageError("--token and --account-token are required with --base-url")
     kwargs: dict[str, Any] = {}
@@ -177,7 +63,7 @@ def build_target(config: pytest.Config) -> Target:
         base_url=base_url,
         token=token,
         account_token=account_token,
-        second_account_token=second,
+        second_account_token=config.getoption("conformance_second_account_token"),
         profile=config.getoption("conformance_profile"),
         verify_tls=not config.getoption("conformance_insecure"),
         timeout=config.getoption("conformance_timeout"),
@@ -238,57 +124,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 # ------------------------------------------------------------------------------- outcomes
-@dataclass
-class Failure:
-    requirements: list[str]
-    message: str
-    reproduce: str | None = None
-    #: the failing exchange's line in evidence.ndjson
-    exchange: int | None = None
-
-
-@dataclass
-class TestOutcome:
-    """What one test found: ``outcome`` is passed, failed, skipped, inconclusive or error.
-
-    ``inconclusive`` names the requirements left undecided (empty: all the test names); the others
-    count as verified when nothing failed them. ``error`` is a fault of the suite itself (a bug in a
-    check), with its ``traceback``: it says nothing about the target.
-    """
-
-    nodeid: str
-    requirements: list[str]
-    outcome: str
-    failures: list[Failure] = field(default_factory=list)
-    reason: str = ""
-    duration: float = 0.0
-    inconclusive: list[str] = field(default_factory=list)
-    traceback: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-class OutcomeCollector:
-    """Keeps one TestOutcome per test, in run order."""
-
-    def __init__(self) -> None:
-        self.outcomes: dict[str, TestOutcome] = {}
-        self.started = time.time()
-
-    def add(self, outcome: TestOutcome) -> None:
-        previous = self.outcomes.get(outcome.nodeid)
-        if previous is None or _rank(outcome.outcome) > _rank(previous.outcome):
-            self.outcomes[outcome.nodeid] = outcome
-
-    def all(self) -> list[TestOutcome]:
-        return list(self.outcomes.values())
-
-
-def _rank(outcome: str) -> int:
-    return {"skipped": 0, "passed": 1, "inconclusive": 2, "failed": 3, "error": 4}.get(outcome, 0)
-
-
 def collector(config: pytest.Config) -> OutcomeCollector:
     return config.stash[_COLLECTOR_KEY]
 
@@ -430,10 +265,3 @@ def seed(pytestconfig: pytest.Config) -> int:
 def max_examples(pytestconfig: pytest.Config) -> int:
     """Upper bound of generated examples per property."""
     return max(1, int(pytestconfig.getoption("conformance_max_examples")))
-
-
-@pytest.fixture
-def writes(target: Target) -> None:
-    """Skip the check under the read-only profile."""
-    if not target.writes_allowed:
-        pytest.skip("the read-only profile sends no request that writes")

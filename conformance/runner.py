@@ -32,16 +32,10 @@ from conformance._outcomes import (
     TargetUnreachable,
     UsageError,
 )
+from conformance._results import OutcomeCollector, TestOutcome
 from conformance.evidence import EvidenceLog
-from conformance.plugin import (
-    DEFAULT_MAX_EXAMPLES,
-    DEFAULT_SEED,
-    PROFILES,
-    OutcomeCollector,
-    TestOutcome,
-    install_collector,
-    install_target,
-)
+from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, PROFILES
+from conformance.plugin import install_collector, install_target
 from conformance.reporting import RunInfo, build_report, roll_up, write_reports
 from conformance.reporting.attestation import write_attestation
 from conformance.reporting.baseline import load_baseline

@@ -28,7 +28,6 @@ verified unless the user turns it off.
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import itertools
 import json
@@ -404,10 +403,6 @@ class Target:
     def tag(self, label: str = "") -> str:
         """A tag unique to one write of this run, and the same in a run with the same run id."""
         return f"{self.run_id}-{label}{next(self._tags)}"
-
-    def derived_secret(self, label: str) -> str:
-        """A value that is not a credential, fixed by the run id (so a repeated run sends it again)."""
-        return "lc-" + hashlib.sha256(f"{self.run_id}:{label}".encode()).hexdigest()[:24]
 
     @property
     def writes_allowed(self) -> bool:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance._outcomes import UsageError
-from conformance.plugin import DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, PROFILES
+from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, PROFILES
 from conformance.reporting.baseline import load_baseline
 from conformance.spec import load_catalog
 

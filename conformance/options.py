@@ -1,0 +1,166 @@
+"""The options of a run, declared once: ``conformance run`` (click) and the pytest plugin read this table.
+
+Each option has one name, one environment variable and one default on both surfaces. The only
+difference is forced by pytest: where pytest (or a common plugin) already owns a flag, the pytest
+spelling carries a ``conformance-`` prefix (``--conformance-strict``, as pytest has ``--strict``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = [
+    "DEFAULT_MAX_EXAMPLES",
+    "DEFAULT_SEED",
+    "ENV",
+    "OPTIONS",
+    "PROFILES",
+    "Option",
+    "add_pytest_options",
+    "click_options",
+]
+
+DEFAULT_SEED = 20261126
+DEFAULT_MAX_EXAMPLES = 25
+DEFAULT_TIMEOUT = 20.0
+DEFAULT_MAX_DURATION = 3600.0
+PROFILES = ("full", "read-only")
+#: flags pytest itself, or a plugin commonly installed beside it (pytest-timeout), already defines
+PYTEST_OWNED = frozenset({"--strict", "--timeout"})
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option: ``kind`` is text, int, float, flag, choice, file or dir."""
+
+    name: str
+    help: str
+    kind: str = "text"
+    default: Any = None
+    minimum: float | None = None
+    choices: tuple[str, ...] = ()
+    #: also a pytest option (the rest only make sense for a whole run with its report folder)
+    pytest: bool = True
+    flag: str | None = None
+    metavar: str | None = None
+
+    @property
+    def cli_flag(self) -> str:
+        return self.flag or "--" + self.name.replace("_", "-")
+
+    @property
+    def pytest_flag(self) -> str:
+        flag = self.cli_flag
+        return "--conformance-" + flag[2:] if flag in PYTEST_OWNED else flag
+
+    @property
+    def env(self) -> str:
+        return "CONFORMANCE_" + self.name.upper()
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("base_url", "Target base URL, e.g. https://api.merge.dev/api. conformance run without it "
+           "certifies the bundled reference server, started for the run."),
+    Option("token", "API key, sent as 'Authorization: Bearer <key>'."),
+    Option("account_token", "Linked account token (X-Account-Token)."),
+    Option("second_account_token", "A second linked account's token; enables the TENANT checks."),
+    Option("profile", "read-only sends no request that writes (for production targets).",
+           kind="choice", default="full", choices=PROFILES),
+    Option("max_examples", "Generated examples per property, at most.", kind="int",
+           default=DEFAULT_MAX_EXAMPLES, minimum=1),
+    Option("seed", "Seed of every generated input: the same seed sends the same requests.", kind="int",
+           default=DEFAULT_SEED, minimum=0),
+    Option("strict", "SHOULD requirements that warn or stay inconclusive fail the run too.", kind="flag",
+           default=False),
+    Option("report_dir", "Where to write the report folder (report.html, checks.html, report.json, "
+           "evidence.ndjson, junit.xml, attestation.json). Default: reports/<timestamp>/.",
+           kind="dir", pytest=False),
+    Option("insecure", "Do not verify TLS certificates.", kind="flag", default=False),
+    Option("timeout", "Seconds one request may take, all of it: connecting, the headers and the whole body.",
+           kind="float", default=DEFAULT_TIMEOUT),
+    Option("max_duration", "Seconds the whole run may take; no request is sent after it (its checks are "
+           "inconclusive).", kind="float", default=DEFAULT_MAX_DURATION, pytest=False),
+    Option("run_id", "Tag written into every lead the run creates (default: lc-<time>-<random>). The same "
+           "--seed and --run-id send the same generated requests."),
+    Option("select", "Run only the checks matching a pytest -k expression.", flag="-k", metavar="EXPR",
+           pytest=False),
+    Option("certify", "Certification mode: refuses -k, read-only and a missing second account token; exits "
+           "0 only when the verdict is pass.", kind="flag", default=False, pytest=False),
+    Option("baseline", "Known failures ({id, reason} entries in YAML or JSON, or an earlier report.json): "
+           "they do not fail the gate; new failures and stale entries do.", kind="file", pytest=False),
+    Option("sign_key", "Ed25519 private key (PEM): attestation.json is then a signed DSSE envelope.",
+           kind="file", pytest=False),
+)
+#: option name -> environment variable
+ENV = {option.name: option.env for option in OPTIONS}
+
+
+# ------------------------------------------------------------------------------ click
+def _click_type(option: Option) -> Any:
+    if option.kind == "choice":
+        return click.Choice(option.choices)
+    if option.kind == "int":
+        return click.IntRange(min=option.minimum) if option.minimum is not None else int
+    if option.kind == "float":
+        return float
+    if option.kind == "dir":
+        return click.Path(file_okay=False, path_type=Path)
+    if option.kind == "file":
+        return click.Path(dir_okay=False, path_type=Path)
+    return None
+
+
+def click_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a click command with every option of the table, in its order."""
+    for option in reversed(OPTIONS):
+        declaration = [option.cli_flag, option.name] if option.flag else [option.cli_flag]
+        kwargs: dict[str, Any] = {"envvar": option.env, "help": option.help}
+        if option.kind == "flag":
+            kwargs["is_flag"] = True
+        else:
+            kwargs["type"] = _click_type(option)
+            if option.default is not None:
+                kwargs.update(default=option.default, show_default=True)
+        if option.metavar:
+            kwargs["metavar"] = option.metavar
+        function = click.option(*declaration, **kwargs)(function)
+    return function
+
+
+# ------------------------------------------------------------------------------ pytest
+def _from_env(option: Option) -> Any:
+    raw = os.environ.get(option.env)
+    if raw in (None, ""):
+        return option.default
+    if option.kind == "flag":
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if option.kind == "int":
+        return int(raw)
+    if option.kind == "float":
+        return float(raw)
+    return raw
+
+
+def add_pytest_options(group: Any) -> None:
+    """Add the table's pytest options to a pytest option group (dest ``conformance_<name>``)."""
+    for option in OPTIONS:
+        if not option.pytest:
+            continue
+        kwargs: dict[str, Any] = {
+            "dest": f"conformance_{option.name}",
+            "default": _from_env(option),
+            "help": f"{option.help} [{option.env}]",
+        }
+        if option.kind == "flag":
+            kwargs["action"] = "store_true"
+        elif option.kind == "choice":
+            kwargs["choices"] = option.choices
+        elif option.kind in ("int", "float"):
+            kwargs["type"] = int if option.kind == "int" else float
+        group.addoption(option.pytest_flag, **kwargs)
