@@ -8,91 +8,24 @@ installed into a cache folder when ``npm`` can fetch it; otherwise the test is s
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from conformance.spec import fragment_path
+from tests._prism import PrismUnavailable, prism_mock
 from tests._runs import SELFTEST_ARGS, run_cli, target_args
-
-PRISM = "@stoplight/prism-cli@5"
-#: seconds Prism may take to install, and to start listening
-INSTALL_LIMIT = 300
-START_LIMIT = 60
-
-
-def _cache() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "leads-conformance-tests" / "prism"
-
-
-def _prism() -> str:
-    """The prism command: on PATH, in the cache, or installed into the cache with npm."""
-    found = shutil.which("prism")
-    if found:
-        return found
-    cached = _cache() / "node_modules" / ".bin" / "prism"
-    if cached.exists():
-        return str(cached)
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.skip("Prism is not installed and npm is not available to install it")
-    _cache().mkdir(parents=True, exist_ok=True)
-    try:
-        done = subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund", "--prefix", str(_cache()), PRISM],
-            capture_output=True, text=True, timeout=INSTALL_LIMIT, stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.skip(f"npm could not install {PRISM} within {INSTALL_LIMIT} s")
-    if done.returncode != 0 or not cached.exists():
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        pytest.skip(f"npm could not install {PRISM}: {last}")
-    return str(cached)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def prism_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    command = _prism()
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("prism") / "prism.log").open("w")
-    process = subprocess.Popen(
-        [command, "mock", str(fragment_path()), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("prism") / "prism.log"
     try:
-        deadline = time.monotonic() + START_LIMIT
-        while True:
-            try:
-                httpx.get(f"{url}/crm/v1/leads/meta/post", timeout=2,
-                          headers={"Authorization": "Bearer probe", "X-Account-Token": "probe"})
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"Prism did not start listening on {url} (see {log.name})")
-                time.sleep(0.5)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        with prism_mock(fragment_path(), log) as url:
+            yield url
+    except PrismUnavailable as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.mark.slow
