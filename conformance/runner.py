@@ -270,6 +270,47 @@ def not_an_api_answer(response: Any) -> str | None:
     return None
 
 
+def _run_info(
+    options: RunOptions,
+    target: Target,
+    baseline: Any,
+    started: datetime,
+    clock: float,
+    *,
+    tests: int,
+    notes: list[str],
+    checks: list[dict[str, Any]] | None = None,
+) -> RunInfo:
+    """The facts of a run for its report: the suite, the fragment, the target, the options, the times."""
+    return RunInfo(
+        suite_name="leads-conformance",
+        suite_version=__version__,
+        spec_path="specs/leads.openapi.yaml",
+        spec_sha256=fragment_sha256(),
+        catalog_sha256=_sha256(catalog_path()),
+        base_url=target.base_url,
+        bundled=None if options.base_url else f"leads-conformance reference server {__version__}",
+        profile=options.profile,
+        seed=options.seed,
+        max_examples=options.max_examples,
+        strict=options.strict,
+        run_id=target.run_id,
+        started_at=started.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        duration_seconds=round(time.monotonic() - clock, 2),
+        tests=tests,
+        notes=notes,
+        tools=tool_versions(),
+        select=options.select,
+        tenant=bool(target.second_account_token),
+        certify=options.certify,
+        baseline=baseline,
+        insecure=options.insecure,
+        evidence_lines=target.evidence.lines if target.evidence is not None else 0,
+        checks=checks or [],
+    )
+
+
 def _untested(
     error: TargetError,
     options: RunOptions,
@@ -288,34 +329,8 @@ def _untested(
     verdict = roll_up(
         catalog, [undecided], strict=options.strict, baseline=baseline, selection=options.select
     )
-    info = RunInfo(
-        suite_name="leads-conformance",
-        suite_version=__version__,
-        spec_path="specs/leads.openapi.yaml",
-        spec_sha256=fragment_sha256(),
-        catalog_sha256=_sha256(catalog_path()),
-        base_url=target.base_url,
-        bundled=None if options.base_url else f"leads-conformance reference server {__version__}",
-        profile=options.profile,
-        seed=options.seed,
-        max_examples=options.max_examples,
-        strict=options.strict,
-        run_id=target.run_id,
-        started_at=started.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        finished_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        duration_seconds=round(time.monotonic() - clock, 2),
-        tests=0,
-        notes=[
-            f"nothing was tested: the first requests (in evidence.ndjson) showed that {error}",
-        ],
-        tools=tool_versions(),
-        select=options.select,
-        tenant=bool(target.second_account_token),
-        certify=options.certify,
-        baseline=baseline,
-        insecure=options.insecure,
-        evidence_lines=target.evidence.lines if target.evidence is not None else 0,
-    )
+    notes = [f"nothing was tested: the first requests (in evidence.ndjson) showed that {error}"]
+    info = _run_info(options, target, baseline, started, clock, tests=0, notes=notes)
     try:
         report, paths = write_reports(build_report(info, verdict), report_dir, target.redactor)
         write_attestation(report_dir, report, options.sign_key)
@@ -512,31 +527,8 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
                 {"test": "collection", "requirements": [], "error": notes[-1],
                  "traceback": "\n".join(bridge.errors)}
             )
-        info = RunInfo(
-            suite_name="leads-conformance",
-            suite_version=__version__,
-            spec_path="specs/leads.openapi.yaml",
-            spec_sha256=fragment_sha256(),
-            catalog_sha256=_sha256(catalog_path()),
-            base_url=target.base_url,
-            bundled=None if options.base_url else f"leads-conformance reference server {__version__}",
-            profile=options.profile,
-            seed=options.seed,
-            max_examples=options.max_examples,
-            strict=options.strict,
-            run_id=target.run_id,
-            started_at=started.isoformat(timespec="seconds").replace("+00:00", "Z"),
-            finished_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-            duration_seconds=round(time.monotonic() - clock, 2),
-            tests=bridge.collected,
-            notes=notes,
-            tools=tool_versions(),
-            select=options.select,
-            tenant=bool(target.second_account_token),
-            certify=options.certify,
-            baseline=baseline,
-            insecure=options.insecure,
-            evidence_lines=evidence.lines,
+        info = _run_info(
+            options, target, baseline, started, clock, tests=bridge.collected, notes=notes,
             checks=check_records(outcomes.all()),
         )
         report, paths = write_reports(build_report(info, verdict), report_dir, target.redactor)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -10,7 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance.reference import ReferenceConfig
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from conformance.reference import ReferenceConfig, create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 #: bounded generation with a fixed seed for the self-test matrix
@@ -68,3 +71,15 @@ def target_args(base_url: str, second: bool = True) -> list[str]:
     if second:
         args += ["--second-account-token", CREDENTIALS.account_tokens[1]]
     return args
+
+
+def hangs_on_post() -> ASGIApp:
+    """The reference server, except that every POST is held for an hour: a target that hangs on writes."""
+    app = create_app(ReferenceConfig())
+
+    async def hanging(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            await asyncio.sleep(3600)
+        await app(scope, receive, send)
+
+    return hanging

@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 import pytest
 
 from conformance.reference import create_app, serve_in_thread
-from tests._runs import SELFTEST_ARGS, run_cli, target_args
+from tests._runs import SELFTEST_ARGS, hangs_on_post, run_cli, target_args
 from tests.faults import all_faults
 
 pytestmark = pytest.mark.slow
@@ -152,16 +152,7 @@ def test_a_bad_baseline_is_one_line_and_exit_2(tmp_path):
 
 def test_an_inconclusive_must_is_a_junit_failure(tmp_path):
     """A target that hangs on POST leaves the CREATE requirements undecided: junit agrees with the gate."""
-    import asyncio
-
-    app = create_app(fault_free_config())
-
-    async def hangs_on_post(scope, receive, send):
-        if scope["type"] == "http" and scope["method"] == "POST":
-            await asyncio.sleep(3600)
-        await app(scope, receive, send)
-
-    with serve_in_thread(hangs_on_post) as server:
+    with serve_in_thread(hangs_on_post()) as server:
         run = run_cli(
             [*target_args(server.base_url), "--max-examples", "2", "--timeout", "1", "-k", "create"], tmp_path
         )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import dataclass, field
 
 import pytest
 
 from conformance.reference import ReferenceConfig, create_app, serve_in_thread
-from tests._runs import run_cli, target_args
+from tests._runs import hangs_on_post, run_cli, target_args
 
 pytestmark = pytest.mark.slow
 
@@ -101,14 +100,7 @@ def test_every_lead_a_run_creates_carries_its_run_id(tmp_path):
 
 
 def test_a_target_that_hangs_still_gets_a_finished_report(tmp_path):
-    app = create_app(ReferenceConfig())
-
-    async def hangs_on_post(scope, receive, send):
-        if scope["type"] == "http" and scope["method"] == "POST":
-            await asyncio.sleep(3600)
-        await app(scope, receive, send)
-
-    with serve_in_thread(hangs_on_post) as server:
+    with serve_in_thread(hangs_on_post()) as server:
         run = run_cli([*target_args(server.base_url), "--max-examples", "3", "--timeout", "1"], tmp_path)
     assert run.report is not None, run.stderr[-2000:]
     statuses = run.statuses()
