@@ -403,8 +403,6 @@ def _pytest_args(options: RunOptions, report_dir: Path | None = None) -> list[st
         "python_functions=test_*",
         "-o",
         "console_output_style=classic",
-        "-W",
-        "ignore",
         "--seed",
         str(options.seed),
         "--max-examples",
@@ -420,13 +418,33 @@ def _pytest_args(options: RunOptions, report_dir: Path | None = None) -> list[st
     return args + list(options.pytest_args)
 
 
+def _hypothesis_cache() -> Path | None:
+    """The user's cache folder for Hypothesis' files, when it can be written; else None."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    folder = Path(base) / "leads-conformance" / "hypothesis"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".probe-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError:
+        return None
+    return folder
+
+
 @contextmanager
-def _scratch_home() -> Iterator[None]:
-    """Keep Hypothesis' working files out of the user's folder: the run needs none of them."""
+def _hypothesis_home() -> Iterator[None]:
+    """Where Hypothesis keeps its working files: never the folder the run was started from.
+
+    The run uses no example database, so the files are only Hypothesis' Unicode tables, which take
+    seconds to build: they are kept in the user's cache folder, or a temporary one when it cannot be
+    written.
+    """
     from hypothesis import configuration
 
-    with tempfile.TemporaryDirectory(prefix="leads-conformance-") as folder:
-        configuration.set_hypothesis_home_dir(folder)
+    cache = _hypothesis_cache()
+    with tempfile.TemporaryDirectory(prefix="leads-conformance-") as scratch:
+        configuration.set_hypothesis_home_dir(str(cache) if cache is not None else scratch)
         try:
             yield
         finally:
@@ -503,7 +521,7 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
             outcomes = OutcomeCollector()
             bridge = _Bridge(target, outcomes, progress)
             try:
-                with _scratch_home():
+                with _hypothesis_home():
                     code = pytest.main(_pytest_args(options, report_dir), plugins=[bridge])
             finally:
                 progress.stop()
