@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 from conformance import __version__
+from conformance._cache import cache_folder
 from conformance._outcomes import (
     CredentialsRejected,
     Inconclusive,
@@ -418,20 +419,6 @@ def _pytest_args(options: RunOptions, report_dir: Path | None = None) -> list[st
     return args + list(options.pytest_args)
 
 
-def _hypothesis_cache() -> Path | None:
-    """The user's cache folder for Hypothesis' files, when it can be written; else None."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    folder = Path(base) / "leads-conformance" / "hypothesis"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".probe-{os.getpid()}"
-        probe.write_text("")
-        probe.unlink()
-    except OSError:
-        return None
-    return folder
-
-
 @contextmanager
 def _hypothesis_home() -> Iterator[None]:
     """Where Hypothesis keeps its working files: never the folder the run was started from.
@@ -442,7 +429,7 @@ def _hypothesis_home() -> Iterator[None]:
     """
     from hypothesis import configuration
 
-    cache = _hypothesis_cache()
+    cache = cache_folder("hypothesis")
     with tempfile.TemporaryDirectory(prefix="leads-conformance-") as scratch:
         configuration.set_hypothesis_home_dir(str(cache) if cache is not None else scratch)
         try:

@@ -5,8 +5,11 @@ Both are YAML 1.2 (ruamel.yaml): a YAML 1.1 loader reads the country code ``NO``
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
+import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +19,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from conformance._cache import cache_folder
 from conformance._outcomes import CatalogError
 
 __all__ = [
@@ -56,9 +60,23 @@ def _plain(value: Any) -> Any:
 
 
 def _load_yaml(path: Path) -> Any:
-    yaml = YAML(typ="safe", pure=True)
-    with path.open("rb") as handle:
-        return _plain(yaml.load(handle))
+    """The YAML file as plain data; parsed once per content, then read from a JSON copy in the user's cache.
+
+    The YAML 1.2 loader is pure Python and takes most of a second over the fragment.
+    """
+    raw = path.read_bytes()
+    folder = cache_folder("yaml")
+    cached = folder / f"{hashlib.sha256(raw).hexdigest()}.json" if folder is not None else None
+    if cached is not None and cached.exists():
+        with contextlib.suppress(OSError, ValueError):
+            return json.loads(cached.read_text(encoding="utf-8"))
+    data = _plain(YAML(typ="safe", pure=True).load(raw))
+    if cached is not None:
+        with contextlib.suppress(OSError, TypeError, ValueError):
+            partial = cached.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(json.dumps(data), encoding="utf-8")
+            partial.replace(cached)
+    return data
 
 
 @cache

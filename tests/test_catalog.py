@@ -83,3 +83,22 @@ def test_fragment_keeps_norway_a_string():
 def test_fragment_and_catalog_ship_inside_the_package():
     assert fragment_path().parent.parent.name == "conformance"
     assert json.dumps(load_fragment())
+
+
+def test_the_yaml_is_read_the_same_from_its_cached_copy(tmp_path, monkeypatch):
+    """The fragment and catalog read through the cache (cold, warm, broken) equal a fresh YAML 1.2 parse."""
+    from ruamel.yaml import YAML
+
+    from conformance import spec
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    for path in (spec.fragment_path(), spec.catalog_path()):
+        fresh = spec._plain(YAML(typ="safe", pure=True).load(path.read_bytes()))
+        assert spec._load_yaml(path) == fresh  # cold: parsed, then written
+        copies = list((tmp_path / "leads-conformance" / "yaml").glob("*.json"))
+        assert copies
+        assert spec._load_yaml(path) == fresh  # warm: from the copy
+        for cached in copies:
+            cached.write_text("{not json")
+        assert spec._load_yaml(path) == fresh  # a broken copy is parsed again
+    assert spec._load_yaml(spec.fragment_path())["info"]["title"]
