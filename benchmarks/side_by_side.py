@@ -87,7 +87,9 @@ def counted_reference() -> Iterator[str]:
     """A fresh reference server in a child process that counts the requests it answers."""
     port = _free_port()
     child = subprocess.Popen(
-        [sys.executable, "-c", _SERVER, str(ROOT), str(port), COUNT_PATH], stdin=subprocess.DEVNULL
+        [sys.executable, "-c", _SERVER, str(ROOT), str(port), COUNT_PATH],
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -164,7 +166,7 @@ def suite_run(max_examples: int, work: Path) -> Measured:
             str(report_dir),
         ]
         seconds, peak, code, _ = _child(command, _environment(), work / "suite.out")
-        requests = answered(url) - before - 1
+        requests = answered(url) - before
     report = json.loads((report_dir / "report.json").read_text())
     decided = sum(1 for r in report["requirements"] if r["status"] in ("pass", "fail", "known", "warn"))
     return Measured(seconds, peak, requests, code, decided)
@@ -194,7 +196,7 @@ def schemathesis_run(max_examples: int, work: Path) -> Measured:
         ]
         env = _environment() | {"NO_COLOR": "1"}
         seconds, peak, code, output = _child(command, env, work / "schemathesis.out")
-        requests = answered(url) - before - 1
+        requests = answered(url) - before
     failures = re.search(r"(\d+)\s+(?:failures?|unique failures?)", output)
     return Measured(seconds, peak, requests, code, 0, int(failures.group(1)) if failures else None)
 
