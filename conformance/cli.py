@@ -290,7 +290,7 @@ def requirements_command(fmt: str) -> None:
 )
 def verify_command(report_dir: Path, public_key: Path | None) -> None:
     """Check a report folder against its attestation.json: exit 0 intact, 1 not."""
-    from conformance.reporting.attestation import describe, verify_folder
+    from conformance.reporting.verify import describe, verify_folder
 
     try:
         result = verify_folder(report_dir, public_key)

@@ -23,9 +23,9 @@ from conformance.reporting.attestation import (
     RUN_FIELD,
     check_sign_key,
     load_public_key,
-    verify_folder,
     write_attestation,
 )
+from conformance.reporting.verify import verify_folder
 from conformance.spec import catalog_path
 from tests._runs import run_cli
 

@@ -14,9 +14,9 @@ from conformance._outcomes import UsageError
 from conformance.reporting.attestation import (
     PREDICATE_TYPE,
     check_sign_key,
-    verify_folder,
     write_attestation,
 )
+from conformance.reporting.verify import verify_folder
 from conformance.spec import catalog_path, fragment_sha256
 from tests._runs import ROOT
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from conformance import __version__
 from conformance._outcomes import UsageError
-from conformance.reporting.attestation import verify_folder
+from conformance.reporting.verify import verify_folder
 from conformance.spec import catalog_path, load_catalog
 
 __all__ = [
