@@ -12,9 +12,10 @@ import httpx
 import pytest
 
 from conformance import _wire
+from conformance._guarded import operation_key
 from conformance._outcomes import Inconclusive
 from conformance.evidence import EvidenceLog, read_evidence
-from conformance.target import RESEND, Pacing, Target, operation_key
+from conformance.target import RESEND, Pacing, Target
 
 KEY = "sk-live-4f9c2d"
 ACCOUNT = "acct-7e1b"
