@@ -24,7 +24,8 @@ from conformance.reporting.checks_html import (
     pytest_html_results_table_header,
     pytest_html_results_table_row,
 )
-from conformance.reporting.exchanges import curl_command, describe_exchange, exchanges_of
+from conformance.reporting.evidence_lookup import exchanges_of
+from conformance.reporting.exchanges import curl_command, describe_exchange
 from conformance.reporting.html import render_html
 from conformance.spec import load_catalog
 from tests._runs import CREDENTIALS, run_cli, target_args

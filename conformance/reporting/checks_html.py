@@ -26,13 +26,13 @@ from pytest_html import extras as html_extras
 from conformance import __version__
 from conformance._redact import Redactor
 from conformance.plugin import collector, get_target
-from conformance.reporting.exchanges import (
+from conformance.reporting.evidence_lookup import (
     evidence_for,
-    exchange_html,
     request_of_command,
     same_request,
     search_evidence,
 )
+from conformance.reporting.exchanges import exchange_html
 from conformance.target import known_secrets
 
 __all__ = ["check_records", "obligation"]

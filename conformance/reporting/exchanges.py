@@ -1,20 +1,17 @@
 """One HTTP exchange of the evidence, as a person reads it: in words, as request and response text,
 and as a curl command that sends the request again; and finding a failure's exchanges in
-``evidence.ndjson``. report.html and checks.html both present exchanges with these.
+``evidence.ndjson`` (``evidence_lookup``). report.html and checks.html both present exchanges with these.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import re
 import shlex
 from collections.abc import Mapping
 from html import escape
 from http import HTTPStatus
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from conformance._redact import MASK
 
@@ -28,7 +25,7 @@ ACCOUNT_VAR = "CONFORMANCE_ACCOUNT_TOKEN"
 _SKIPPED_HEADERS = frozenset({"host", "content-length", "accept-encoding", "connection", "user-agent"})
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
+def header_value(headers: Mapping[str, str], name: str) -> str | None:
     for key, value in headers.items():
         if key.lower() == name:
             return value
@@ -128,14 +125,14 @@ def _query_phrase(query: str) -> str:
 def _credentials_phrase(headers: Mapping[str, str]) -> list[str]:
     """What the credential headers show: the evidence masks their values by name, never their absence."""
     said = []
-    authorization = _header(headers, "authorization")
+    authorization = header_value(headers, "authorization")
     if authorization is None:
         said.append("without an Authorization header")
     elif authorization == MASK:
         said.append("with an Authorization header without the Bearer scheme")
     elif not authorization.startswith("Bearer "):
         said.append(f"with the {authorization.split(' ')[0]!r} scheme instead of Bearer")
-    account = _header(headers, "x-account-token")
+    account = header_value(headers, "x-account-token")
     if account is None:
         said.append("without an X-Account-Token header")
     return said
@@ -325,155 +322,3 @@ def exchange_html(
 
 
 # ----------------------------------------------------------------------------- evidence
-def failure_lines(report: Mapping[str, Any]) -> set[int]:
-    """The evidence lines the page shows: the exchanges of failures, a few per requirement."""
-    lines: set[int] = set()
-    for requirement in report.get("requirements", []):
-        shown = 0
-        for failure in requirement.get("failures", []):
-            line = failure.get("exchange")
-            if isinstance(line, int) and line > 0 and shown < EXCHANGES_PER_REQUIREMENT:
-                lines.add(line)
-                shown += 1
-    return lines
-
-
-def request_of_command(command: str | None) -> dict[str, Any] | None:
-    """The request a curl command sends (method, URL, headers, body), or None when it is not one."""
-    if not command:
-        return None
-    try:
-        words = shlex.split(command)
-    except ValueError:
-        return None
-    if not words or words[0] != "curl":
-        return None
-    request: dict[str, Any] = {"method": "GET", "url": None, "headers": {}}
-    index = 1
-    while index < len(words):
-        word = words[index]
-        value = words[index + 1] if index + 1 < len(words) else ""
-        if word in ("-X", "--request"):
-            request["method"] = value
-        elif word in ("-H", "--header"):
-            name, _, header = value.partition(":")
-            request["headers"][name.strip()] = header.strip()
-        elif word in ("-d", "--data", "--data-raw", "--data-binary"):
-            try:
-                request["body"] = json.loads(value)
-            except ValueError:
-                request["body_text"] = value
-        elif word.startswith(("http://", "https://")):
-            request["url"] = word
-            index += 1
-            continue
-        else:
-            index += 1
-            continue
-        index += 2
-    return request if request["url"] else None
-
-
-def same_request(entry: Mapping[str, Any], request: Mapping[str, Any]) -> bool:
-    """Whether an evidence line holds the request a reproduce command sends (method, URL and body)."""
-    sent = entry.get("request", {})
-    if str(sent.get("method", "")).upper() != str(request.get("method", "")).upper():
-        return False
-    if unquote(str(sent.get("url", ""))) != unquote(str(request.get("url", ""))):
-        return False
-    for name in ("authorization", "x-account-token"):
-        if (_header(sent.get("headers", {}), name) is None) != (
-            _header(request.get("headers", {}), name) is None
-        ):
-            return False
-    return all(sent.get(key) == request[key] for key in ("body", "body_text") if key in request)
-
-
-def _misplaced(report: Mapping[str, Any], found: Mapping[int, dict[str, Any]]) -> list[dict[str, Any]]:
-    """The requests of failures whose evidence line holds another request than their reproduce command."""
-    pending = []
-    for requirement in report.get("requirements", []):
-        for failure in requirement.get("failures", [])[:EXCHANGES_PER_REQUIREMENT]:
-            request = request_of_command(failure.get("reproduce"))
-            entry = found.get(failure.get("exchange") or 0)
-            if request is not None and (entry is None or not same_request(entry, request)):
-                pending.append(request)
-    return pending
-
-
-def exchanges_of(report: Mapping[str, Any], path: Path) -> dict[int, dict[str, Any]]:
-    """The evidence lines of the report's failures, read from ``path``.
-
-    Only the failures' lines are parsed; when a failure's line holds another request than the one its
-    reproduce command sends, the lines with that method are searched for the ones that hold it.
-    """
-    wanted = failure_lines(report)
-    found: dict[int, dict[str, Any]] = {}
-    if not wanted or not path.exists():
-        return found
-    last = max(wanted)
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if number in wanted:
-                with contextlib.suppress(ValueError):
-                    found[number] = json.loads(line)
-            if number >= last:
-                break
-    pending = _misplaced(report, found)
-    if pending:
-        found.update(search_evidence(path, pending))
-    return found
-
-
-def search_evidence(path: Path, requests: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
-    """The lines of ``path`` that hold one of ``requests`` (only lines with their methods are parsed)."""
-    methods = {'"method":' + json.dumps(str(r.get("method", "")).upper()) for r in requests}
-    found: dict[int, dict[str, Any]] = {}
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not any(method in line for method in methods):
-                continue
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(entry, dict) and any(same_request(entry, request) for request in requests):
-                found[number] = entry
-    return found
-
-
-def _said_status(message: str) -> int | None:
-    found = re.search(r"-> (\d{3})\b", message)
-    return int(found.group(1)) if found else None
-
-
-def evidence_for(
-    failure: Mapping[str, Any], evidence: Mapping[int, dict[str, Any]]
-) -> tuple[int | None, dict[str, Any] | None]:
-    """The evidence line of a failure and its exchange: the one its reproduce command sends, if known.
-
-    A failure's own line holds it as a rule; else the lines holding the same request are ranked: of the
-    same check first, then with the status the failure's message names, then the latest.
-    """
-    line = failure.get("exchange")
-    entry = evidence.get(line) if isinstance(line, int) else None
-    request = request_of_command(failure.get("reproduce"))
-    if request is None or (entry is not None and same_request(entry, request)):
-        return (line if isinstance(line, int) else None), entry
-    status = _said_status(str(failure.get("message", "")))
-    matches = [
-        (number, candidate) for number, candidate in evidence.items() if same_request(candidate, request)
-    ]
-    if not matches:
-        return None, None
-    return max(
-        matches,
-        key=lambda item: (
-            item[1].get("check") == failure.get("test"),
-            status is not None and (item[1].get("response") or {}).get("status") == status,
-            item[0],
-        ),
-    )
-
-
-# ----------------------------------------------------------------------------- page parts

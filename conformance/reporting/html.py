@@ -17,21 +17,23 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
+from conformance.reporting.evidence_lookup import (
+    evidence_for,
+    exchanges_of,
+    request_of_command,
+    same_request,
+    search_evidence,
+)
 from conformance.reporting.exchanges import (
     BODY_SHOWN,
     EXCHANGES_PER_REQUIREMENT,
     clip,
     curl_command,
     describe_exchange,
-    evidence_for,
     exchange_html,
-    exchanges_of,
     reproduce_note,
-    request_of_command,
     request_text,
     response_text,
-    same_request,
-    search_evidence,
 )
 from conformance.reporting.html_assets import SCRIPT, STYLE
 from conformance.reporting.html_parts import (

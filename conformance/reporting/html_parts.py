@@ -10,7 +10,8 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
-from conformance.reporting.exchanges import clip, describe_exchange, evidence_for
+from conformance.reporting.evidence_lookup import evidence_for
+from conformance.reporting.exchanges import clip, describe_exchange
 
 STATUS_LABEL = {
     "pass": "passed",

@@ -15,7 +15,8 @@ from typing import Any
 
 from conformance._redact import Redactor
 from conformance.reporting.baseline import Baseline
-from conformance.reporting.html import exchanges_of, render_html
+from conformance.reporting.evidence_lookup import exchanges_of
+from conformance.reporting.html import render_html
 from conformance.reporting.junit import render_junit
 from conformance.reporting.verdicts import RunVerdict
 
