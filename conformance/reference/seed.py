@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import random
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from . import seed_data as data
 from .store import SeedData
 from .timestamps import format_instant
 
@@ -22,182 +23,9 @@ __all__ = ["DELETED_LEADS", "VISIBLE_LEADS", "build_seed", "seed_id"]
 VISIBLE_LEADS = 130
 DELETED_LEADS = 4
 
-_NAMESPACE = uuid.UUID("5f1c1b55-3c2e-4a8e-9d7c-2a0f4c6f8b11")
-_EPOCH = datetime(2024, 1, 8, 9, 0, tzinfo=UTC)
-_CRM_URL = "https://reference-crm.example.com"
-
-_FIRST_NAMES = (
-    "Ada",
-    "Grace",
-    "Alan",
-    "Katherine",
-    "Linus",
-    "Margaret",
-    "Dennis",
-    "Barbara",
-    "Ken",
-    "Frances",
-    "Edsger",
-    "Radia",
-    "Tim",
-    "Hedy",
-    "John",
-    "Sophie",
-    "Donald",
-    "Annie",
-    "Guido",
-    "Shafi",
-)
-_LAST_NAMES = (
-    "Lovelace",
-    "Hopper",
-    "Turing",
-    "Johnson",
-    "Torvalds",
-    "Hamilton",
-    "Ritchie",
-    "Liskov",
-    "Thompson",
-    "Allen",
-    "Dijkstra",
-    "Perlman",
-    "Berners-Lee",
-    "Lamarr",
-    "McCarthy",
-    "Wilson",
-    "Knuth",
-    "Easley",
-    "van Rossum",
-    "Goldwasser",
-)
-_COMPANIES = (
-    "Acme Corporation",
-    "Globex",
-    "Initech",
-    "Umbrella Analytics",
-    "Stark Industries",
-    "Wayne Enterprises",
-    "Hooli",
-    "Pied Piper",
-    "Soylent Foods",
-    "Vandelay Industries",
-    "Wonka Confections",
-    "Cyberdyne Systems",
-    "Tyrell Corporation",
-    "Massive Dynamic",
-    "Oscorp",
-    "Aperture Science",
-)
-_TITLES = (
-    "VP of Sales",
-    "Head of Operations",
-    "CTO",
-    "Procurement Manager",
-    "Director of Marketing",
-    "Software Engineer",
-    "CFO",
-    "Office Manager",
-    None,
-)
-_SOURCES = ("Website", "Referral", "Trade Show", "Cold Call", "Partner", "Webinar", "Advertisement", None)
-_STATUSES = (
-    ("OPEN", "Open - Not Contacted"),
-    ("OPEN", "Working - Contacted"),
-    ("UNQUALIFIED", "Closed - Not Converted"),
-    ("CLOSED", "Closed - Not Converted"),
-)
-_CITIES = (
-    ("San Francisco", "CA", "94105"),
-    ("New York", "NY", "10013"),
-    ("Austin", "TX", "78701"),
-    ("Seattle", "WA", "98104"),
-    ("Chicago", "IL", "60606"),
-    ("Boston", "MA", "02110"),
-    ("Denver", "CO", "80202"),
-    ("Atlanta", "GA", "30303"),
-)
-_STREETS = ("Market St", "Broadway", "Congress Ave", "Pine St", "Wacker Dr", "Summer St", "Larimer St")
-_USERS = (
-    ("Morgan Reyes", True),
-    ("Priya Natarajan", True),
-    ("Sam O'Connor", True),
-    ("Jordan Kim", True),
-    ("Alex Novak", False),
-)
-_INDUSTRIES = ("Software", "Manufacturing", "Healthcare", "Retail", "Financial Services")
-
-_REMOTE_FIELD_CLASSES: tuple[dict[str, Any], ...] = (
-    {"key": "FirstName", "name": "First Name", "custom": False, "common": True, "type": "string"},
-    {
-        "key": "LastName",
-        "name": "Last Name",
-        "custom": False,
-        "common": True,
-        "type": "string",
-        "required": True,
-    },
-    {
-        "key": "Company",
-        "name": "Company",
-        "custom": False,
-        "common": True,
-        "type": "string",
-        "required": True,
-    },
-    {
-        "key": "LeadSource",
-        "name": "Lead Source",
-        "custom": False,
-        "common": True,
-        "type": "string",
-        "choices": ("Website", "Referral", "Trade Show", "Cold Call", "Partner", "Webinar"),
-    },
-    {
-        "key": "Rating",
-        "name": "Rating",
-        "custom": False,
-        "common": False,
-        "type": "string",
-        "choices": ("Hot", "Warm", "Cold"),
-    },
-    {"key": "AnnualRevenue", "name": "Annual Revenue", "custom": False, "common": False, "type": "number"},
-    {"key": "Industry", "name": "Industry", "custom": False, "common": False, "type": "string"},
-    {"key": "Lead_Score__c", "name": "Lead Score", "custom": True, "common": False, "type": "number"},
-    {
-        "key": "Newsletter_Opt_In__c",
-        "name": "Newsletter Opt-In",
-        "custom": True,
-        "common": False,
-        "type": "bool",
-    },
-    {
-        "key": "Preferred_Contact_Date__c",
-        "name": "Preferred Contact Date",
-        "custom": True,
-        "common": False,
-        "type": "date",
-    },
-    {
-        "key": "Last_Webinar_At__c",
-        "name": "Last Webinar Attended",
-        "custom": True,
-        "common": False,
-        "type": "datetime",
-    },
-    {
-        "key": "Product_Interest__c",
-        "name": "Product Interest",
-        "custom": True,
-        "common": False,
-        "type": "list",
-        "items": ("Analytics", "Integrations", "Support", "Security"),
-    },
-)
-
-
 def seed_id(account: str, name: str) -> str:
     """Return the id of the seed object ``name`` in ``account``."""
-    return str(uuid.uuid5(_NAMESPACE, f"{account}/{name}"))
+    return str(uuid.uuid5(data.NAMESPACE, f"{account}/{name}"))
 
 
 def _field_mappings() -> dict[str, Any]:
@@ -210,11 +38,11 @@ def _remote_id(rng: random.Random, prefix: str) -> str:
 
 
 def _address(rng: random.Random, stamp: str, address_type: str) -> dict[str, Any]:
-    city, state, postal_code = rng.choice(_CITIES)
+    city, state, postal_code = rng.choice(data.CITIES)
     return {
         "created_at": stamp,
         "modified_at": stamp,
-        "street_1": f"{rng.randint(1, 999)} {rng.choice(_STREETS)}",
+        "street_1": f"{rng.randint(1, 999)} {rng.choice(data.STREETS)}",
         "street_2": rng.choice((None, None, f"Suite {rng.randint(100, 900)}")),
         "city": city,
         "state": state,
@@ -235,8 +63,8 @@ def _phone(rng: random.Random, stamp: str, phone_type: str) -> dict[str, Any]:
 
 def _users(account: str, rng: random.Random) -> list[dict[str, Any]]:
     users = []
-    for index, (name, active) in enumerate(_USERS):
-        stamp = format_instant(_EPOCH - timedelta(days=400 - index * 7))
+    for index, (name, active) in enumerate(data.USERS):
+        stamp = format_instant(data.EPOCH - timedelta(days=400 - index * 7))
         handle = name.split()[0].lower()
         remote_id = _remote_id(rng, "005")
         users.append(
@@ -248,7 +76,7 @@ def _users(account: str, rng: random.Random) -> list[dict[str, Any]]:
                 "name": name,
                 "email": f"{handle}@reference-crm.example.com",
                 "is_active": active,
-                "user_url": f"{_CRM_URL}/lightning/r/User/{remote_id}/view",
+                "user_url": f"{data.CRM_URL}/lightning/r/User/{remote_id}/view",
                 "remote_was_deleted": False,
                 "field_mappings": _field_mappings(),
                 "remote_data": None,
@@ -261,9 +89,9 @@ def _users(account: str, rng: random.Random) -> list[dict[str, Any]]:
 def _accounts(account: str, rng: random.Random, users: list[dict[str, Any]]) -> list[dict[str, Any]]:
     accounts = []
     for index in range(5):
-        moment = _EPOCH - timedelta(days=300 - index * 11, minutes=rng.randint(0, 600))
+        moment = data.EPOCH - timedelta(days=300 - index * 11, minutes=rng.randint(0, 600))
         stamp = format_instant(moment)
-        name = _COMPANIES[index]
+        name = data.COMPANIES[index]
         remote_id = _remote_id(rng, "001")
         accounts.append(
             {
@@ -273,8 +101,8 @@ def _accounts(account: str, rng: random.Random, users: list[dict[str, Any]]) -> 
                 "modified_at": format_instant(moment + timedelta(days=rng.randint(1, 90))),
                 "owner": users[index % len(users)]["id"],
                 "name": name,
-                "description": f"{name}, a {_INDUSTRIES[index].lower()} customer.",
-                "industry": _INDUSTRIES[index],
+                "description": f"{name}, a {data.INDUSTRIES[index].lower()} customer.",
+                "industry": data.INDUSTRIES[index],
                 "website": f"https://www.{name.split()[0].lower()}.example.com",
                 "number_of_employees": rng.choice((12, 85, 240, 1200, 15000)),
                 "addresses": [_address(rng, stamp, "BILLING")],
@@ -282,7 +110,7 @@ def _accounts(account: str, rng: random.Random, users: list[dict[str, Any]]) -> 
                 "last_activity_at": format_instant(moment + timedelta(days=rng.randint(30, 200))),
                 "remote_updated_at": format_instant(moment + timedelta(days=rng.randint(1, 90))),
                 "remote_created_at": format_instant(moment - timedelta(days=rng.randint(1, 30))),
-                "account_url": f"{_CRM_URL}/lightning/r/Account/{remote_id}/view",
+                "account_url": f"{data.CRM_URL}/lightning/r/Account/{remote_id}/view",
                 "remote_was_deleted": False,
                 "field_mappings": _field_mappings(),
                 "remote_data": None,
@@ -297,9 +125,9 @@ def _contacts(
 ) -> list[dict[str, Any]]:
     contacts = []
     for index in range(5):
-        moment = _EPOCH - timedelta(days=200 - index * 13, minutes=rng.randint(0, 600))
+        moment = data.EPOCH - timedelta(days=200 - index * 13, minutes=rng.randint(0, 600))
         stamp = format_instant(moment)
-        first, last = _FIRST_NAMES[index + 10], _LAST_NAMES[index + 10]
+        first, last = data.FIRST_NAMES[index + 10], data.LAST_NAMES[index + 10]
         remote_id = _remote_id(rng, "003")
         contacts.append(
             {
@@ -323,7 +151,7 @@ def _contacts(
                 "phone_numbers": [_phone(rng, stamp, "Mobile")],
                 "last_activity_at": format_instant(moment + timedelta(days=rng.randint(30, 200))),
                 "remote_created_at": format_instant(moment - timedelta(days=rng.randint(1, 30))),
-                "contact_url": f"{_CRM_URL}/lightning/r/Contact/{remote_id}/view",
+                "contact_url": f"{data.CRM_URL}/lightning/r/Contact/{remote_id}/view",
                 "remote_was_deleted": False,
                 "field_mappings": _field_mappings(),
                 "remote_data": None,
@@ -335,7 +163,7 @@ def _contacts(
 
 def _remote_field_classes(account: str) -> list[dict[str, Any]]:
     classes = []
-    for spec in _REMOTE_FIELD_CLASSES:
+    for spec in data.REMOTE_FIELD_CLASSES:
         choices = spec.get("choices")
         items = spec.get("items")
         item: dict[str, Any] = {
@@ -376,13 +204,13 @@ def _remote_field_value(rng: random.Random, spec: dict[str, Any], moment: dateti
         return format_instant(moment - timedelta(days=rng.randint(1, 60)))
     if kind == "list":
         return rng.sample(list(spec["items"]), rng.randint(1, 2))
-    return rng.choice(_INDUSTRIES)
+    return rng.choice(data.INDUSTRIES)
 
 
 def _status(rng: random.Random, converted: bool) -> tuple[str, str]:
     if converted:
         return "QUALIFIED", "Closed - Converted"
-    return rng.choice(_STATUSES)
+    return rng.choice(data.STATUSES)
 
 
 def _lead(
@@ -393,13 +221,13 @@ def _lead(
     classes: list[dict[str, Any]],
 ) -> dict[str, Any]:
     users, contacts, accounts = related
-    created = _EPOCH + timedelta(
+    created = data.EPOCH + timedelta(
         days=index * 4, minutes=rng.randint(0, 1439), microseconds=rng.randint(0, 999999)
     )
     modified = created + timedelta(days=rng.randint(0, 120), minutes=rng.randint(1, 600))
     stamp = format_instant(created)
-    first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
-    company = rng.choice(_COMPANIES)
+    first, last = rng.choice(data.FIRST_NAMES), rng.choice(data.LAST_NAMES)
+    company = rng.choice(data.COMPANIES)
     converted = index % 9 == 4
     status, remote_status = _status(rng, converted)
     contact = contacts[index % len(contacts)] if converted else None
@@ -431,10 +259,10 @@ def _lead(
     converted_date = format_instant(modified - timedelta(minutes=rng.randint(1, 60))) if converted else None
     remote_created = created - timedelta(days=rng.randint(0, 3), minutes=rng.randint(1, 600))
     remote_updated = modified - timedelta(minutes=rng.randint(0, 30))
-    lead_source = rng.choice(_SOURCES)
-    title = rng.choice(_TITLES)
-    lead_url = f"{_CRM_URL}/lightning/r/Lead/{remote_id}/view"
-    specs = {spec["key"]: spec for spec in _REMOTE_FIELD_CLASSES}
+    lead_source = rng.choice(data.SOURCES)
+    title = rng.choice(data.TITLES)
+    lead_url = f"{data.CRM_URL}/lightning/r/Lead/{remote_id}/view"
+    specs = {spec["key"]: spec for spec in data.REMOTE_FIELD_CLASSES}
     remote_fields = [
         {
             "remote_field_class": cls["id"],
