@@ -3,29 +3,25 @@
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any
 
 import pytest
 
 from conformance._outcomes import Inconclusive
 from conformance.reference.schema import request_schema
-from conformance.suite import _support
 from conformance.suite._bodies import (
-    carries_tag,
     echoed_part,
-    example,
-    field_schema,
-    fits,
     fitted,
     full_body,
-    generation_schema,
     nested_required,
     request_body,
     required_only_body,
     value_for,
 )
-from conformance.suite._support import MetaPost
+from conformance.suite._fitting import example, fits
+from conformance.suite._generation import field_schema, generation_schema
+from conformance.suite._leads import carries_tag
+from conformance.suite._meta import MetaPost
 
 TAG = "lc-20261202t101500-abc123-7"
 ORGANIZATION = {
@@ -194,10 +190,3 @@ def test_echo_checks_compare_only_the_lead_fields_sent() -> None:
     sent = {"title": "CTO", "integration_params": {"organization_id": "1"}, "favorite_watch": "x",
             "email_addresses": [{"email_address": "a@b.co", "value": "a@b.co"}]}
     assert echoed_part(sent) == {"title": "CTO", "email_addresses": [{"email_address": "a@b.co"}]}
-
-
-def test_the_body_builders_are_still_importable_from_support() -> None:
-    assert _support.full_body is full_body and _support.value_for is value_for
-    with pytest.raises(AttributeError):
-        _support.no_such_thing  # noqa: B018
-    assert re.fullmatch(r"Company t", _support.value_for("company", {"type": "string"}, "t", {}))

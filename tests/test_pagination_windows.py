@@ -21,10 +21,11 @@ import pytest
 from starlette.types import ASGIApp
 
 import tests.variants as variants
+from conformance._formats import isoformat_z
 from conformance._outcomes import Inconclusive, Violation
 from conformance.reference import ReferenceConfig, serve_in_thread
+from conformance.suite import _exactly_once as exactly_once
 from conformance.suite import pagination
-from conformance.suite._support import isoformat_z
 from conformance.suite._windows import Probe, Window, find_window
 from tests.faults import all_faults
 from tests.faults import read_path as read_path_faults
@@ -153,8 +154,8 @@ def by_name(name: str) -> Callable[[], ASGIApp]:
     return next(f for f in all_faults() if f.name == name).build
 
 
-def prefix_of(client: httpx.Client) -> pagination.Visit:
-    prefix = pagination.visit(client, {"page_size": 100}, pagination.PREFIX_PAGES)
+def prefix_of(client: httpx.Client) -> exactly_once.Visit:
+    prefix = exactly_once.visit(client, {"page_size": 100}, exactly_once.PREFIX_PAGES)
     assert not prefix.ended, "the account must be longer than the prefix walk"
     return prefix
 
@@ -176,9 +177,9 @@ def test_a_long_list_of_a_conformant_variant_passes(large, name):
 )
 def test_the_window_alone_catches_a_broken_boundary(large, name):
     with client_of(by_name(name)) as client:
-        first_page = pagination.visit(client, {"page_size": 100}, 1)
+        first_page = exactly_once.visit(client, {"page_size": 100}, 1)
         with pytest.raises(Violation) as caught:
-            pagination.check_window(client, first_page, decisive=True)
+            exactly_once.check_window(client, first_page, decisive=True)
     assert caught.value.requirements == (PAGE_004,)
 
 
@@ -186,7 +187,7 @@ def test_the_start_of_a_long_list_walked_again_catches_a_skipped_lead(large):
     with client_of(by_name("page-boundary-skips-an-item")) as client:
         prefix = prefix_of(client)
         with pytest.raises(Violation) as caught:
-            pagination.check_prefix(client, prefix)
+            exactly_once.check_prefix(client, prefix)
     assert "passed over" in str(caught.value)
 
 
@@ -203,4 +204,4 @@ def test_a_long_list_that_cannot_be_narrowed_is_inconclusive(large):
     with client_of(by_name("filter-created-ignored")) as client, pytest.raises(Inconclusive) as caught:
         pagination.test_following_next_visits_every_lead_once_and_ends(client)
     assert caught.value.requirements == (PAGE_004,)
-    assert f"within {pagination.PREFIX_PAGES} pages" in str(caught.value)
+    assert f"within {exactly_once.PREFIX_PAGES} pages" in str(caught.value)

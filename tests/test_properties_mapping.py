@@ -28,7 +28,7 @@ from schemathesis.openapi.checks import (
 from conformance._outcomes import Inconclusive, Violation
 from conformance.spec import load_fragment
 from conformance.suite import properties
-from conformance.suite._schemathesis import (
+from conformance.suite._generated import (
     INVALID,
     OPEN,
     VALID,
@@ -46,7 +46,7 @@ from conformance.suite._schemathesis import (
     with_absent_required_fields,
     without_formats,
 )
-from conformance.suite._support import MetaPost
+from conformance.suite._meta import MetaPost
 from conformance.suite.properties import StatefulRun
 from conformance.target import Target
 

@@ -12,10 +12,11 @@ import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from conformance._formats import is_uuid
+
 from .timestamps import parse_rfc3339
 
 __all__ = [
-    "RECORDS",
     "AnyValue",
     "Either",
     "Flag",
@@ -28,11 +29,9 @@ __all__ = [
     "Whole",
     "escape_pointer",
     "is_text",
-    "relation",
 ]
 
 _MAX_DEPTH = 32
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?#\[\]]|%[0-9A-Fa-f]{2})*")
 _FORMATS = {
     "date-time": "an RFC 3339 date-time string",
@@ -130,7 +129,7 @@ class Text:
         if self.format == "date-time":
             return parse_rfc3339(value, clamp=False) is not None
         if self.format == "uuid":
-            return _UUID.fullmatch(value) is not None
+            return is_uuid(value)
         if self.format == "uri":
             return _URI.fullmatch(value) is not None
         return True
@@ -268,6 +267,8 @@ class Record:
         if not isinstance(value, dict):
             problems.append(_wrong(pointer, label, self.describe()))
             return False
+        from .records import RECORDS  # the records name each other, so they are looked up when checked
+
         fields, required = RECORDS[self.name]
         fits = True
         for name in required:
@@ -310,139 +311,3 @@ class Either:
             return self.text.check(value, pointer, label, problems)
         problems.append(_wrong(pointer, label, self.describe()))
         return False
-
-
-_STRING = Text()
-_URL = Text(format="uri")
-_DATE_TIME = Text(format="date-time")
-
-
-def relation(name: str) -> Either:
-    """Return the shape of a relation to a ``name`` object: an id, the object, or null."""
-    return Either(Text(nullable=False), Record(name))
-
-
-RECORDS: dict[str, tuple[dict[str, Shape], tuple[str, ...]]] = {
-    "User": (
-        {"remote_id": _STRING, "name": _STRING, "email": _STRING, "is_active": Flag(), "user_url": _URL},
-        (),
-    ),
-    "Address": (
-        {
-            name: _STRING
-            for name in ("street_1", "street_2", "city", "state", "postal_code", "country", "address_type")
-        },
-        (),
-    ),
-    "EmailAddress": ({"email_address": _STRING, "email_address_type": _STRING}, ()),
-    "PhoneNumber": ({"phone_number": _STRING, "phone_number_type": _STRING}, ()),
-    "Contact": (
-        {
-            "remote_id": _STRING,
-            "first_name": _STRING,
-            "last_name": _STRING,
-            "account": relation("Account"),
-            "owner": relation("User"),
-            "addresses": ListOf(Record("Address")),
-            "email_addresses": ListOf(Record("EmailAddress")),
-            "phone_numbers": ListOf(Record("PhoneNumber")),
-            "last_activity_at": _DATE_TIME,
-            "remote_created_at": _DATE_TIME,
-            "contact_url": _URL,
-        },
-        (),
-    ),
-    "Account": (
-        {
-            "remote_id": _STRING,
-            "owner": relation("User"),
-            "name": _STRING,
-            "description": _STRING,
-            "industry": _STRING,
-            "website": Text(format="uri", max_length=2000),
-            "number_of_employees": Whole(),
-            "addresses": ListOf(Record("Address")),
-            "last_activity_at": _DATE_TIME,
-            "remote_updated_at": _DATE_TIME,
-            "remote_created_at": _DATE_TIME,
-            "account_url": _URL,
-        },
-        (),
-    ),
-    "AddressRequest": (
-        {
-            **{
-                name: _STRING
-                for name in (
-                    "street_1",
-                    "street_2",
-                    "city",
-                    "state",
-                    "postal_code",
-                    "country",
-                    "address_type",
-                )
-            },
-            "integration_params": FreeObject(),
-            "linked_account_params": FreeObject(),
-        },
-        (),
-    ),
-    "EmailAddressRequest": (
-        {
-            "email_address": _STRING,
-            "email_address_type": _STRING,
-            "integration_params": FreeObject(),
-            "linked_account_params": FreeObject(),
-        },
-        (),
-    ),
-    "PhoneNumberRequest": (
-        {
-            "phone_number": _STRING,
-            "phone_number_type": _STRING,
-            "integration_params": FreeObject(),
-            "linked_account_params": FreeObject(),
-        },
-        (),
-    ),
-    "RemoteFieldRequest": (
-        {
-            "remote_field_class": Either(
-                Text(nullable=False, format="uuid"), Record("RemoteFieldClass"), nullable=False
-            ),
-            "value": AnyValue(),
-        },
-        ("remote_field_class",),
-    ),
-    "FieldChoice": ({"value": AnyValue(), "display_name": _STRING}, ()),
-    "ItemSchema": (
-        {
-            "item_type": Text(nullable=False),
-            "item_format": Text(nullable=False),
-            "item_choices": ListOf(Text(nullable=False)),
-        },
-        (),
-    ),
-    "RemoteFieldClass": (
-        {
-            **{
-                name: Text(nullable=False)
-                for name in (
-                    "id",
-                    "display_name",
-                    "remote_key_name",
-                    "description",
-                    "field_type",
-                    "field_format",
-                )
-            },
-            **{name: Flag(nullable=False) for name in ("is_custom", "is_common_model_field", "is_required")},
-            "field_choices": ListOf(
-                Either(Text(nullable=False), Record("FieldChoice"), nullable=False), nullable=True
-            ),
-            "item_schema": Record("ItemSchema"),
-        },
-        (),
-    ),
-}

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .records import RECORDS, relation
 from .shapes import (
-    RECORDS,
     FreeObject,
     ListOf,
     Problem,
@@ -23,7 +23,6 @@ from .shapes import (
     Text,
     escape_pointer,
     is_text,
-    relation,
 )
 from .timestamps import format_instant, parse_rfc3339
 

@@ -17,19 +17,13 @@ from typing import Any
 
 import httpx
 
+from conformance._formats import parse_datetime
 from conformance._outcomes import Inconclusive
-from conformance.suite._support import (
-    LEADS,
-    Findings,
-    describe,
-    lead_path,
-    not_throttled,
-    parse_datetime,
-    relation_id,
-    results_of,
-    shown_request,
-    summarise,
-)
+from conformance.suite._findings import Findings, summarise
+from conformance.suite._http import describe, not_throttled, results_of
+from conformance.suite._leads import relation_id
+from conformance.suite._paging import Pages
+from conformance.suite._paths import LEADS, lead_path, shown_request
 from conformance.target import json_or_none
 
 #: pages a filtered walk may take; a walk still not at its end then leaves the check undecided
@@ -177,34 +171,17 @@ def walk_filtered(
     """Follow ``next`` from the first page, at most FILTERED_PAGES pages; stop after a page for which
     ``stop`` (called with each page's results in turn) says nothing further changes the verdict."""
     walk = FilteredWalk(page_size)
-    cursor: str | None = None
-    cursors: set[str] = set()
-    for number in range(1, FILTERED_PAGES + 1):
-        query = {**params, "page_size": str(page_size)}
-        if cursor is not None:
-            query["cursor"] = cursor
-        response = not_throttled(client.get(LEADS, params=query))
-        body = json_or_none(response)
-        if response.status_code != 200 or not isinstance(body, dict):
-            walk.problem = describe(response)
-            if number > 1:
-                walk.failed_page = f"page {number} (reached by next) answered {describe(response)}"
+    pages = Pages(client, LEADS, {**params, "page_size": str(page_size)}, FILTERED_PAGES)
+    for page in pages:
+        walk.pages = page.number
+        leads = results_of(page.body)
+        walk.leads.extend((page.number, lead) for lead in leads)
+        if stop(leads):
             return walk
-        walk.pages = number
-        page = results_of(body)
-        walk.leads.extend((number, lead) for lead in page)
-        if stop(page):
-            return walk
-        nxt = body.get("next")
-        if nxt is None:
-            walk.ended = True
-            return walk
-        if not isinstance(nxt, str) or not nxt or nxt in cursors:
-            walk.problem = f"next is {nxt!r:.60} after {number} page(s)"
-            return walk
-        cursors.add(nxt)
-        cursor = nxt
-    walk.problem = f"it did not end within {FILTERED_PAGES} pages of {page_size}"
+    walk.ended = pages.ended
+    walk.problem = pages.problem
+    if pages.refused is not None and pages.pages > 0:
+        walk.failed_page = f"page {pages.pages + 1} (reached by next) answered {describe(pages.refused)}"
     return walk
 
 

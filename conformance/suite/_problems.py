@@ -1,23 +1,100 @@
-"""Every problem object of the run: the warnings and errors of each write answer, whoever sent it.
+"""The problem objects of write answers: reading them, the field they name, and the run's audit of them.
 
 ``ProblemAudit`` watches every exchange the target answers (hand-written checks and generated cases
-alike) and keeps, for each write answer, how its ``warnings`` and ``errors`` break Merge's shape,
-with the exchange's evidence line and a command that repeats it.
+alike) and keeps, for each write answer, how its ``warnings`` and ``errors`` break Merge's shape
+(the fragment's ``WarningValidationProblem`` and ``ErrorValidationProblem``), with the exchange's
+evidence line and a command that repeats it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.suite._support import problem_shape_issues, problems_of
+from conformance.suite._validators import shape_problems
 from conformance.target import Exchange, Target
+from conformance.tolerances import tolerance
 
-__all__ = ["MalformedProblem", "ProblemAudit"]
+__all__ = [
+    "MalformedProblem",
+    "ProblemAudit",
+    "detail_names",
+    "names_field",
+    "pointer_names",
+    "pointer_of",
+    "problem_shape_issues",
+    "problems_named",
+    "problems_of",
+]
 
 #: at most this many broken problem objects are kept (the first ones)
 MAX_KEPT = 20
+#: the fragment's shape of an item of each list
+_SHAPES = {"warnings": "WarningValidationProblem", "errors": "ErrorValidationProblem"}
+#: what LEADS-ENVELOPE-001 asks of a problem object: string title, detail and problem_type, and a
+#: source (when there is one, null being none: nullable everything) with a string pointer
+CHECKED = ("title", "detail", "problem_type", "source")
+#: a pointer is read with or without its leading slash (the tolerance of that name)
+POINTER_SLASH = tolerance("pointer-slash").id
+NULLABLE = ("source",)
+
+
+def problems_of(body: Any) -> list[tuple[str, Any]]:
+    """Every item of a write answer's ``warnings`` and ``errors``, as (list name, item)."""
+    items: list[tuple[str, Any]] = []
+    if isinstance(body, dict):
+        for key in ("warnings", "errors"):
+            value = body.get(key)
+            if isinstance(value, list):
+                items.extend((key, item) for item in value)
+    return items
+
+
+def problem_shape_issues(key: str, item: Any, where: str) -> list[str]:
+    """How an item of ``warnings`` or ``errors`` (``key``), shown as ``where``, breaks Merge's shape."""
+    return shape_problems(item, _SHAPES[key], where, only=CHECKED, nullable=NULLABLE)
+
+
+def pointer_of(item: Any) -> str | None:
+    source = item.get("source") if isinstance(item, dict) else None
+    pointer = source.get("pointer") if isinstance(source, dict) else None
+    return pointer if isinstance(pointer, str) else None
+
+
+def pointer_names(pointer: str, name: str) -> bool:
+    """``/model/age``, ``model/age``, ``/age`` and ``age`` all name ``age``."""
+    tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer.strip().strip("/").split("/")]
+    return tokens in (["model", name], [name])
+
+
+def detail_names(item: Any, name: str) -> bool:
+    detail = item.get("detail") if isinstance(item, dict) else None
+    return isinstance(detail, str) and re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", detail) is not None
+
+
+def names_field(item: Any, name: str, *, detail_counts: bool) -> bool:
+    """Whether a problem names a field: by its pointer, or by its detail.
+
+    ``detail_counts`` False: the detail counts only when the problem has no pointer.
+    """
+    pointer = pointer_of(item)
+    if pointer is not None and pointer.strip("/ ") and pointer_names(pointer, name):
+        return True
+    if detail_counts or pointer is None or not pointer.strip("/ "):
+        return detail_names(item, name)
+    return False
+
+
+def problems_named(body: Any, problem_type: str, name: str, lists: tuple[str, ...], *,
+                   detail_counts: bool) -> list[Any]:
+    """The items of ``lists`` with ``problem_type`` that name the field ``name``."""
+    return [
+        item for key, item in problems_of(body)
+        if key in lists and isinstance(item, dict) and item.get("problem_type") == problem_type
+        and names_field(item, name, detail_counts=detail_counts)
+    ]
 
 
 @dataclass(frozen=True)
@@ -51,13 +128,13 @@ class ProblemAudit:
             answer: Any = json.loads(body) if body else None
         except (ValueError, UnicodeDecodeError):
             return
+        counts = dict.fromkeys(_SHAPES, 0)
         for key, item in problems_of(answer):
             self.seen += 1
-            for issue in problem_shape_issues(item):
+            where = f"{key}[{counts[key]}]"
+            counts[key] += 1
+            for issue in problem_shape_issues(key, item, where):
                 if len(self.malformed) < MAX_KEPT:
                     what = f"POST {exchange.url.split('?')[0]} answered {exchange.status}"
-                    self.malformed.append(
-                        MalformedProblem(
-                            what, f"an item of {key} {issue}", exchange.line, self.target.curl(exchange)
-                        )
-                    )
+                    reproduce = self.target.curl(exchange)
+                    self.malformed.append(MalformedProblem(what, issue, exchange.line, reproduce))

@@ -16,18 +16,13 @@ from typing import Any
 
 import httpx
 
+from conformance._formats import isoformat_z, parse_datetime
 from conformance.spec import load_fragment
-from conformance.suite._support import (
-    LEADS,
-    SEARCH_PAGE_SIZE,
-    isoformat_z,
-    not_throttled,
-    parse_datetime,
-    relation_id,
-    results_of,
-    shown_request,
-)
-from conformance.target import json_or_none
+from conformance.suite._http import results_of
+from conformance.suite._leads import relation_id
+from conformance.suite._paging import Pages
+from conformance.suite._paths import LEADS, shown_request
+from conformance.suite._search import SEARCH_PAGE_SIZE
 
 LIST_TEMPLATE = "/" + LEADS
 RETRIEVE_TEMPLATE = LIST_TEMPLATE + "/{id}"
@@ -241,26 +236,11 @@ def walk_list(http: httpx.Client, query: dict[str, QueryValue], max_pages: int,
     A first page that is not a 200 list ends the walk: the query was refused, and shows nothing.
     """
     walk = Walk()
-    page_query = dict(query)
-    cursors: set[str] = set()
-    for page in range(max_pages):
-        response = not_throttled(http.get(LEADS, params=page_query), requirements)
-        body = json_or_none(response)
-        if response.status_code != 200 or not isinstance(results_of_page(body), list):
-            walk.ended = page == 0
-            walk.problem = f"page {page + 1} answered {response.status_code}"
-            return walk
-        walk.seen.extend((item, dict(page_query)) for item in results_of(body))
-        nxt = body.get("next")
-        if nxt is None:
-            walk.ended = True
-            return walk
-        if not isinstance(nxt, str) or not nxt or nxt in cursors:
-            walk.problem = f"next is {str(nxt)[:60]!r} after {page + 1} page(s)"
-            return walk
-        cursors.add(nxt)
-        page_query = {**query, "cursor": nxt}
-    walk.problem = f"the list went on past {max_pages} pages"
+    pages = Pages(http, LEADS, query, max_pages, requirements=requirements, needs_results=True)
+    for page in pages:
+        walk.seen.extend((item, dict(page.query)) for item in results_of(page.body))
+    walk.ended = pages.ended or (pages.refused is not None and pages.pages == 0)
+    walk.problem = pages.problem
     return walk
 
 

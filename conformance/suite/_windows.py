@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from conformance.suite._support import isoformat_z, parse_datetime
+from conformance._formats import isoformat_z, parse_datetime
 
 #: how far below the earliest lead seen a window begins
 LOWER_SLACK = timedelta(seconds=1)

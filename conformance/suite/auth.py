@@ -14,32 +14,20 @@ import httpx
 import pytest
 
 from conformance._outcomes import Inconclusive, Violation
-from conformance.suite._support import (
-    LEADS,
-    META_POST,
-    REMOTE_FIELD_CLASSES,
-    Findings,
-    MetaPost,
-    carries_tag,
-    describe,
-    fetch_meta_post,
-    find_in_list,
-    full_body,
-    lead_path,
-    not_throttled,
-    run_tag,
-)
-from conformance.suite.conftest import LeadFactory
+from conformance.suite._bodies import full_body
+from conformance.suite._created import LeadFactory
+from conformance.suite._findings import Findings
+from conformance.suite._http import describe, not_throttled
+from conformance.suite._leads import carries_tag, run_tag
+from conformance.suite._meta import MetaPost, fetch_meta_post
+from conformance.suite._paths import LEAD, LEADS, lead_path
+from conformance.suite._paths import OPERATIONS as PATH_OPERATIONS
+from conformance.suite._search import find_in_list
 from conformance.target import Target, json_or_none
 
-RETRIEVE = "retrieve"
-
 OPERATIONS = [
-    pytest.param("GET", LEADS, id="list"),
-    pytest.param("POST", LEADS, id="create", marks=pytest.mark.writes),
-    pytest.param("GET", RETRIEVE, id="retrieve"),
-    pytest.param("GET", META_POST, id="meta-post"),
-    pytest.param("GET", REMOTE_FIELD_CLASSES, id="remote-field-classes"),
+    pytest.param(method, path, id=name, marks=[pytest.mark.writes] if method != "GET" else [])
+    for method, path, name in PATH_OPERATIONS
 ]
 
 
@@ -139,7 +127,7 @@ def probe(
     """Send one operation with the given credential headers, and only those."""
 
     def send(method: str, path: str, headers: dict[str, str]) -> httpx.Response:
-        if path == RETRIEVE:
+        if path == LEAD:
             path = lead_path(request.getfixturevalue("existing_lead_id"))
         body = probe_body(probe_meta, run_tag(target, "auth")) if method == "POST" else None
         return send_probe(anonymous_client, method, path, headers, body)

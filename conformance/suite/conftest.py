@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -11,15 +9,14 @@ import pytest
 
 from conformance._outcomes import Inconclusive
 from conformance.suite._bodies import full_body, request_body
+from conformance.suite._created import Created, LeadFactory
+from conformance.suite._http import describe, not_throttled
+from conformance.suite._leads import RELATION_FIELDS
+from conformance.suite._meta import MetaPost, fetch_meta_post
+from conformance.suite._paging import lenient_walk, traversal_items
+from conformance.suite._paths import LEADS
 from conformance.suite._problems import ProblemAudit
-from conformance.suite._support import (
-    LEADS,
-    RELATION_FIELDS,
-    MetaPost,
-    describe,
-    fetch_meta_post,
-    not_throttled,
-)
+from conformance.suite._search import SAMPLE_PAGES
 from conformance.target import Target, json_or_none
 
 
@@ -60,30 +57,6 @@ def known_relations(client: httpx.Client) -> dict[str, str]:
     return found
 
 
-@dataclass
-class Created:
-    """A lead the run created: what was sent and the 201 body."""
-
-    sent: dict[str, Any]
-    response: httpx.Response
-    body: dict[str, Any]
-
-    @property
-    def model(self) -> dict[str, Any]:
-        model = self.body.get("model")
-        return model if isinstance(model, dict) else {}
-
-    @property
-    def id(self) -> str:
-        value = self.model.get("id")
-        if not isinstance(value, str) or not value:
-            raise Inconclusive("the created lead has no usable id, so this check cannot use it")
-        return value
-
-
-LeadFactory = Callable[..., Created]
-
-
 @pytest.fixture(scope="session")
 def lead_factory(target: Target, client: httpx.Client, meta_post: MetaPost,
                  known_relations: dict[str, str]) -> LeadFactory:
@@ -120,10 +93,6 @@ def created_lead(lead_factory: LeadFactory) -> Created:
     return lead_factory()
 
 
-#: pages of 100 leads the read-path checks sample from the target's list
-SAMPLE_PAGES = 20
-
-
 @pytest.fixture(scope="session")
 def lead_sample(client: httpx.Client) -> list[dict[str, Any]]:
     """The target's leads as its list shows them (up to 2,000, each once), read when first needed.
@@ -131,6 +100,4 @@ def lead_sample(client: httpx.Client) -> list[dict[str, Any]]:
     Read-path checks pick their inputs from it (filter bounds, owners, remote ids); it is a sample,
     never a verdict, so any trouble with the list just ends it early.
     """
-    from conformance.suite._support import lenient_walk, traversal_items
-
     return traversal_items(lenient_walk(client, LEADS, {"page_size": 100}, SAMPLE_PAGES))

@@ -6,38 +6,30 @@ Every lead these checks create is built from meta/post and carries the run id in
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
+from conformance._formats import is_uuid, parse_datetime
 from conformance._outcomes import Inconclusive, Violation
 from conformance.suite._bodies import echoed_part, full_body, request_body
-from conformance.suite._support import (
-    LEADS,
+from conformance.suite._created import Created, LeadFactory
+from conformance.suite._findings import Findings
+from conformance.suite._http import describe, json_object, not_throttled
+from conformance.suite._leads import declined_fields, echo_mismatches, run_tag
+from conformance.suite._meta import MetaPost, require_relation_ids
+from conformance.suite._paths import LEADS, lead_path
+from conformance.suite._search import (
     SEARCH_PAGE_SIZE,
     SEARCH_PAGES,
-    Findings,
-    MetaPost,
     Search,
     created_after_bound,
-    declined_fields,
-    describe,
-    echo_mismatches,
-    json_object,
-    lead_path,
-    not_throttled,
-    parse_datetime,
-    require_relation_ids,
-    run_tag,
     search_leads,
 )
-from conformance.suite.conftest import Created, LeadFactory
+from conformance.suite._validators import shape_problems
 from conformance.target import Target, json_or_none
-
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 def _type_name(value: Any) -> str:
@@ -111,7 +103,7 @@ def test_created_id_is_new_for_every_create(
 def test_created_id_is_a_uuid(created_lead: Created) -> None:
     """model.id is a UUID."""
     value = created_lead.model.get("id")
-    if not isinstance(value, str) or not _UUID.match(value):
+    if not is_uuid(value):
         raise Violation(f"model.id {value!r} is not a UUID", ["LEADS-CREATE-004"])
 
 
@@ -220,29 +212,6 @@ def test_logs_absent_without_debug_mode(created_lead: Created) -> None:
         raise Violation(f"a create without is_debug_mode answered logs {logs!r}"[:400], ["LEADS-CREATE-009"])
 
 
-def debug_log_issues(item: Any) -> list[str]:
-    """How a logs item breaks DebugModeLog: log_id, dashboard_view, log_summary {url, method, status_code}."""
-    if not isinstance(item, dict):
-        return [f"{item!r} is not an object"]
-    issues = [
-        f"{key} is {item.get(key)!r}, not a string"
-        for key in ("log_id", "dashboard_view")
-        if not isinstance(item.get(key), str)
-    ]
-    summary = item.get("log_summary")
-    if not isinstance(summary, dict):
-        return [*issues, f"log_summary is {summary!r}, not an object"]
-    issues += [
-        f"log_summary.{key} is {summary.get(key)!r}, not a string"
-        for key in ("url", "method")
-        if not isinstance(summary.get(key), str)
-    ]
-    code = summary.get("status_code")
-    if not isinstance(code, int) or isinstance(code, bool):
-        issues.append(f"log_summary.status_code is {code!r}, not an integer")
-    return issues
-
-
 @pytest.mark.writes
 @pytest.mark.requirement("LEADS-CREATE-010")
 def test_debug_mode_logs_are_debug_mode_logs(lead_factory: LeadFactory) -> None:
@@ -253,8 +222,7 @@ def test_debug_mode_logs_are_debug_mode_logs(lead_factory: LeadFactory) -> None:
         raise Violation(
             f"a create with is_debug_mode=true answered logs {logs!r}, not an array", ["LEADS-CREATE-010"]
         )
-    issues = [
-        f"logs[{index}]: {issue}" for index, item in enumerate(logs) for issue in debug_log_issues(item)
-    ]
+    issues = [issue for index, item in enumerate(logs)
+              for issue in shape_problems(item, "DebugModeLog", f"logs[{index}]")]
     if issues:
         raise Violation("logs items are not DebugModeLog: " + "; ".join(issues)[:600], ["LEADS-CREATE-010"])

@@ -15,22 +15,15 @@ import httpx
 import pytest
 
 from conformance._outcomes import Violation, ViolationGroup
-from conformance.suite._problems import ProblemAudit
-from conformance.suite._support import (
-    LEADS,
-    RELATION_FIELDS,
-    Findings,
-    MetaPost,
-    carries_tag,
-    describe,
-    find_in_list,
-    full_body,
-    not_throttled,
-    problems_named,
-    require_relation_ids,
-    run_tag,
-)
-from conformance.suite.conftest import Created, LeadFactory
+from conformance.suite._bodies import full_body
+from conformance.suite._created import Created, LeadFactory
+from conformance.suite._findings import Findings
+from conformance.suite._http import describe, not_throttled
+from conformance.suite._leads import RELATION_FIELDS, carries_tag, run_tag
+from conformance.suite._meta import MetaPost, require_relation_ids
+from conformance.suite._paths import LEADS
+from conformance.suite._problems import ProblemAudit, problems_named
+from conformance.suite._search import find_in_list
 from conformance.target import Target, json_or_none
 
 UNRECOGNIZED = "age"

@@ -12,17 +12,11 @@ import httpx
 import pytest
 
 from conformance._outcomes import Inconclusive, Violation
-from conformance.suite._support import (
-    LEADS,
-    RELATION_FIELDS,
-    Findings,
-    describe,
-    lead_path,
-    lenient_walk,
-    not_throttled,
-    summarise,
-    traversal_items,
-)
+from conformance.suite._findings import Findings, summarise
+from conformance.suite._http import describe, not_throttled
+from conformance.suite._leads import RELATION_FIELDS
+from conformance.suite._paging import lenient_walk, traversal_items
+from conformance.suite._paths import LEADS, lead_path
 from conformance.target import Target, json_or_none
 
 EXPAND_001 = "LEADS-EXPAND-001"

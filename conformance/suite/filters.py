@@ -25,7 +25,9 @@ from typing import Any
 import httpx
 import pytest
 
+from conformance._formats import parse_datetime
 from conformance._outcomes import Inconclusive
+from conformance.suite._created import LeadFactory
 from conformance.suite._filtering import (
     Bound,
     Lead,
@@ -39,8 +41,11 @@ from conformance.suite._filtering import (
     stamps,
     window,
 )
-from conformance.suite._support import Findings, lead_path, not_throttled, parse_datetime, relation_id
-from conformance.suite.conftest import SAMPLE_PAGES, LeadFactory
+from conformance.suite._findings import Findings
+from conformance.suite._http import not_throttled
+from conformance.suite._leads import relation_id
+from conformance.suite._paths import lead_path
+from conformance.suite._search import SAMPLE_PAGES
 from conformance.target import Target, json_or_none
 
 FILTER_001 = "LEADS-FILTER-001"

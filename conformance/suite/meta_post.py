@@ -20,39 +20,29 @@ from hypothesis import seed as hypothesis_seed
 from conformance._outcomes import Inconclusive, Violation
 from conformance.suite._bodies import (
     TAG_FIELDS,
-    Ungeneratable,
     carry_tag,
     echoed_part,
-    fits,
-    generation_schema,
     nested_required,
     request_body,
     required_only_body,
-    strategy_for,
 )
-from conformance.suite._support import (
-    LEADS,
-    META_POST,
-    RELATION_FIELDS,
-    REMOTE_FIELD_CLASSES,
-    Findings,
-    MetaPost,
-    declined_fields,
-    describe,
-    detail_names,
-    echo_mismatches,
-    model_schema_of,
-    not_throttled,
-    pointer_of,
-    problems_named,
-    problems_of,
-    require_relation_ids,
-    run_tag,
-)
+from conformance.suite._findings import Findings
+from conformance.suite._fitting import fits
+from conformance.suite._generation import Ungeneratable, generation_schema, strategy_for
+from conformance.suite._http import describe, not_throttled, results_of
+from conformance.suite._leads import RELATION_FIELDS, declined_fields, echo_mismatches, run_tag
+from conformance.suite._meta import MetaPost, model_schema_of, require_relation_ids
+from conformance.suite._paging import Pages
+from conformance.suite._paths import LEADS, META_POST, REMOTE_FIELD_CLASSES
+from conformance.suite._problems import detail_names, pointer_of, problems_named, problems_of
 from conformance.target import Target, json_or_none
+from conformance.tolerances import tolerance
 
 GENERATION_ATTEMPTS_FACTOR = 3
 
+
+#: meta/post may carry remote_field_classes or remote_fields, and Merge's own schema keywords
+META_EXTRAS = tolerance("meta-post-extras").id
 
 # ------------------------------------------------------------------------------ meta/post shape
 @pytest.fixture(scope="module")
@@ -366,28 +356,12 @@ def _item_id(item: Any) -> str:
 def listed_class_ids(client: httpx.Client, max_pages: int = 100) -> tuple[set[str], bool]:
     """Every remote field class id the list shows (bounded), and whether the walk reached its end."""
     ids: set[str] = set()
-    cursor: str | None = None
-    cursors: set[str] = set()
-    for _ in range(max_pages):
-        params: dict[str, Any] = {"page_size": 100}
-        if cursor:
-            params["cursor"] = cursor
-        response = not_throttled(client.get(REMOTE_FIELD_CLASSES, params=params), ["LEADS-META-005"])
-        body = json_or_none(response)
-        results = body.get("results") if isinstance(body, dict) else None
-        if response.status_code != 200 or not isinstance(results, list):
-            return ids, False
-        ids.update(
-            item["id"] for item in results if isinstance(item, dict) and isinstance(item.get("id"), str)
-        )
-        nxt = body.get("next")
-        if nxt is None:
-            return ids, True
-        if not isinstance(nxt, str) or nxt in cursors:
-            return ids, False
-        cursors.add(nxt)
-        cursor = nxt
-    return ids, False
+    pages = Pages(client, REMOTE_FIELD_CLASSES, {"page_size": 100}, max_pages,
+                  requirements=["LEADS-META-005"],
+                  needs_results=True)
+    for page in pages:
+        ids.update(item["id"] for item in results_of(page.body) if isinstance(item.get("id"), str))
+    return ids, pages.ended
 
 
 @pytest.mark.requirement("LEADS-META-005")

@@ -3,7 +3,7 @@
 Every operation of the fragment gets the fragment's own examples, a seeded sample of the coverage
 phase (boundary and invalid values of each parameter and body field) and ``--max-examples``
 fuzzed cases, positive and negative. Schemathesis' checks judge each answer, and each failure is
-charged to the requirement it breaks (``conformance.suite._schemathesis.requirements_for``):
+charged to the requirement it breaks (``conformance.suite._generated.requirements_for``):
 
 - ``not_a_server_error``: LEADS-HTTP-001.
 - ``status_code_conformance``, ``response_schema_conformance``: LEADS-HTTP-002 (2xx answers only).
@@ -90,21 +90,22 @@ from typing import Any
 
 import httpx
 import pytest
-from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from conformance._outcomes import Inconclusive
 from conformance.spec import load_fragment
-from conformance.suite._schemathesis import (
+from conformance.suite._generated import (
     STATEFUL_CHECKS,
     Exploration,
     Judge,
+    OpenApiSchema,
     coverage_cases,
     example_cases,
     fuzz,
     load_schema,
     run_stateful,
 )
-from conformance.suite._support import MetaPost
+from conformance.suite._meta import MetaPost
+from conformance.suite._paths import SCHEMA_OPERATIONS as OPERATIONS
 from conformance.target import Target
 
 PROPERTY_REQUIREMENTS = (
@@ -121,13 +122,6 @@ PROPERTY_REQUIREMENTS = (
 STATEFUL_REQUIREMENTS = ("LEADS-HTTP-001", "LEADS-HTTP-002", "LEADS-HTTP-003")
 #: the stateful link POST 201 -> GET /leads/{id}
 LINK_REQUIREMENT = "LEADS-HTTP-004"
-OPERATIONS = (
-    ("GET", "/crm/v1/leads"),
-    ("POST", "/crm/v1/leads"),
-    ("GET", "/crm/v1/leads/{id}"),
-    ("GET", "/crm/v1/leads/meta/post"),
-    ("GET", "/crm/v1/leads/remote-field-classes"),
-)
 #: steps of one stateful scenario: a create, its read-back, and room for a second pair
 STATEFUL_STEPS = 4
 

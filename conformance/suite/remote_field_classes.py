@@ -13,22 +13,11 @@ import httpx
 import pytest
 
 from conformance._outcomes import Inconclusive, Violation
-from conformance.suite._support import (
-    PAGE_SLACK,
-    REMOTE_FIELD_CLASSES,
-    Findings,
-    Traversal,
-    describe,
-    envelope_problems,
-    lenient_walk,
-    not_throttled,
-    remote_field_class_problems,
-    results_of,
-    shown_request,
-    summarise,
-    traversal_items,
-    walk,
-)
+from conformance.suite._findings import Findings, summarise
+from conformance.suite._http import describe, not_throttled, results_of
+from conformance.suite._paging import PAGE_SLACK, Traversal, lenient_walk, traversal_items, walk
+from conformance.suite._paths import REMOTE_FIELD_CLASSES, shown_request
+from conformance.suite._validators import RFC_PAGE, envelope_problems
 from conformance.target import Target, json_or_none
 
 RFC_001 = "LEADS-RFC-001"
@@ -59,13 +48,13 @@ def test_remote_field_classes_answer_a_typed_page(client: httpx.Client, target: 
             response.status_code == 200, RFC_001, f"the list did not answer 200 ({describe(response)})"
         ):
             continue
-        problems = envelope_problems(json_or_none(response), remote_field_class_problems)
+        problems = envelope_problems(json_or_none(response), RFC_PAGE)
         findings.check(
             not problems, RFC_001, f"{shown_request(REMOTE_FIELD_CLASSES, params)}: {summarise(problems)}"
         )
     traversal = lenient_walk(client, REMOTE_FIELD_CLASSES, {"page_size": MAX_PAGE_SIZE}, TYPED_PAGES)
     for number, page in enumerate(traversal.pages[1:], start=2):
-        problems = envelope_problems(page, remote_field_class_problems)
+        problems = envelope_problems(page, RFC_PAGE)
         findings.check(not problems, RFC_001, f"page {number} of remote-field-classes: {summarise(problems)}")
     findings.raise_if_any()
 
@@ -124,8 +113,9 @@ def visit(client: httpx.Client, page_size: int, max_pages: int) -> list[str]:
     ids: list[str] = []
     seen: set[str] = set()
     pages = walk(client, REMOTE_FIELD_CLASSES, {"page_size": page_size}, max_pages, RFC_002)
-    for number, (_, body) in enumerate(pages, start=1):
-        for item in results_of(body):
+    for page in pages:
+        number = page.number
+        for item in results_of(page.body):
             ident = item.get("id")
             if not isinstance(ident, str) or not ident:
                 continue

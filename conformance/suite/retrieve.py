@@ -9,7 +9,9 @@ import httpx
 import pytest
 
 from conformance._outcomes import Violation
-from conformance.suite._support import Findings, describe, lead_path, not_throttled
+from conformance.suite._findings import Findings
+from conformance.suite._http import describe, not_throttled
+from conformance.suite._paths import lead_path
 from conformance.target import Target, json_or_none
 
 RETRIEVE_001 = "LEADS-RETRIEVE-001"

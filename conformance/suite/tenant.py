@@ -18,17 +18,13 @@ import httpx
 import pytest
 
 from conformance._outcomes import Inconclusive, Violation
-from conformance.suite._support import (
-    LEADS,
-    SEARCH_PAGE_SIZE,
-    MetaPost,
-    describe,
-    find_in_list,
-    full_body,
-    lead_path,
-    not_throttled,
-    run_tag,
-)
+from conformance.suite._bodies import full_body
+from conformance.suite._created import Created, LeadFactory
+from conformance.suite._http import describe, not_throttled
+from conformance.suite._leads import run_tag
+from conformance.suite._meta import MetaPost
+from conformance.suite._paths import LEADS, lead_path
+from conformance.suite._search import SEARCH_PAGE_SIZE, find_in_list
 from conformance.suite._tenancy import (
     LIST_TEMPLATE,
     RETRIEVE_TEMPLATE,
@@ -44,7 +40,6 @@ from conformance.suite._tenancy import (
     walk_list,
     window,
 )
-from conformance.suite.conftest import Created, LeadFactory
 from conformance.target import Target, json_or_none
 
 TENANT_001 = "LEADS-TENANT-001"

@@ -1,0 +1,44 @@
+"""Soft assertions: a check collects every violation it sees, then fails once with all of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from conformance._outcomes import Violation, ViolationGroup
+from conformance.target import Target
+
+__all__ = ["MAX_LISTED", "Findings", "summarise"]
+
+#: the most problems one message lists before it summarises the rest
+MAX_LISTED = 5
+
+
+@dataclass
+class Findings:
+    """Soft assertions: collect every violation a check sees, then fail once with all of them."""
+
+    target: Target
+    items: list[Violation] = field(default_factory=list)
+
+    def check(self, condition: bool, requirement: str, message: str) -> bool:
+        if not condition:
+            self.fail(requirement, message)
+        return condition
+
+    def fail(self, requirement: str, message: str) -> None:
+        self.items.append(Violation(message, [requirement], self.target.last_reproduce()))
+
+    def failed(self, requirement: str) -> bool:
+        return any(requirement in v.requirements for v in self.items)
+
+    def raise_if_any(self) -> None:
+        if len(self.items) == 1:
+            raise self.items[0]
+        if self.items:
+            raise ViolationGroup(self.items)
+
+
+def summarise(problems: list[str], limit: int = MAX_LISTED) -> str:
+    """The first ``limit`` problems, and how many more there were."""
+    shown = "; ".join(problems[:limit])
+    return shown + (f"; and {len(problems) - limit} more" if len(problems) > limit else "")

@@ -1,0 +1,120 @@
+"""Phases: Schemathesis' examples, coverage, fuzzing and stateful phases, bounded and seeded.
+
+Each is bounded by ``--max-examples`` and seeded by ``--seed``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+import hypothesis
+from hypothesis import HealthCheck, Phase, Verbosity
+from hypothesis import strategies as st
+
+from conformance._outcomes import Inconclusive
+from conformance.suite._generated import adapter
+from conformance.suite._generated.adapter import (
+    APIOperation,
+    Case,
+    GenerationMode,
+    OpenApiSchema,
+    Recorder,
+    Response,
+)
+from conformance.suite._generated.exploration import Exploration
+
+__all__ = ["coverage_cases", "example_cases", "fuzz", "generation_settings", "run_stateful"]
+
+
+def example_cases(operation: APIOperation) -> list[Case]:
+    """The examples phase: the cases the fragment's own examples give."""
+    try:
+        return adapter.example_cases(operation)
+    except Exception:  # an example Schemathesis cannot turn into a case is left out
+        return []
+
+
+def coverage_cases(operation: APIOperation, seed: int, limit: int) -> list[Case]:
+    """The coverage phase, sampled: at most ``limit`` cases, spread across its scenarios by the seed."""
+    generator = adapter.coverage_generator(operation)
+    by_scenario: dict[str, list[Case]] = {}
+    for case in generator:
+        scenario = str(getattr(case.meta.phase.data, "scenario", "")) if case.meta is not None else ""
+        by_scenario.setdefault(scenario, []).append(case)
+    rng = random.Random(seed)
+    pools = [by_scenario[name] for name in sorted(by_scenario)]
+    rng.shuffle(pools)
+    for pool in pools:
+        rng.shuffle(pool)
+    chosen: list[Case] = []
+    while len(chosen) < limit and any(pools):
+        for pool in pools:
+            if pool and len(chosen) < limit:
+                chosen.append(pool.pop())
+    return chosen
+
+
+def generation_settings(max_examples: int, **extra: Any) -> hypothesis.settings:
+    """Hypothesis settings: derandomized, no database, no shrinking, quiet on slow or filtered generation."""
+    return hypothesis.settings(
+        max_examples=max_examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        verbosity=Verbosity.quiet,
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.filter_too_much,
+            HealthCheck.data_too_large,
+            HealthCheck.large_base_example,
+        ],
+        **extra,
+    )
+
+
+def fuzz(operation: APIOperation, seed: int, max_examples: int, exercise: Callable[[Case], None]) -> None:
+    """The fuzzing phase: ``max_examples`` cases, positive and negative, drawn from the run's seed."""
+    strategy = st.one_of(
+        operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
+        operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
+    )
+
+    @hypothesis.seed(seed)
+    @generation_settings(max_examples)
+    @hypothesis.given(case=strategy)
+    def run(case: Case) -> None:
+        exercise(case)
+
+    run()
+
+
+def run_stateful(
+    schema: OpenApiSchema, exploration: Exploration, *, seed: int, scenarios: int, steps: int
+) -> None:
+    """The stateful phase: Schemathesis' state machine over the fragment's links, every link followed.
+
+    ``exploration.links`` counts the links followed.
+    """
+    # Every link is followed: otherwise Schemathesis swaps the linked id for a random one in a few
+    # percent of steps, drawn outside the seed.
+    workflow = adapter.state_machine(
+        schema,
+        seed=seed,
+        before_call=exploration.judge.prepare,
+        call_kwargs=lambda case: {"headers": exploration.credentials},
+        on_response=lambda case, response, recorder: _judge_step(exploration, case, response, recorder),
+    )
+    try:
+        settings = generation_settings(scenarios, stateful_step_count=steps)
+        hypothesis.seed(seed)(workflow).run(settings=settings)
+    except Inconclusive as exc:
+        exploration.inconclusive = exc.message
+
+
+def _judge_step(exploration: Exploration, case: Case, response: Response, recorder: Recorder) -> None:
+    exploration.sent += 1
+    exploration.note_link(case, response, recorder)
+    exploration.evaluate(case, response, recorder)
