@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import pytest
 
-from conformance import __version__
+from conformance import __version__, tolerances
 from conformance._cache import cache_folder
 from conformance._outcomes import (
     TargetError,
@@ -106,6 +106,7 @@ def _run_info(
     tests: int,
     notes: list[str],
     checks: list[dict[str, Any]] | None = None,
+    tolerances: list[dict[str, Any]] | None = None,
 ) -> RunInfo:
     """The facts of a run for its report: the suite, the fragment, the target, the options, the times."""
     return RunInfo(
@@ -134,6 +135,7 @@ def _run_info(
         insecure=options.insecure,
         evidence_lines=target.evidence.lines if target.evidence is not None else 0,
         checks=checks or [],
+        tolerances=tolerances or [],
     )
 
 
@@ -333,6 +335,7 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
             outcomes = OutcomeCollector()
             bridge = _Bridge(target, outcomes, progress)
             try:
+                tolerances.reset()
                 with _hypothesis_home():
                     code = pytest.main(_pytest_args(options, report_dir), plugins=[bridge])
             finally:
@@ -360,6 +363,9 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
         info = _run_info(
             options, target, baseline, started, clock, tests=bridge.collected, notes=notes,
             checks=check_records(outcomes.all()),
+            tolerances=tolerances.report_entries(
+                rid for done in outcomes.all() if done.outcome != "skipped" for rid in done.requirements
+            ),
         )
         report, paths = write_reports(build_report(info, verdict), report_dir, target.redactor)
         if verdict.suite_errors:

@@ -352,9 +352,23 @@ def _facts(report: Mapping[str, Any], files: Mapping[str, str], checks_page: str
         if checks_page
         else ""
     )
+    tolerated = "".join(
+        f"<li><b>{escape(str(t.get('id', '')))}</b>: {escape(str(t.get('reason', '')))} "
+        f"<span class=small>({escape(', '.join(t.get('requirements', [])))}"
+        + (f"; kept {t['applied']} generated case{'s' if t['applied'] != 1 else ''} from being charged"
+           if t.get("applied") else "")
+        + ")</span></li>"
+        for t in report.get("tolerances", [])
+    )
+    tolerances = (
+        "<h3 id=tolerances>Tolerances applied</h3><p class=small>Merge quirks and inputs Merge leaves open, "
+        f"which the contract says are not violations:</p><ul>{tolerated}</ul>"
+        if tolerated
+        else ""
+    )
     return (
         "<section id=facts><h2>The run</h2>"
-        f"<table class=meta>{body}</table>"
+        f"<table class=meta>{body}</table>{tolerances}"
         "<p class=note>attestation.json, written after this page, records the sha256 digest of every file in this "
         "folder, this page included; <code>conformance verify &lt;folder&gt;</code> recomputes them and says which file "
         f"changed.{checks}</p></section>"

@@ -51,6 +51,7 @@ SUITE_DATA = frozenset(
         "evidence",
         "exchange",
         "checks",
+        "tolerances",
     }
 )
 
@@ -91,6 +92,8 @@ class RunInfo:
     evidence_lines: int = 0
     #: every check of the run: node id, outcome, duration, requirement IDs and its obligation
     checks: list[dict[str, Any]] = field(default_factory=list)
+    #: the contract's tolerances the run applied (``conformance.tolerances.report_entries``)
+    tolerances: list[dict[str, Any]] = field(default_factory=list)
 
 
 def build_report(info: RunInfo, verdict: RunVerdict) -> dict[str, Any]:
@@ -135,6 +138,7 @@ def build_report(info: RunInfo, verdict: RunVerdict) -> dict[str, Any]:
         "notes": info.notes,
         "requirements": [v.to_dict() for v in verdict.requirements],
         "checks": info.checks,
+        "tolerances": info.tolerances,
     }
 
 

@@ -1,0 +1,67 @@
+"""The contract's tolerances as data: the file, the code that applies them, and the report that lists them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from conformance import tolerances
+from conformance.reference import serve_in_thread
+from tests._runs import SELFTEST_ARGS, run_cli, target_args
+from tests.variants import VARIANTS
+
+SOURCE = Path(tolerances.__file__).resolve().parent
+
+
+def _named_in_code() -> set[str]:
+    names: set[str] = set()
+    for path in SOURCE.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        names |= set(re.findall(r"""tolerance\(\s*["']([a-z0-9]+-[a-z0-9-]+)["']""", text))
+        names |= set(re.findall(r"""_open\([^)]*?["']([a-z0-9]+-[a-z0-9-]+)["']\s*,?\s*\)""", text, re.S))
+        names |= set(re.findall(r"""\bOPEN, [^\n]*?, ["']([a-z0-9]+-[a-z0-9-]+)["']""", text))
+    return names
+
+
+def test_every_tolerance_has_a_reason_and_known_requirements():
+    loaded = tolerances.load_tolerances()
+    assert len(loaded) >= 20
+    assert {t.kind for t in loaded.values()} == set(tolerances.KINDS)
+
+
+def test_the_code_names_only_tolerances_of_the_file_and_applies_every_input_one():
+    loaded = tolerances.load_tolerances()
+    named = _named_in_code()
+    assert named - set(loaded) == set()
+    inputs = {ident for ident, t in loaded.items() if t.kind == "input"}
+    assert inputs - named == set(), "input tolerances no code applies"
+
+
+def test_an_unknown_tolerance_is_an_error_naming_it():
+    with pytest.raises(KeyError, match="no-such-tolerance"):
+        tolerances.tolerance("no-such-tolerance")
+
+
+def test_the_report_lists_input_tolerances_used_and_shape_ones_whose_requirements_ran():
+    tolerances.reset()
+    tolerances.record(["advisory-format", "advisory-format"])
+    entries = {e["id"]: e for e in tolerances.report_entries(["LEADS-ENVELOPE-001"])}
+    tolerances.reset()
+    assert entries["advisory-format"]["applied"] == 2
+    assert "pointer-slash" in entries  # a shape tolerance of ENVELOPE-001
+    assert "open-enums" not in entries  # none of its requirements ran
+    assert "foreign-cursor" not in entries  # an input tolerance never used
+
+
+@pytest.mark.slow
+def test_a_run_against_a_strict_conformant_server_says_which_tolerances_it_applied(tmp_path):
+    variant = next(v for v in VARIANTS if v.name == "offset-dates-reworded-errors")
+    with serve_in_thread(variant.build()) as server:
+        run = run_cli([*target_args(server.base_url), *SELFTEST_ARGS], tmp_path)
+    assert run.code == 0, run.stdout[-2000:]
+    applied = {t["id"]: t.get("applied") for t in run.report["tolerances"]}
+    assert applied.get("page-size-out-of-range", 0) > 0, applied
+    html = (tmp_path / "report.html").read_text()
+    assert "Tolerances applied" in html and "page-size-out-of-range" in html
