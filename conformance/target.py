@@ -282,12 +282,17 @@ class Target:
         """Mask every credential this target knows in ``text`` (one field, never a serialised document)."""
         return self.redactor.text(text)
 
-    def exchange_line(self, reproduce: str | None = None) -> int | None:
-        """The evidence line of the exchange ``reproduce`` repeats, else of the latest exchange."""
+    def exchange_line(self, reproduce: str | None = None, status: int | None = None) -> int | None:
+        """The evidence line of the exchange ``reproduce`` repeats (answered ``status``, when given),
+        else of the latest exchange.
+
+        Credentials are masked in a reproduce command, so an authentication probe and the request it
+        varies read alike: the status tells them apart.
+        """
         history = self.history()
         if reproduce is not None:
             for exchange in reversed(history):
-                if exchange.line and self.curl(exchange) == reproduce:
+                if exchange.line and self.curl(exchange) == reproduce and status in (None, exchange.status):
                     return exchange.line
         for exchange in reversed(history):
             if exchange.line:

@@ -111,6 +111,24 @@ def test_a_failure_points_at_its_exchange_in_the_evidence(tmp_path):
             assert exchange["request"]["url"].split("?")[0] in failure["reproduce"]
 
 
+@pytest.mark.slow
+def test_a_generated_case_failure_points_at_its_own_exchange(tmp_path):
+    """A failure found among many generated requests names the exchange that showed it, not the latest."""
+    fault = FAULTS["page-type-violation"]
+    with serve_in_thread(fault.build()) as server:
+        run = run_cli([*target_args(server.base_url), *SELFTEST_ARGS, "-k", "generated"], tmp_path)
+    lines = (tmp_path / "evidence.ndjson").read_text().splitlines()
+    failures = [f for r in run.report["requirements"] if r["id"] == "LEADS-HTTP-002" for f in r["failures"]]
+    assert failures, run.stderr[-2000:]
+    for failure in failures:
+        exchange = json.loads(lines[failure["exchange"] - 1])
+        assert exchange["check"] == failure["test"]
+        request = exchange["request"]
+        assert f"-X {request['method']} " in failure["reproduce"], (failure, request)
+        assert request["url"] in failure["reproduce"], (failure["reproduce"], request["url"])
+        assert exchange["response"]["status"] == 200
+
+
 def test_a_baseline_waives_known_failures_and_a_stale_entry_fails_the_gate(tmp_path):
     fault = FAULTS["page-size-uncapped"]
     selection = ["-k", "page_size_bounds"]

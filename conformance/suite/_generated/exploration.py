@@ -32,7 +32,7 @@ from conformance.suite._generated.charging import (
 )
 from conformance.suite._generated.checks import PROPERTY_CHECKS, is_json, linked_lead
 from conformance.suite._generated.inputs import INVALID, OPEN, VALID, Judge, is_refusal
-from conformance.suite._generated.transport import reproduce
+from conformance.suite._generated.transport import evidence_line, reproduce
 from conformance.target import Target
 from conformance.tolerances import record as record_tolerances
 
@@ -47,6 +47,8 @@ class Finding:
     message: str
     reproduce: str
     count: int = 1
+    #: the failing exchange's line in evidence.ndjson (found while it is still in the history)
+    exchange: int | None = None
 
 
 @dataclass
@@ -200,8 +202,12 @@ class Exploration:
             message += ": " + detail[:400]
         if note:
             message += f" ({note[:300]})"
+        command = reproduce(self.target, response)
         self.findings[key] = Finding(
-            requirement, self.target.redact(message), reproduce(self.target, response)
+            requirement,
+            self.target.redact(message),
+            command,
+            exchange=evidence_line(response) or self.target.exchange_line(command, response.status_code),
         )
 
     def note_link(self, case: Case, response: Response, history: CaseHistory) -> None:
@@ -221,7 +227,14 @@ class Exploration:
             if listed[finding.requirement] > MAX_MESSAGES_PER_REQUIREMENT:
                 continue
             suffix = f" (seen {finding.count} times)" if finding.count > 1 else ""
-            found.append(Violation(finding.message + suffix, [finding.requirement], finding.reproduce))
+            found.append(
+                Violation(
+                    finding.message + suffix,
+                    [finding.requirement],
+                    finding.reproduce,
+                    exchange=finding.exchange,
+                )
+            )
         return found
 
     def conclude(self, requirements: Iterable[str]) -> None:

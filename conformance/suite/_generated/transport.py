@@ -26,7 +26,7 @@ from conformance.suite._generated.adapter import (
 from conformance.suite._generated.fragment import schemathesis_fragment, schemathesis_settings
 from conformance.target import Exchange, Target
 
-__all__ = ["load_schema", "reproduce", "wire_headers"]
+__all__ = ["evidence_line", "load_schema", "reproduce", "wire_headers"]
 
 _REQUESTS_DEFAULT_HEADERS = ("user-agent", "accept", "accept-encoding", "connection")
 _DROPPED_HEADERS = ("content-length", "host", TEST_CASE_HEADER.lower())
@@ -63,6 +63,8 @@ def _send(target: Target, client: httpx.Client, data: dict[str, Any]) -> Respons
     started = time.monotonic()
     answer = client.send(request)
     prepared.headers = CaseInsensitiveDict(request.headers)
+    # the exchange just logged is this one: a failure found on this answer names its evidence line
+    prepared.evidence_line = target.exchange_line()  # type: ignore[attr-defined]
     headers: dict[str, list[str]] = {}
     for name, value in answer.headers.multi_items():
         headers.setdefault(name.lower(), []).append(value)
@@ -101,6 +103,12 @@ def _bytes(body: Any) -> bytes | None:
     if body is None:
         return None
     return body.encode("utf-8") if isinstance(body, str) else bytes(body)
+
+
+def evidence_line(response: Response) -> int | None:
+    """The line of ``evidence.ndjson`` that holds the exchange ``response`` answered, when it was logged."""
+    line = getattr(response.request, "evidence_line", None)
+    return line if isinstance(line, int) and line > 0 else None
 
 
 def reproduce(target: Target, response: Response) -> str:
