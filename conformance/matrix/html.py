@@ -12,17 +12,12 @@ from typing import Any
 from urllib.parse import quote
 
 from conformance.matrix.build import STATUSES
+from conformance.reporting.html_assets import STATUS_COLOURS
 
 __all__ = ["render_matrix"]
 
-COLOURS = {
-    "pass": "#1a7f37",
-    "fail": "#cf222e",
-    "known": "#0a6a8a",
-    "warn": "#9a6700",
-    "skip": "#8c959f",
-    "inconclusive": "#8250df",
-}
+#: the report's palette, without the suite-error colour
+COLOURS = {status: STATUS_COLOURS[status] for status in STATUSES}
 _MARKS = {"newly failing": "▼", "newly passing": "▲", "changed": "●"}
 
 _CSS = """

@@ -1,7 +1,22 @@
 """report.html's inline style sheet and script (the page reads whole without the script)."""
 
-STYLE = """
-:root{--pass:#1a7f37;--fail:#cf222e;--known:#0969da;--warn:#9a6700;--skip:#6e7781;--inconclusive:#8250df;--error:#bc4c00;--line:#d8dee4;--soft:#f6f8fa;--muted:#57606a}
+#: one colour per status, for every page the suite writes (report.html, matrix.html)
+STATUS_COLOURS = {
+    "pass": "#1a7f37",
+    "fail": "#cf222e",
+    "known": "#0969da",
+    "warn": "#9a6700",
+    "skip": "#6e7781",
+    "inconclusive": "#8250df",
+    "error": "#bc4c00",
+}
+_VARIABLES = "".join(f"--{status}:{colour};" for status, colour in STATUS_COLOURS.items())
+
+STYLE = (
+    """
+:root{"""
+    + _VARIABLES
+    + """--line:#d8dee4;--soft:#f6f8fa;--muted:#57606a}
 *{box-sizing:border-box}
 [hidden]{display:none!important}
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:0;color:#1f2328;background:#fff}
@@ -75,6 +90,7 @@ table.meta td.mono{overflow-wrap:anywhere}
 .note{background:var(--soft);border-radius:.4rem;padding:.5rem .8rem}
 @media print{form.filters{display:none}pre{max-height:none}}
 """
+)
 
 SCRIPT = """
 (function(){
