@@ -22,7 +22,6 @@ import json
 import os
 import platform
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,6 +44,7 @@ import reference_server  # noqa: E402
 from conformance.reference import ReferenceConfig  # noqa: E402
 from conformance.spec import fragment_path  # noqa: E402
 from tests._prism import PrismUnavailable, prism_mock  # noqa: E402
+from tests._runs import free_port  # noqa: E402
 
 SEED = 20261126
 CREDENTIALS = ReferenceConfig()
@@ -76,16 +76,11 @@ uvicorn.Server(uvicorn.Config(counted, log_level="warning", access_log=False)).r
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 @contextmanager
 def counted_reference() -> Iterator[str]:
     """A fresh reference server in a child process that counts the requests it answers."""
-    port = _free_port()
+    port = free_port()
     child = subprocess.Popen(
         [sys.executable, "-c", _SERVER, str(ROOT), str(port), COUNT_PATH],
         stdin=subprocess.DEVNULL,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -12,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+from tests._runs import free_port
 
 PRISM = "@stoplight/prism-cli@5"
 #: seconds Prism may take to install, and to start listening
@@ -53,17 +54,12 @@ def prism_command() -> str:
     return str(cached)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 @contextmanager
 def prism_mock(spec: Path, log: Path) -> Iterator[str]:
     """Prism's mock of ``spec`` on a loopback port; yields its base URL (PrismUnavailable without it)."""
     command = prism_command()
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     with log.open("w") as out:
         process = subprocess.Popen(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -83,3 +84,10 @@ def hangs_on_post() -> ASGIApp:
         await app(scope, receive, send)
 
     return hanging
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (free when this returns)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 from dataclasses import replace
 from xml.etree import ElementTree
 
 from conformance.reference import ReferenceConfig, create_app, serve_in_thread
 from conformance.spec import load_catalog
-from tests._runs import run_cli, target_args
+from tests._runs import free_port, run_cli, target_args
 
 
 def _one_line_error(run) -> None:
@@ -18,11 +17,6 @@ def _one_line_error(run) -> None:
     assert lines and lines[-1].startswith("conformance: error: "), run.stderr
     assert "Traceback" not in run.stderr
 
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_bad_usage_is_one_line_and_exit_2(tmp_path):
@@ -39,7 +33,7 @@ def test_bad_usage_is_one_line_and_exit_2(tmp_path):
 
 
 def test_unreachable_target_is_one_line_and_exit_2(tmp_path):
-    run = run_cli(target_args(f"http://127.0.0.1:{_closed_port()}/api"), tmp_path)
+    run = run_cli(target_args(f"http://127.0.0.1:{free_port()}/api"), tmp_path)
     assert run.code == 2
     _one_line_error(run)
     assert "cannot reach" in run.stderr

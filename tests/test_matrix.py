@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from conformance.matrix.runs import Job, job_for, run_jobs
 from conformance.matrix.targets import load_targets
 from conformance.reference import serve_in_thread
 from conformance.reporting.attestation import write_attestation
-from tests._runs import CREDENTIALS, run_cli, target_args
+from tests._runs import CREDENTIALS, free_port, run_cli, target_args
 from tests.faults import all_faults
 
 FAULT = next(f for f in all_faults() if f.name == "auth-wrong-api-key-accepted")
@@ -40,11 +39,6 @@ def _remote(name: str, base_url: str) -> str:
         'account_token_env = "MATRIX_TEST_ACCOUNT"\nsecond_account_token_env = "MATRIX_TEST_SECOND"\n'
     )
 
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def invoke(args: list[str]) -> Any:
@@ -79,7 +73,7 @@ def matrix_run(served, tmp_path_factory):
     targets.write_text(
         '[defaults]\nmax_examples = 3\nseed = 1\n\n[[target]]\nname = "reference"\n\n'
         + _remote("broken", served)
-        + _remote("unreachable", f"http://127.0.0.1:{_closed_port()}/api")
+        + _remote("unreachable", f"http://127.0.0.1:{free_port()}/api")
     )
     result = invoke([str(targets), "--jobs", "2", "--report-dir", str(root / "out")])
     return result, root / "out"
