@@ -260,6 +260,18 @@ def _lead_request_validators(schema: Any) -> tuple[Callable[[Any], bool], Callab
             {"last_name": "Okafor", "company": "Acme", "lead_url": "", "owner": {"id": "x", "name": 5}},
             {OPEN},
         ),
+        # Merge's definition lets a remote field name its class by the expanded object, with or without an id
+        ({"last_name": "Okafor", "company": "Acme", "remote_fields": [{"remote_field_class": {}}]}, {OPEN}),
+        (
+            {
+                "last_name": "Okafor",
+                "company": "Acme",
+                "remote_fields": [{"remote_field_class": {"id": "c1"}}],
+            },
+            {OPEN},
+        ),
+        ({"last_name": "Okafor", "company": "Acme", "remote_fields": [{"remote_field_class": 5}]}, {INVALID}),
+        ({"last_name": "Okafor", "company": "Acme", "remote_fields": "c1"}, {INVALID}),
     ],
 )
 def test_a_body_invalid_only_by_an_advisory_format_is_open(model, expected):

@@ -191,17 +191,39 @@ def body_inputs(
 
 
 def collapse_relations(body: Any) -> Any:
-    """The body with each expanded relation object of its model replaced by the object's id (or None).
+    """The body with each expanded relation object of its model replaced by the id it names.
 
-    The same object comes back when there is nothing to replace.
+    The relations are the model's (``owner: {...}`` becomes the object's id, or None) and each remote
+    field's ``remote_field_class`` (the object becomes its id, or ``""`` when it names none: the
+    field stays a string, as a write names a class). The same object comes back when there is
+    nothing to replace.
     """
     model = body.get("model") if isinstance(body, dict) else None
     if not isinstance(model, dict):
         return body
-    replaced = {name: model[name].get("id") for name in RELATION_FIELDS if isinstance(model.get(name), dict)}
+    replaced: dict[str, Any] = {
+        name: model[name].get("id") for name in RELATION_FIELDS if isinstance(model.get(name), dict)
+    }
+    fields = model.get("remote_fields")
+    if isinstance(fields, list) and any(_expands_class(entry) for entry in fields):
+        replaced["remote_fields"] = [
+            {**entry, "remote_field_class": _named_id(entry["remote_field_class"])}
+            if _expands_class(entry)
+            else entry
+            for entry in fields
+        ]
     if not replaced:
         return body
     return {**body, "model": {**model, **replaced}}
+
+
+def _expands_class(entry: Any) -> bool:
+    return isinstance(entry, dict) and isinstance(entry.get("remote_field_class"), dict)
+
+
+def _named_id(expanded: dict[str, Any]) -> str:
+    ident = expanded.get("id")
+    return ident if isinstance(ident, str) else ""
 
 
 def prepare_valid_body(body: Any, meta: MetaPost | None, known: Mapping[str, str], tag: str) -> Any:
