@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -279,6 +280,32 @@ def test_a_body_invalid_only_by_an_advisory_format_is_open(model, expected):
     strict, lenient = _lead_request_validators(exploration.schema)
     judged = body_inputs(
         {"model": model}, is_valid=strict, meta=META, known=KNOWN, is_valid_but_formats=lenient
+    )
+    assert {item.status for item in judged} == expected, judged
+
+
+@pytest.mark.parametrize(
+    ("extra", "declined", "meta", "expected"),
+    [
+        # meta/post does not offer converted_date, and the answer's warnings name it as not written
+        ({"converted_date": "yesterday"}, {"converted_date"}, META, {OPEN}),
+        ({"converted_date": "yesterday"}, set(), META, {INVALID}),
+        ({"converted_date": "yesterday", "first_name": 5}, {"converted_date"}, META, {INVALID}),
+        ({"last_name": 5}, {"last_name"}, META, {INVALID}),
+        ({"converted_date": "yesterday"}, {"converted_date"}, replace(META, fallback="unusable"), {INVALID}),
+    ],
+)
+def test_a_body_invalid_only_in_a_declined_unoffered_field_is_open(extra, declined, meta, expected):
+    exploration, _target = _exploration(_server(_page))
+    strict, lenient = _lead_request_validators(exploration.schema)
+    model = {"last_name": "Okafor", "company": "Acme", **extra}
+    judged = body_inputs(
+        {"model": model},
+        is_valid=strict,
+        meta=meta,
+        known=KNOWN,
+        is_valid_but_formats=lenient,
+        declined=declined,
     )
     assert {item.status for item in judged} == expected, judged
 

@@ -17,7 +17,7 @@ from conformance._formats import is_uuid, parse_datetime
 from conformance.suite._bodies import fitted, value_for
 from conformance.suite._generated.adapter import APIOperation, Case, Response, request_body_validator
 from conformance.suite._generated.fragment import ENFORCED_FORMATS, without_formats
-from conformance.suite._leads import RELATION_FIELDS
+from conformance.suite._leads import RELATION_FIELDS, declined_fields
 from conformance.suite._meta import MetaPost
 from conformance.tolerances import tolerance
 
@@ -133,6 +133,7 @@ def body_inputs(
     meta: MetaPost | None,
     known: Mapping[str, str],
     is_valid_but_formats: Callable[[Any], bool] | None = None,
+    declined: Iterable[str] = (),
 ) -> list[Input]:
     """Judge a POST body: against the fragment, then against what the target needs.
 
@@ -144,12 +145,25 @@ def body_inputs(
     (``is_valid`` when not given). A valid body lacking a field meta/post requires is invalid for the
     target. Relations naming objects the target does not hold, and remote field values (they name
     remote field classes), are open: the contract lets a server refuse them. Without meta/post, what
-    the target requires is open.
+    the target requires is open. A body invalid only in fields meta/post does not offer, each of
+    which the answer's warnings name as not written (``declined``, Merge's ``UNSUPPORTED_FIELD``), is
+    open: such a field is dropped, not read.
     """
     found: list[Input] = []
     if not is_valid(body):
         loosely_valid = is_valid_but_formats or is_valid
         collapsed = collapse_relations(body)
+        dropped = _declined_unoffered(collapsed, meta, declined)
+        kept = _without_model_fields(collapsed, dropped) if dropped else collapsed
+        if kept is not collapsed and not loosely_valid(collapsed) and loosely_valid(kept):
+            found.append(
+                _open(
+                    f"body model.{','.join(dropped)}",
+                    "invalid only in fields meta/post does not offer, which the answer declines",
+                    "declined-unoffered-field",
+                )
+            )
+            collapsed = kept
         if not loosely_valid(collapsed):
             return [Input("body", INVALID, "invalid against the fragment")]
         if collapsed is not body and not loosely_valid(body):
@@ -215,6 +229,20 @@ def collapse_relations(body: Any) -> Any:
     if not replaced:
         return body
     return {**body, "model": {**model, **replaced}}
+
+
+def _declined_unoffered(body: Any, meta: MetaPost | None, declined: Iterable[str]) -> list[str]:
+    """The model fields of ``body`` that a usable meta/post does not offer and the answer declines."""
+    model = body.get("model") if isinstance(body, dict) else None
+    if meta is None or meta.fallback is not None or not isinstance(model, dict):
+        return []
+    named = set(declined)
+    return sorted(name for name in model if name in named and name not in meta.properties)
+
+
+def _without_model_fields(body: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    left_out = set(names)
+    return {**body, "model": {k: v for k, v in body["model"].items() if k not in left_out}}
 
 
 def _expands_class(entry: Any) -> bool:
@@ -298,6 +326,7 @@ class Judge:
                 meta=self.meta,
                 known=self.known,
                 is_valid_but_formats=self.body_validator(case, formats=ENFORCED_FORMATS),
+                declined=_answer_declines(response),
             )
         return inputs
 
@@ -343,6 +372,16 @@ def _body_validator(
             return False
 
     return is_valid
+
+
+def _answer_declines(response: Response) -> set[str]:
+    """The model fields a 2xx answer's warnings name as not written (none for any other answer)."""
+    if not 200 <= response.status_code < 300:
+        return set()
+    try:
+        return declined_fields(response.json())
+    except Exception:  # an answer that is not JSON declines nothing
+        return set()
 
 
 def is_refusal(status: int) -> bool:
