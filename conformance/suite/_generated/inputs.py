@@ -156,9 +156,10 @@ def body_inputs(
         dropped = _declined_unoffered(collapsed, meta, declined)
         kept = _without_model_fields(collapsed, dropped) if dropped else collapsed
         if kept is not collapsed and not loosely_valid(collapsed) and loosely_valid(kept):
+            where = "body model." + ",".join(dropped)
             found.append(
                 _open(
-                    f"body model.{','.join(dropped)}",
+                    where,
                     "invalid only in fields meta/post does not offer, which the answer declines",
                     "declined-unoffered-field",
                 )
