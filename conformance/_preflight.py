@@ -36,6 +36,8 @@ def validate(options: RunOptions) -> None:
         raise UsageError(f"--profile must be one of {', '.join(PROFILES)}, not {options.profile!r}")
     if options.max_examples < 1:
         raise UsageError("--max-examples must be at least 1")
+    if options.coverage_cases is not None and options.coverage_cases < 0:
+        raise UsageError("--coverage-cases must be at least 0")
     if options.seed < 0:
         raise UsageError("--seed must not be negative")
     if options.run_id is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", options.run_id):

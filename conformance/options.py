@@ -74,6 +74,9 @@ OPTIONS: tuple[Option, ...] = (
            kind="choice", default="full", choices=PROFILES),
     Option("max_examples", "Generated examples per property, at most.", kind="int",
            default=DEFAULT_MAX_EXAMPLES, minimum=1),
+    Option("coverage_cases", "Coverage-phase cases per operation, at most (default: every case the phase "
+           "makes, as plain Schemathesis sends them; 0 sends none). Bounds a run against a slow target.",
+           kind="int", minimum=0),
     Option("seed", "Seed of every generated input: the same seed sends the same requests.", kind="int",
            default=DEFAULT_SEED, minimum=0),
     Option("strict", "SHOULD requirements that warn or stay inconclusive fail the run too.", kind="flag",

@@ -262,6 +262,13 @@ def seed(pytestconfig: pytest.Config) -> int:
 
 
 @pytest.fixture(scope="session")
+def coverage_limit(pytestconfig: pytest.Config) -> int | None:
+    """Coverage-phase cases per operation, at most; None sends every case the phase makes."""
+    value = pytestconfig.getoption("conformance_coverage_cases")
+    return None if value is None else max(0, int(value))
+
+
+@pytest.fixture(scope="session")
 def max_examples(pytestconfig: pytest.Config) -> int:
     """Upper bound of generated examples per property."""
     return max(1, int(pytestconfig.getoption("conformance_max_examples")))

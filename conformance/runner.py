@@ -52,6 +52,7 @@ class RunOptions:
     second_account_token: str | None = None
     profile: str = "full"
     max_examples: int = DEFAULT_MAX_EXAMPLES
+    coverage_cases: int | None = None
     seed: int = DEFAULT_SEED
     strict: bool = False
     report_dir: Path | None = None
@@ -120,6 +121,7 @@ def _run_info(
         profile=options.profile,
         seed=options.seed,
         max_examples=options.max_examples,
+        coverage_cases=options.coverage_cases,
         strict=options.strict,
         run_id=target.run_id,
         started_at=started.isoformat(timespec="seconds").replace("+00:00", "Z"),
@@ -215,6 +217,14 @@ def tool_versions() -> dict[str, str]:
 def _pytest_args(options: RunOptions, report_dir: Path | None = None) -> list[str]:
     args = [
         str(SUITE_DIR),
+        # Only the plugins a run uses: no other installed plugin is imported, and since the checks
+        # raise their own failures (the suite holds no bare assert), no module is assertion-rewritten.
+        "--disable-plugin-autoload",
+        "--assert=plain",
+        "-p",
+        "pytest_metadata.plugin",
+        "-p",
+        "pytest_html.plugin",
         "-p",
         "conformance.plugin",
         "-p",
@@ -238,6 +248,8 @@ def _pytest_args(options: RunOptions, report_dir: Path | None = None) -> list[st
         "--profile",
         options.profile,
     ]
+    if options.coverage_cases is not None:
+        args += ["--coverage-cases", str(options.coverage_cases)]
     if options.select:
         args += ["-k", options.select]
     if report_dir is not None:
@@ -342,6 +354,8 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
                 progress.stop()
         finally:
             evidence.close()
+        if code == pytest.ExitCode.NO_TESTS_COLLECTED and options.select and not bridge.errors:
+            raise UsageError(f"-k {options.select!r} selects no check")
         notes = [*bridge.errors, *target.notes]
         for operation, why in target.unresponsive_operations().items():
             notes.append(f"{operation} stopped answering ({why}); later calls to it were not sent")

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import replace
+from pathlib import Path
 from xml.etree import ElementTree
 
+import conformance.suite
 from conformance.reference import ReferenceConfig, create_app, serve_in_thread
+from conformance.runner import RunOptions, _pytest_args
 from conformance.spec import load_catalog
 from tests._runs import free_port, run_cli, target_args
 
 
-def _one_line_error(run) -> None:
+def _one_line_error(run) -> str:
     lines = [line for line in run.stderr.splitlines() if line.strip()]
     assert lines and lines[-1].startswith("conformance: error: "), run.stderr
     assert "Traceback" not in run.stderr
+    return lines[-1]
 
 
 
@@ -30,6 +35,13 @@ def test_bad_usage_is_one_line_and_exit_2(tmp_path):
         run = run_cli(args, tmp_path)
         assert run.code == 2, args
         _one_line_error(run)
+
+
+def test_a_selection_that_matches_no_check_is_one_line_and_exit_2(tmp_path):
+    run = run_cli(["run", "--max-examples", "2", "-k", "no_check_is_named_so"], tmp_path)
+    assert run.code == 2, run.stderr[-2000:]
+    assert "'no_check_is_named_so' selects no check" in _one_line_error(run)
+    assert not (tmp_path / "suite-errors.log").exists()
 
 
 def test_unreachable_target_is_one_line_and_exit_2(tmp_path):
@@ -101,3 +113,14 @@ def test_reports_and_output_never_contain_credentials(tmp_path):
     html = (tmp_path / "report.html").read_text()
     assert html.startswith("<!doctype html>") and "LEADS-AUTH-001" in html
     assert not re.search(r"<(script|img|link|iframe)\b[^>]*\b(src|href)=", html)  # no external asset
+
+
+def test_the_suite_holds_no_bare_assert():
+    """A run turns pytest's assertion rewriting off (it costs seconds): every check raises its own failure."""
+    found = []
+    for path in sorted(Path(conformance.suite.__file__).parent.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Assert):
+                found.append(f"{path.name}:{node.lineno}")
+    assert found == []
+    assert "--assert=plain" in _pytest_args(RunOptions())

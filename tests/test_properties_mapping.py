@@ -35,8 +35,10 @@ from conformance.suite._generated import (
     VALID,
     Exploration,
     Judge,
+    adapter,
     body_inputs,
     classify_query,
+    coverage_cases,
     fuzz,
     load_schema,
     operation_parameters,
@@ -588,3 +590,14 @@ def test_a_created_lead_that_does_not_read_back_breaks_the_link():
         properties.test_created_lead_is_retrievable_through_its_link(run)
     assert set(raised.value.requirements) == {"LEADS-HTTP-004"}
     assert run.explore().links >= 1
+
+
+def test_the_coverage_phase_is_sent_whole_unless_bounded():
+    exploration, _target = _exploration(_server(_page))
+    operation = exploration.schema[RFC]["GET"]
+    whole = coverage_cases(operation, 1)
+    assert len(whole) == len(list(adapter.coverage_generator(operation))) > 20
+    sample = coverage_cases(operation, 1, limit=7)
+    assert len(sample) == 7
+    assert [c.query for c in sample] == [c.query for c in coverage_cases(operation, 1, limit=7)]
+    assert coverage_cases(operation, 1, limit=0) == []

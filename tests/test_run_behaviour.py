@@ -73,6 +73,17 @@ def test_same_seed_and_run_id_send_the_same_generated_requests(tmp_path):
     assert _canonical(other.requests) != _canonical(first.requests)
 
 
+def test_coverage_cases_bounds_the_coverage_phase_and_the_report_says_so(tmp_path):
+    args = ("--max-examples", "2", "-k", "test_generated_requests")
+    bounded, run = _record_run(tmp_path / "a", *args, "--coverage-cases", "3")
+    whole, default = _record_run(tmp_path / "b", *args)
+    assert (run.report["coverage_cases"], default.report["coverage_cases"]) == (3, None)
+    # five operations, each sends at most 3 coverage cases (a refusal with open inputs is sent again)
+    assert len(whole.requests) > len(bounded.requests) + 500
+    none, _ = _record_run(tmp_path / "c", *args, "--coverage-cases", "0")
+    assert 0 < len(bounded.requests) - len(none.requests) <= 5 * 3 * 2
+
+
 _UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 

@@ -19,6 +19,7 @@ table gives every target the settings it does not set itself::
     baseline = "baselines/vendor-a.yaml"             # optional; relative to the targets file
     profile = "read-only"                            # optional: full (default) or read-only
     max_examples = 25                                # optional, and so are the keys below
+    coverage_cases = 40                              # coverage-phase cases per operation (default all)
     seed = 1
     strict = false
     insecure = false

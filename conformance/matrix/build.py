@@ -52,6 +52,7 @@ _REPORT_FIELDS = (
     "strict",
     "seed",
     "max_examples",
+    "coverage_cases",
     "selection",
     "run_id",
     "started_at",

@@ -84,6 +84,8 @@ def _card(target: dict[str, Any], links: dict[str, str]) -> str:
             f" · profile {target['profile']}, seed {target.get('seed')}, "
             f"max examples {target.get('max_examples')}"
         )
+        if target.get("coverage_cases") is not None:
+            facts += f", coverage cases {target['coverage_cases']}"
     why = f"<div class=why>{escape(str(target['reason']))}</div>" if target.get("reason") else ""
     reasons = [] if target["state"] == "untested" else target.get("gate_reasons") or []
     for reason in reasons[:3]:

@@ -30,6 +30,7 @@ _SETTING_KEYS = (
     "baseline",
     "profile",
     "max_examples",
+    "coverage_cases",
     "seed",
     "strict",
     "insecure",
@@ -49,6 +50,7 @@ class TargetSpec:
     baseline: Path | None = None
     profile: str = "full"
     max_examples: int = DEFAULT_MAX_EXAMPLES
+    coverage_cases: int | None = None
     seed: int = DEFAULT_SEED
     strict: bool = False
     insecure: bool = False
@@ -69,6 +71,8 @@ class TargetSpec:
         """The ``conformance run`` options of this target, credentials left out (they go by environment)."""
         args = ["--profile", self.profile, "--max-examples", str(self.max_examples), "--seed", str(self.seed)]
         args += ["--timeout", f"{self.timeout:g}", "--max-duration", f"{self.max_duration:g}"]
+        if self.coverage_cases is not None:
+            args += ["--coverage-cases", str(self.coverage_cases)]
         if self.base_url is not None:
             args += ["--base-url", self.base_url]
         if self.baseline is not None:
@@ -196,7 +200,7 @@ def _settings(
                 f"{where}: profile must be one of {', '.join(PROFILES)} (got {table['profile']!r})"
             )
         spec.profile = table["profile"]
-    for key, least in (("max_examples", 1), ("seed", 0)):
+    for key, least in (("max_examples", 1), ("coverage_cases", 0), ("seed", 0)):
         if key in table:
             value = table[key]
             if not isinstance(value, int) or isinstance(value, bool) or value < least:

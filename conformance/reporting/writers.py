@@ -40,6 +40,7 @@ SUITE_DATA = frozenset(
         "requirements_ids",
         "seed",
         "max_examples",
+        "coverage_cases",
         "run_id",
         "started_at",
         "finished_at",
@@ -82,6 +83,8 @@ class RunInfo:
     #: "leads-conformance reference server <version>" when the run served the bundled server
     bundled: str | None = None
     tools: dict[str, str] = field(default_factory=dict)
+    #: coverage-phase cases per operation, at most (None: every case the phase makes)
+    coverage_cases: int | None = None
     #: the -k expression, or None for the whole suite
     select: str | None = None
     #: whether the TENANT checks could run (a second account token was given)
@@ -109,6 +112,7 @@ def build_report(info: RunInfo, verdict: RunVerdict) -> dict[str, Any]:
         "selection": {"k": info.select, "tenant": info.tenant, "whole_catalog": info.select is None},
         "seed": info.seed,
         "max_examples": info.max_examples,
+        "coverage_cases": info.coverage_cases,
         "strict": info.strict,
         "insecure": info.insecure,
         "run_id": info.run_id,

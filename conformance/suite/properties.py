@@ -1,8 +1,9 @@
 """Generated requests: Schemathesis' property-based and stateful tests, driven by the fragment.
 
-Every operation of the fragment gets the fragment's own examples, a seeded sample of the coverage
-phase (boundary and invalid values of each parameter and body field) and ``--max-examples``
-fuzzed cases, positive and negative. Schemathesis' checks judge each answer, and each failure is
+Every operation of the fragment gets the fragment's own examples, the whole coverage phase
+(boundary and invalid values of each parameter and body field, as plain Schemathesis sends them;
+``--coverage-cases`` bounds it to a seeded sample per operation) and ``--max-examples`` fuzzed
+cases, positive and negative. Schemathesis' checks judge each answer, and each failure is
 charged to the requirement it breaks (``conformance.suite._generated.requirements_for``):
 
 - ``not_a_server_error``: LEADS-HTTP-001.
@@ -27,8 +28,8 @@ Every request goes through the target's guarded client, to the target only (429 
 retries; a persisting 429 makes the requirement inconclusive, never failed). ``--seed`` fixes the
 generation (Hypothesis seed, derandomized, no example database; Schemathesis' random case id is
 not sent); with the same ``--run-id`` (the tag written into every lead) a run sends the same
-requests again. ``--max-examples`` bounds the fuzzed cases and the coverage sample per operation,
-and the stateful scenarios. The read-only profile runs the GET operations only.
+requests again. ``--max-examples`` bounds the fuzzed cases and the stateful scenarios. The
+read-only profile runs the GET operations only.
 
 Tuning
 ------
@@ -176,16 +177,18 @@ def test_generated_requests_get_conformant_answers(
     fragment: dict[str, Any],
     seed: int,
     max_examples: int,
+    coverage_limit: int | None,
 ) -> None:
     """Generated requests, valid or not, get no 5xx, documented JSON 2xx answers, and fitting 4xx.
 
-    The fragment's examples, a coverage sample and fuzzed cases (positive and negative) of one
-    operation; each failure is charged to its requirement (see the module docstring).
+    The fragment's examples, the coverage phase (whole, or bounded by ``--coverage-cases``) and fuzzed
+    cases (positive and negative) of one operation; each failure is charged to its requirement (see
+    the module docstring).
     """
     judge = request.getfixturevalue("write_judge") if method == "POST" else Judge(fragment)
     operation = generated_schema[path][method]
     exploration = Exploration(target, generated_schema, judge)
-    for case in example_cases(operation) + coverage_cases(operation, seed, max_examples):
+    for case in example_cases(operation) + coverage_cases(operation, seed, limit=coverage_limit):
         exploration.exercise(case)
     fuzz(operation, seed, max_examples, exploration.exercise)
     exploration.conclude(PROPERTY_REQUIREMENTS)

@@ -1,6 +1,7 @@
 """Phases: Schemathesis' examples, coverage, fuzzing and stateful phases, bounded and seeded.
 
-Each is bounded by ``--max-examples`` and seeded by ``--seed``.
+Each is seeded by ``--seed``. Fuzzing and the stateful phase are bounded by ``--max-examples``; the
+coverage phase is sent whole, as plain Schemathesis sends it, unless ``--coverage-cases`` bounds it.
 """
 
 from __future__ import annotations
@@ -36,9 +37,11 @@ def example_cases(operation: APIOperation) -> list[Case]:
         return []
 
 
-def coverage_cases(operation: APIOperation, seed: int, limit: int) -> list[Case]:
-    """The coverage phase, sampled: at most ``limit`` cases, spread across its scenarios by the seed."""
+def coverage_cases(operation: APIOperation, seed: int, limit: int | None = None) -> list[Case]:
+    """The coverage phase: every case it makes, or at most ``limit``, spread across scenarios by the seed."""
     generator = adapter.coverage_generator(operation)
+    if limit is None:
+        return list(generator)
     by_scenario: dict[str, list[Case]] = {}
     for case in generator:
         scenario = str(getattr(case.meta.phase.data, "scenario", "")) if case.meta is not None else ""
