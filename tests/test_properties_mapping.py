@@ -335,12 +335,27 @@ def test_a_valid_body_is_made_valid_for_the_target():
     assert "lc-run-1" in prepared["lead_source"]
 
 
-def test_an_invalid_body_only_gains_the_required_fields_it_lacks():
+def test_an_invalid_body_only_gains_the_required_fields_it_lacks_and_the_tag():
     body = {"model": {"first_name": 5, "last_name": None}}
-    assert with_absent_required_fields(body, META, KNOWN, "t")["model"] == {
+    assert with_absent_required_fields(body, META, KNOWN, "lc-x1")["model"] == {
         "first_name": 5,
         "last_name": None,
-        "company": "Company t",
+        "company": "Company lc-x1",
+    }
+    # the tag goes into a text field the model lacks and meta/post offers; no field it holds changes
+    offers_title = replace(
+        META,
+        model_schema={**META.model_schema, "properties": {**META.properties, "title": {"type": "string"}}},
+    )
+    body = {"model": {"lead_source": 0, "last_name": "Okafor", "company": "Acme"}}
+    assert with_absent_required_fields(body, offers_title, KNOWN, "lc-x1")["model"] == {
+        **body["model"],
+        "title": "leads-conformance lc-x1",
+    }
+    assert with_absent_required_fields(body, META, KNOWN, "lc-x1") is body  # no field with room
+    assert with_absent_required_fields({"model": {"title": 5}}, None, KNOWN, "lc-x1")["model"] == {
+        "title": 5,
+        "lead_source": "leads-conformance lc-x1",
     }
 
 

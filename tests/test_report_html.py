@@ -495,9 +495,11 @@ def test_a_real_failing_run_gives_both_pages(tmp_path):
         "Suite",
         "Seed",
         "Max examples",
+        "Coverage cases",
         "Profile",
         "Run id",
     }
+    assert data["environment"]["Coverage cases"] == "all"
     record = run.report
     assert {c["test"] for c in record["checks"]} >= {"retrieve.py::test_malformed_id_gets_404_or_400"}
     assert all(c["obligation"] for c in record["checks"])

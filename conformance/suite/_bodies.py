@@ -107,8 +107,34 @@ def carry_tag(model: dict[str, Any], meta: MetaPost, tag: str) -> dict[str, Any]
     """
     if carries_tag(model, tag):
         return model
+    tagged = _with_tag(model, meta, tag, TAG_FIELDS)
+    if tagged is None:
+        raise Inconclusive(
+            f"meta/post offers no lead text field ({', '.join(TAG_FIELDS)}) with room for the run tag {tag!r}"
+        )
+    return tagged
+
+
+def tag_an_absent_field(model: dict[str, Any], meta: MetaPost | None, tag: str) -> dict[str, Any]:
+    """``model`` with the run tag added in a lead text field it lacks, where one has room; else as it is.
+
+    No field the model holds changes, so an invalid body stays exactly as invalid; without meta/post
+    the tag goes into ``lead_source``.
+    """
+    if carries_tag(model, tag):
+        return model
+    absent = tuple(name for name in TAG_FIELDS if name not in model)
+    if meta is None:
+        return {**model, "lead_source": f"leads-conformance {tag}"} if "lead_source" in absent else model
+    return _with_tag(dict(model), meta, tag, absent) or model
+
+
+def _with_tag(
+    model: dict[str, Any], meta: MetaPost, tag: str, names: tuple[str, ...]
+) -> dict[str, Any] | None:
+    """``model`` with the tag in the first of ``names`` meta/post offers with room for it (None: none has)."""
     offered = offered_fields(meta)
-    for name in TAG_FIELDS:
+    for name in names:
         if offered is not None and name not in offered:
             continue
         schema = field_schema(name, meta.properties.get(name))
@@ -116,9 +142,7 @@ def carry_tag(model: dict[str, Any], meta: MetaPost, tag: str) -> dict[str, Any]
             if fits(text, schema):
                 model[name] = text
                 return model
-    raise Inconclusive(
-        f"meta/post offers no lead text field ({', '.join(TAG_FIELDS)}) with room for the run tag {tag!r}"
-    )
+    return None
 
 
 def request_body(meta: MetaPost, model: dict[str, Any], tag: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from conformance._formats import is_uuid, parse_datetime
-from conformance.suite._bodies import fitted, value_for
+from conformance.suite._bodies import fitted, tag_an_absent_field, value_for
 from conformance.suite._generated.adapter import APIOperation, Case, Response, request_body_validator
 from conformance.suite._generated.fragment import ENFORCED_FORMATS, without_formats
 from conformance.suite._leads import RELATION_FIELDS, declined_fields
@@ -280,15 +280,20 @@ def prepare_valid_body(body: Any, meta: MetaPost | None, known: Mapping[str, str
 
 
 def with_absent_required_fields(body: Any, meta: MetaPost | None, known: Mapping[str, str], tag: str) -> Any:
-    """The body with meta/post's required fields added where its model lacks the key; nothing else changes."""
+    """The body with meta/post's required fields, and the run's tag, added where its model lacks the key.
+
+    Nothing else changes, so the body stays exactly as invalid; the tag lets a person find a lead
+    that a target creates from it anyway (``tag_an_absent_field``).
+    """
     model = body.get("model") if isinstance(body, dict) else None
-    if not isinstance(model, dict) or meta is None:
+    if not isinstance(model, dict):
         return body
-    absent = [name for name in meta.required if name not in model]
-    if not absent:
+    absent = [name for name in meta.required if name not in model] if meta is not None else []
+    added = {name: value_for(name, meta.properties.get(name), tag, dict(known)) for name in absent if meta}
+    tagged = tag_an_absent_field({**model, **added}, meta, tag)
+    if tagged == model:
         return body
-    added = {name: value_for(name, meta.properties.get(name), tag, dict(known)) for name in absent}
-    return {**body, "model": {**model, **added}}
+    return {**body, "model": tagged}
 
 
 def operation_parameters(fragment: Mapping[str, Any], method: str, path: str) -> dict[str, dict[str, Any]]:
