@@ -100,7 +100,7 @@ INTERNALS: dict[str, str] = {
         "where checks record their probes (ignored_auth): the probe a failure names is read back from it"
     ),
     "schemathesis.generation.drivers.CoverageGenerator": (
-        "the coverage phase's cases, sampled per scenario (with Override and NO_FEEDBACK)"
+        "the coverage phase's cases, every one or a sample per scenario (with Override and NO_FEEDBACK)"
     ),
     "schemathesis.generation.hypothesis.examples.generate_one": (
         "the examples phase: one case per strategy of APIOperation.get_strategies_from_examples"
