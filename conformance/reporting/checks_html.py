@@ -33,6 +33,7 @@ from conformance.reporting.evidence_lookup import (
     search_evidence,
 )
 from conformance.reporting.exchanges import exchange_html
+from conformance.reporting.html_parts import describe_coverage
 from conformance.target import known_secrets
 
 __all__ = ["check_records", "obligation"]
@@ -244,7 +245,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             "Suite": f"leads-conformance {__version__}",
             "Seed": str(session.config.getoption("conformance_seed")),
             "Max examples": str(session.config.getoption("conformance_max_examples")),
-            "Coverage cases": _coverage(session.config.getoption("conformance_coverage_cases")),
+            "Coverage cases": describe_coverage(session.config.getoption("conformance_coverage_cases")),
             "Profile": target.profile,
             "Run id": target.run_id,
         }
@@ -255,7 +256,3 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     reader = session.config.stash.get(_READER_KEY, None)
     if reader is not None:
         reader.close()
-
-
-def _coverage(limit: int | None) -> str:
-    return "all" if limit is None else f"at most {limit} per operation"

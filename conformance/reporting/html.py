@@ -44,6 +44,7 @@ from conformance.reporting.html_parts import (
     areas,
     checks_link,
     chip,
+    describe_coverage,
     hero,
     what_failed,
 )
@@ -331,8 +332,7 @@ def _facts(report: Mapping[str, Any], files: Mapping[str, str], checks_page: str
         ("tools", ", ".join(f"{k} {v}" for k, v in report.get("tools", {}).items())),
         ("seed", str(report.get("seed", ""))),
         ("max examples", str(report.get("max_examples", ""))),
-        ("coverage cases", "every case of the coverage phase" if report.get("coverage_cases") is None
-         else f"at most {report['coverage_cases']} per operation"),
+        ("coverage cases", describe_coverage(report.get("coverage_cases"))),
         ("profile", str(report.get("profile", ""))),
         ("selection", (f"-k {selection['k']}" if selection.get("k") else "the whole catalog")
          + ("; TENANT checks ran (second account token given)" if selection.get("tenant") else "; TENANT checks could not run (no second account token)")),

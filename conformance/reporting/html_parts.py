@@ -229,3 +229,8 @@ def areas(report: Mapping[str, Any]) -> str:
         "<section id=areas><h2>By area</h2><div class=areas>" + "".join(cards) + "</div>"
         f"<div class=legend>{legend}<span>one square per requirement; ✕ failed, • inconclusive</span></div></section>"
     )
+
+
+def describe_coverage(limit: int | None) -> str:
+    """The run's coverage-phase bound (``--coverage-cases``) in words."""
+    return "all" if limit is None else f"at most {limit} per operation"

@@ -119,25 +119,23 @@ def tag_an_absent_field(model: dict[str, Any], meta: MetaPost | None, tag: str) 
     """``model`` with the run tag added in a lead text field it lacks, where one has room; else as it is.
 
     No field the model holds changes, so an invalid body stays exactly as invalid; without meta/post
-    the tag goes into ``lead_source``.
+    any lead text field may hold it.
     """
     if carries_tag(model, tag):
         return model
     absent = tuple(name for name in TAG_FIELDS if name not in model)
-    if meta is None:
-        return {**model, "lead_source": f"leads-conformance {tag}"} if "lead_source" in absent else model
     return _with_tag(dict(model), meta, tag, absent) or model
 
 
 def _with_tag(
-    model: dict[str, Any], meta: MetaPost, tag: str, names: tuple[str, ...]
+    model: dict[str, Any], meta: MetaPost | None, tag: str, names: tuple[str, ...]
 ) -> dict[str, Any] | None:
     """``model`` with the tag in the first of ``names`` meta/post offers with room for it (None: none has)."""
-    offered = offered_fields(meta)
+    offered = offered_fields(meta) if meta is not None else None
     for name in names:
         if offered is not None and name not in offered:
             continue
-        schema = field_schema(name, meta.properties.get(name))
+        schema = field_schema(name, meta.properties.get(name) if meta is not None else None)
         for text in (f"leads-conformance {tag}", tag):
             if fits(text, schema):
                 model[name] = text

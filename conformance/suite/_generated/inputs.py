@@ -154,17 +154,18 @@ def body_inputs(
         loosely_valid = is_valid_but_formats or is_valid
         collapsed = collapse_relations(body)
         dropped = _declined_unoffered(collapsed, meta, declined)
-        kept = _without_model_fields(collapsed, dropped) if dropped else collapsed
-        if kept is not collapsed and not loosely_valid(collapsed) and loosely_valid(kept):
-            where = "body model." + ",".join(dropped)
-            found.append(
-                _open(
-                    where,
-                    "invalid only in fields meta/post does not offer, which the answer declines",
-                    "declined-unoffered-field",
+        if dropped and not loosely_valid(collapsed):
+            kept = _without_model_fields(collapsed, dropped)
+            if loosely_valid(kept):
+                where = "body model." + ",".join(dropped)
+                found.append(
+                    _open(
+                        where,
+                        "invalid only in fields meta/post does not offer, which the answer declines",
+                        "declined-unoffered-field",
+                    )
                 )
-            )
-            collapsed = kept
+                collapsed = kept
         if not loosely_valid(collapsed):
             return [Input("body", INVALID, "invalid against the fragment")]
         if collapsed is not body and not loosely_valid(body):
@@ -288,10 +289,13 @@ def with_absent_required_fields(body: Any, meta: MetaPost | None, known: Mapping
     model = body.get("model") if isinstance(body, dict) else None
     if not isinstance(model, dict):
         return body
-    absent = [name for name in meta.required if name not in model] if meta is not None else []
-    added = {name: value_for(name, meta.properties.get(name), tag, dict(known)) for name in absent if meta}
-    tagged = tag_an_absent_field({**model, **added}, meta, tag)
-    if tagged == model:
+    added: dict[str, Any] = {}
+    if meta is not None:
+        absent = [name for name in meta.required if name not in model]
+        added = {name: value_for(name, meta.properties.get(name), tag, dict(known)) for name in absent}
+    grown = {**model, **added}
+    tagged = tag_an_absent_field(grown, meta, tag)
+    if tagged is grown and not added:
         return body
     return {**body, "model": tagged}
 
