@@ -56,6 +56,9 @@ class Exchange:
     status: int | None
     #: its line in the evidence log (0: not logged)
     line: int = 0
+    #: when it was sent and when its answer was read in full (monotonic seconds)
+    sent_at: float = 0.0
+    answered_at: float = 0.0
 
 
 @dataclass
@@ -161,16 +164,19 @@ class GuardedTransport(httpx.BaseTransport):
         if keep:
             target._record(exchange)
         started = time.monotonic()
+        exchange.sent_at = started
         try:
             with _wire.deadline(*target._request_deadline()):
                 response = self._wrapped.handle_request(request)
                 body = self._read_capped(response)
         except (httpx.TransportError, _wire.TooLarge) as exc:
+            exchange.answered_at = time.monotonic()
             description = self._describe(exc)
             note = None if resend_of is None else f"re-send of line {resend_of}: the failure reproduced"
-            target._log(exchange, None, None, time.monotonic() - started, description, attempt, note)
+            target._log(exchange, None, None, exchange.answered_at - started, description, attempt, note)
             target._failed(operation, type(exc).__name__)
             raise _NoAnswer(request, description, exchange.line) from None
+        exchange.answered_at = time.monotonic()
         target._answered(operation, response.status_code)
         exchange.status = response.status_code
         headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
@@ -178,7 +184,7 @@ class GuardedTransport(httpx.BaseTransport):
         if resend_of is not None:
             outcome = "reproduced" if response.status_code >= 500 else "did not reproduce"
             note = f"re-send of line {resend_of}: the failure {outcome}"
-        target._log(exchange, dict(headers), body, time.monotonic() - started, None, attempt, note)
+        target._log(exchange, dict(headers), body, exchange.answered_at - started, None, attempt, note)
         for observer in list(target.observers):
             observer(exchange, body)
         answer = httpx.Response(

@@ -1,7 +1,8 @@
 """The evidence log: every HTTP exchange of a run, one JSON object a line (``evidence.ndjson``).
 
 Each line holds the check and requirement IDs it was sent for, the request (method, URL, headers,
-body) and what came back (status, headers, body, elapsed seconds), or the transport error. Every
+body) and what came back (status, headers, body), when it was sent (``sent_at``, seconds from the
+start of the run) and how long its answer took (``elapsed``), or the transport error. Every
 field is redacted structurally before it is serialised; bodies are capped. A failure names the
 line of its exchange (1-based), so a person can read exactly what was sent and answered.
 
@@ -71,6 +72,7 @@ class EvidenceLog:
         response_headers: dict[str, str] | None,
         response_body: bytes | None,
         elapsed: float,
+        sent_at: float | None = None,
         error: str | None = None,
         attempt: int = 1,
         note: str | None = None,
@@ -99,6 +101,8 @@ class EvidenceLog:
             entry["error"] = redact.text(error)
         if note is not None:
             entry["note"] = redact.text(note)
+        if sent_at is not None:
+            entry["sent_at"] = round(sent_at, 4)
         entry["elapsed"] = round(elapsed, 4)
         line = json.dumps(entry, separators=(",", ":"))
         with self._lock:

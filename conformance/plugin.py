@@ -25,12 +25,14 @@ from conformance._outcomes import Inconclusive, Violation, ViolationGroup
 from conformance._results import Failure, OutcomeCollector, TestOutcome
 from conformance.options import add_pytest_options
 from conformance.spec import load_catalog
+from conformance.suite.oracle import RunModel
 from conformance.target import Target
 
-__all__ = ["collector", "get_target", "install_collector", "install_target"]
+__all__ = ["collector", "get_target", "install_collector", "install_model", "install_target"]
 
 _TARGET_KEY = pytest.StashKey[Target]()
 _COLLECTOR_KEY = pytest.StashKey["OutcomeCollector"]()
+_MODEL_KEY = pytest.StashKey["RunModel"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,6 +45,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "audit: the check judges what the whole run saw, so it runs last")
     if _COLLECTOR_KEY not in config.stash:
         config.stash[_COLLECTOR_KEY] = OutcomeCollector()
+    if _MODEL_KEY not in config.stash:
+        config.stash[_MODEL_KEY] = RunModel()
 
 
 def build_target(config: pytest.Config) -> Target:
@@ -104,8 +108,13 @@ def pytest_collection_modifyitems(
         item.user_properties.append(("requirements", ",".join(map(str, ids))))
     if problems:
         raise pytest.UsageError("requirement catalog check failed:\n  " + "\n  ".join(problems))
-    # checks that judge what the whole run saw go last, in their own order
-    items.sort(key=lambda item: item.get_closest_marker("audit") is not None)
+    # checks that judge what the whole run saw go last, by their order (audit(order=n)), else as collected
+    items.sort(key=_audit_rank)
+
+
+def _audit_rank(item: pytest.Item) -> tuple[bool, int]:
+    mark = item.get_closest_marker("audit")
+    return mark is not None, int(mark.kwargs.get("order", 0)) if mark is not None else 0
 
 
 def _in_suite(item: pytest.Item) -> bool:
@@ -131,6 +140,11 @@ def collector(config: pytest.Config) -> OutcomeCollector:
 def install_collector(config: pytest.Config, outcomes: OutcomeCollector) -> None:
     """Let the caller (the CLI) own the collector this run fills."""
     config.stash[_COLLECTOR_KEY] = outcomes
+
+
+def install_model(config: pytest.Config, model: RunModel) -> None:
+    """Let the caller (the CLI) own the model of what the run wrote (its domain coverage goes in the report)."""
+    config.stash[_MODEL_KEY] = model
 
 
 def _violations(exc: BaseException) -> list[Violation]:
@@ -224,6 +238,14 @@ def _outcome_from_exception(
 def target(pytestconfig: pytest.Config) -> Target:
     """The server under test."""
     return get_target(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def run_model(pytestconfig: pytest.Config, target: Target) -> RunModel:
+    """What the run wrote, and the oracle that judges every answer against it (watching from now on)."""
+    model = pytestconfig.stash[_MODEL_KEY]
+    model.attach(target)
+    return model
 
 
 @pytest.fixture(autouse=True)

@@ -256,6 +256,7 @@ class Target:
             response_headers=headers,
             response_body=body,
             elapsed=elapsed,
+            sent_at=exchange.sent_at - self._state.started,
             error=error,
             attempt=attempt,
             note=note,

@@ -24,6 +24,7 @@ __all__ = [
     "names_field",
     "pointer_names",
     "pointer_of",
+    "pointer_tokens",
     "problem_shape_issues",
     "problems_named",
     "problems_of",
@@ -63,10 +64,20 @@ def pointer_of(item: Any) -> str | None:
     return pointer if isinstance(pointer, str) else None
 
 
-def pointer_names(pointer: str, name: str) -> bool:
-    """``/model/age``, ``model/age``, ``/age`` and ``age`` all name ``age``."""
-    tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer.strip().strip("/").split("/")]
-    return tokens in (["model", name], [name])
+def pointer_tokens(pointer: str) -> list[str]:
+    """An RFC 6901 pointer's tokens, unescaped; a pointer written without its leading slash reads alike."""
+    text = pointer[1:] if pointer.startswith("/") else pointer
+    return [token.replace("~1", "/").replace("~0", "~") for token in text.split("/")] if text else []
+
+
+def pointer_names(pointer: str, *path: str | int) -> bool:
+    """Whether a pointer names the model field at ``path``: rooted at the body (``/model/age``,
+    ``model/age``) or at the model (``/age``, ``age``); ``/model/addresses/0/floor`` names
+    ``("addresses", 0, "floor")``."""
+    wanted = [str(part) for part in path]
+    tokens = pointer_tokens(pointer)
+    readings = [tokens, tokens[:-1]] if tokens[-1:] == [""] else [tokens]
+    return any(reading in (["model", *wanted], wanted) for reading in readings)
 
 
 def detail_names(item: Any, name: str) -> bool:
@@ -74,26 +85,28 @@ def detail_names(item: Any, name: str) -> bool:
     return isinstance(detail, str) and re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", detail) is not None
 
 
-def names_field(item: Any, name: str, *, detail_counts: bool) -> bool:
-    """Whether a problem names a field: by its pointer, or by its detail.
+def names_field(item: Any, *path: str | int, detail_counts: bool) -> bool:
+    """Whether a problem names a field (``path`` from the model down): by its pointer, or by its detail
+    (which names the field's own key).
 
     ``detail_counts`` False: the detail counts only when the problem has no pointer.
     """
     pointer = pointer_of(item)
-    if pointer is not None and pointer.strip("/ ") and pointer_names(pointer, name):
+    if pointer is not None and pointer.strip("/ ") and pointer_names(pointer, *path):
         return True
     if detail_counts or pointer is None or not pointer.strip("/ "):
-        return detail_names(item, name)
+        return detail_names(item, str(path[-1]))
     return False
 
 
-def problems_named(body: Any, problem_type: str, name: str, lists: tuple[str, ...], *,
+def problems_named(body: Any, problem_type: str, name: str | tuple[str | int, ...], lists: tuple[str, ...], *,
                    detail_counts: bool) -> list[Any]:
-    """The items of ``lists`` with ``problem_type`` that name the field ``name``."""
+    """The items of ``lists`` with ``problem_type`` that name the field ``name`` (or the nested ``path``)."""
+    path = name if isinstance(name, tuple) else (name,)
     return [
         item for key, item in problems_of(body)
         if key in lists and isinstance(item, dict) and item.get("problem_type") == problem_type
-        and names_field(item, name, detail_counts=detail_counts)
+        and names_field(item, *path, detail_counts=detail_counts)
     ]
 
 

@@ -17,7 +17,14 @@ from conformance.suite._paging import lenient_walk, traversal_items
 from conformance.suite._paths import LEADS
 from conformance.suite._problems import ProblemAudit
 from conformance.suite._search import SAMPLE_PAGES
+from conformance.suite.oracle import RunModel
 from conformance.target import Target, json_or_none
+
+
+@pytest.fixture(scope="session", autouse=True)
+def watched(run_model: RunModel) -> RunModel:
+    """The oracle watches every answer from the run's first check on."""
+    return run_model
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,0 +1,77 @@
+"""The oracle's verdicts: every answer of the run, judged against the contract and what the run wrote.
+
+These checks run after every other one. The oracle (``conformance.suite.oracle``) watched every
+exchange of the run, whichever check or generated case sent it, and judged each against each
+requirement whose domain it falls in; here each requirement gets what it saw. A violation another
+check already reported on the same exchange is not reported twice. A requirement no observation fell
+under is skipped with that reason: the oracle adds evidence, it never stands in for a missing one.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance._outcomes import Violation, ViolationGroup
+from conformance.plugin import collector
+from conformance.suite._findings import MAX_LISTED
+from conformance.suite.oracle import RunModel
+
+#: every requirement the oracle judges
+ORACLE_REQUIREMENTS = (
+    "LEADS-AUTH-001", "LEADS-AUTH-002", "LEADS-AUTH-003", "LEADS-AUTH-004", "LEADS-AUTH-005",
+    "LEADS-AUTH-006", "LEADS-AUTH-007",
+    "LEADS-TENANT-001", "LEADS-TENANT-002", "LEADS-TENANT-003", "LEADS-TENANT-004",
+    "LEADS-CREATE-001", "LEADS-CREATE-002", "LEADS-CREATE-003", "LEADS-CREATE-004", "LEADS-CREATE-005",
+    "LEADS-CREATE-006", "LEADS-CREATE-007", "LEADS-CREATE-008", "LEADS-CREATE-009", "LEADS-CREATE-010",
+    "LEADS-CREATE-011", "LEADS-CREATE-012",
+    "LEADS-ENVELOPE-002", "LEADS-ENVELOPE-003", "LEADS-ENVELOPE-005", "LEADS-ENVELOPE-006",
+    "LEADS-ENVELOPE-007",
+    "LEADS-PAGE-002", "LEADS-PAGE-004", "LEADS-PAGE-005",
+    "LEADS-FILTER-001", "LEADS-FILTER-002", "LEADS-FILTER-003", "LEADS-FILTER-004", "LEADS-FILTER-005",
+    "LEADS-FILTER-006",
+    "LEADS-RETRIEVE-001", "LEADS-RETRIEVE-003",
+    "LEADS-EXPAND-001", "LEADS-EXPAND-002", "LEADS-EXPAND-003", "LEADS-EXPAND-004",
+    "LEADS-RFC-002", "LEADS-RFC-003",
+    "LEADS-HTTP-001",
+)
+
+
+def reported_lines(config: pytest.Config, requirement: str) -> set[int]:
+    """The evidence lines other checks' failures of ``requirement`` already name."""
+    lines = set()
+    for outcome in collector(config).all():
+        for failure in outcome.failures:
+            if requirement in failure.requirements and failure.exchange:
+                lines.add(failure.exchange)
+    return lines
+
+
+@pytest.mark.audit(order=2)
+@pytest.mark.parametrize(
+    "requirement",
+    [pytest.param(rid, id=rid, marks=pytest.mark.requirement(rid)) for rid in ORACLE_REQUIREMENTS],
+)
+def test_every_answer_of_the_run_obeys_the_requirement(
+    requirement: str, run_model: RunModel, pytestconfig: pytest.Config
+) -> None:
+    """Every answer of the run, whichever check or generated case it answered, obeys the requirement and
+    agrees with what the run wrote."""
+    oracle = run_model.oracle
+    if oracle is None or oracle.errors:
+        errors = oracle.errors[:2] if oracle is not None else []
+        raise RuntimeError("the oracle failed while judging the run:\n" + "\n".join(errors))
+    verdicts = oracle.verdicts
+    known = reported_lines(pytestconfig, requirement)
+    fresh = [f for f in verdicts.findings.get(requirement, []) if f.line not in known]
+    if fresh:
+        violations = [Violation(f.message, [requirement], f.reproduce, f.line) for f in fresh[:MAX_LISTED]]
+        rest = verdicts.counts[requirement] - len(violations)
+        if rest > 0:
+            last = violations[-1]
+            violations[-1] = Violation(f"{last.message} (and {rest} more)", [requirement], last.reproduce,
+                                       last.exchange)
+        raise violations[0] if len(violations) == 1 else ViolationGroup(violations)
+    if verdicts.findings.get(requirement):
+        return  # seen broken, and already reported by the check that sent the exchange
+    if not verdicts.judged[requirement]:
+        pytest.skip("no answer of the run fell in this requirement's domain")

@@ -1,0 +1,41 @@
+"""The model of what the run wrote, and the oracle that judges every answer of the run against it.
+
+- ``ledger``: per account, every lead the run created (the model sent, the 201 answer, the id, when),
+  and every write the target refused (with the run tag it carried).
+- ``judge``: the oracle. It sees every exchange the target answered, hand-written checks and generated
+  cases alike, and judges it against the contract and the ledger: credentials, isolation between
+  accounts, equality of echo, read-back and listing, filters and view parameters on every page, page
+  sizes, walks that ended, refused writes that were stored anyway. Each violation is charged to the
+  requirement it breaks, with the exchange's evidence line.
+- ``domain``: the dimensions of each requirement's domain (account, page, parameter, value class), and
+  which of them the run covered.
+- ``edges``: the edge values a written lead carries on purpose (whitespace, long text, any code point,
+  several items, date-times with offsets), fitted to what meta/post allows.
+- ``plan``: the run's write budget and its planned, shared leads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from conformance.suite.oracle.domain import DomainCoverage
+from conformance.suite.oracle.judge import Oracle, Verdicts
+from conformance.suite.oracle.ledger import Ledger, Refused, Written
+from conformance.target import Target
+
+__all__ = ["DomainCoverage", "Ledger", "Oracle", "Refused", "RunModel", "Verdicts", "Written"]
+
+
+@dataclass
+class RunModel:
+    """One run's model of what it wrote, the oracle watching it, and the domain it covered."""
+
+    ledger: Ledger = field(default_factory=Ledger)
+    coverage: DomainCoverage = field(default_factory=DomainCoverage)
+    oracle: Oracle | None = None
+
+    def attach(self, target: Target) -> Oracle:
+        """Start the oracle on ``target`` (once): from now on it judges every answered exchange."""
+        if self.oracle is None:
+            self.oracle = Oracle(target, self.ledger, self.coverage).start()
+        return self.oracle
