@@ -81,6 +81,8 @@ class Pacing:
 
 #: response extension set on a GET answered 5xx: whether its one re-send failed too
 RESEND = "conformance_resend"
+#: response extension: the evidence line of the exchange that answered
+EVIDENCE_LINE = "conformance_evidence_line"
 
 
 class _NoAnswer(Exception):
@@ -192,7 +194,7 @@ class GuardedTransport(httpx.BaseTransport):
             headers=headers,
             content=body,
             request=request,
-            extensions=dict(response.extensions),
+            extensions={**response.extensions, EVIDENCE_LINE: exchange.line},
         )
         return answer, exchange.line
 

@@ -30,6 +30,8 @@ DEFAULT_SEED = 20261126
 DEFAULT_MAX_EXAMPLES = 25
 DEFAULT_TIMEOUT = 20.0
 DEFAULT_MAX_DURATION = 3600.0
+DEFAULT_WRITE_BUDGET = 40
+DEFAULT_CONCURRENCY = 4
 PROFILES = ("full", "read-only")
 #: flags pytest itself, or a plugin commonly installed beside it (pytest-timeout), already defines
 PYTEST_OWNED = frozenset({"--strict", "--timeout"})
@@ -99,6 +101,11 @@ OPTIONS: tuple[Option, ...] = (
            "they do not fail the gate; new failures and stale entries do.", kind="file", pytest=False),
     Option("sign_key", "Ed25519 private key (PEM): attestation.json is then a signed DSSE envelope.",
            kind="file", pytest=False),
+    Option("write_budget", "Leads the run may create at most (each stays in the target's CRM). Planned leads "
+           "are shared by every check; generated cases that would create one stop at their share, and a "
+           "requirement that needed more is inconclusive.", kind="int", default=DEFAULT_WRITE_BUDGET, minimum=0),
+    Option("concurrency", "Requests in flight at once, at most; fewer while the target signals it is "
+           "throttling or slowing down.", kind="int", default=DEFAULT_CONCURRENCY, minimum=1),
 )
 #: option name -> environment variable
 ENV = {option.name: option.env for option in OPTIONS}

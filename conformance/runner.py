@@ -27,7 +27,7 @@ from conformance._outcomes import (
 from conformance._preflight import TargetNotTestable, preflight, resolve_target, validate
 from conformance._results import OutcomeCollector, TestOutcome
 from conformance.evidence import EvidenceLog
-from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_SEED
+from conformance.options import DEFAULT_CONCURRENCY, DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, DEFAULT_WRITE_BUDGET
 from conformance.plugin import install_collector, install_target
 from conformance.reporting import RunInfo, build_report, roll_up, write_reports
 from conformance.reporting.attestation import write_attestation
@@ -64,6 +64,8 @@ class RunOptions:
     certify: bool = False
     baseline: Path | None = None
     sign_key: Path | None = None
+    write_budget: int = DEFAULT_WRITE_BUDGET
+    concurrency: int = DEFAULT_CONCURRENCY
     pytest_args: list[str] = field(default_factory=list)
 
 
@@ -247,6 +249,10 @@ def _pytest_args(options: RunOptions, report_dir: Path | None = None) -> list[st
         str(options.max_examples),
         "--profile",
         options.profile,
+        "--write-budget",
+        str(options.write_budget),
+        "--concurrency",
+        str(options.concurrency),
     ]
     if options.coverage_cases is not None:
         args += ["--coverage-cases", str(options.coverage_cases)]

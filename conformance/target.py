@@ -43,6 +43,7 @@ import httpx
 
 from conformance import _wire
 from conformance._guarded import (
+    EVIDENCE_LINE,
     RESEND,
     Exchange,
     GuardedTransport,
@@ -313,6 +314,27 @@ class Target:
         if exchange.body:
             parts += ["--data-raw", exchange.body.decode("utf-8", "replace")]
         return shlex.join(self.redact(part) for part in parts)
+
+    def line_of(self, response: httpx.Response | None) -> int | None:
+        """The evidence line of the exchange that answered ``response`` (None: not logged)."""
+        line = response.extensions.get(EVIDENCE_LINE) if response is not None else None
+        return line if isinstance(line, int) and line > 0 else None
+
+    def reproduce_of(self, response: httpx.Response) -> str:
+        """A curl command that sends ``response``'s request again, credentials masked."""
+        request = response.request
+        try:
+            body = request.content
+        except httpx.RequestNotRead:
+            body = b""
+        exchange = Exchange(
+            method=request.method,
+            url=str(request.url),
+            headers={k.decode("latin-1"): v.decode("latin-1") for k, v in request.headers.raw},
+            body=body,
+            status=response.status_code,
+        )
+        return self.curl(exchange)
 
     def last_reproduce(self) -> str | None:
         history = self.history()

@@ -131,16 +131,17 @@ class _LeadsApi:
     def authenticate(self, request: Request) -> str:
         """Return the request's linked account token, or raise 401."""
         header = request.headers.get("authorization")
-        parts = header.split() if header is not None else []
-        if not parts or parts[0].lower() != "bearer":
+        scheme, separator, rest = (header or "").partition(" ")
+        if not separator or scheme.lower() != "bearer":
             raise ApiError(401, "Authentication credentials were not provided.", _WWW_AUTHENTICATE)
-        if len(parts) == 1:
+        key = rest.lstrip(" ")
+        if not key:
             raise ApiError(401, "Invalid token header. No credentials provided.", _WWW_AUTHENTICATE)
-        if len(parts) > 2:
+        if " " in key:
             raise ApiError(
                 401, "Invalid token header. Token string should not contain spaces.", _WWW_AUTHENTICATE
             )
-        if not hmac.compare_digest(parts[1].encode("utf-8"), self._api_key):
+        if not hmac.compare_digest(key.encode("utf-8"), self._api_key):
             raise ApiError(401, "Invalid token.", _WWW_AUTHENTICATE)
         account = request.headers.get("x-account-token")
         if not account:

@@ -18,7 +18,7 @@ from conformance.suite._leads import (
     STRING_FIELDS,
     carries_tag,
 )
-from conformance.suite._meta import MetaPost
+from conformance.suite._meta import MetaPost, require_relation_ids
 
 #: Lead fields a create echoes: the writable ones that are not write-only
 ECHOED_FIELDS = (*STRING_FIELDS, "lead_url", "converted_date", *RELATION_FIELDS, *NESTED_FIELDS)
@@ -78,6 +78,12 @@ def fitted(model: dict[str, Any], meta: MetaPost, tag: str, known: dict[str, str
 def required_only_body(meta: MetaPost, tag: str, known: dict[str, str]) -> dict[str, Any]:
     """A model holding exactly meta/post's required fields, each with a value fitting its schema."""
     return {name: value_for(name, meta.properties.get(name), tag, known) for name in meta.required}
+
+
+def tagged_required_only(meta: MetaPost, tag: str, known: dict[str, str]) -> dict[str, Any]:
+    """The required fields alone; a lead text field carries the run tag when no required value does."""
+    require_relation_ids(meta, known)
+    return carry_tag(required_only_body(meta, tag, known), meta, tag)
 
 
 def full_body(meta: MetaPost, tag: str, known: dict[str, str]) -> dict[str, Any]:

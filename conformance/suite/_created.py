@@ -20,6 +20,8 @@ class Created:
     sent: dict[str, Any]
     response: httpx.Response
     body: dict[str, Any]
+    #: the account it was created under (``primary`` or ``second``)
+    account: str = "primary"
 
     @property
     def model(self) -> dict[str, Any]:

@@ -115,6 +115,8 @@ class Probe:
     rules: list[Rule]
     inside: list[Lead]
     page_size: int = 0
+    #: a 4xx refusing the query is fine (a near miss the target may refuse: it shows nothing)
+    refusal_ok: bool = False
 
     def __post_init__(self) -> None:
         if not self.page_size:
@@ -159,6 +161,8 @@ class FilteredWalk:
     problem: str = ""
     #: a page after the first that did not answer a 200 JSON page
     failed_page: str = ""
+    #: the status of the answer that ended the walk when it was not a page
+    refused_status: int | None = None
 
     @property
     def ids(self) -> set[str]:
@@ -180,6 +184,7 @@ def walk_filtered(
             return walk
     walk.ended = pages.ended
     walk.problem = pages.problem
+    walk.refused_status = pages.refused.status_code if pages.refused is not None else None
     if pages.refused is not None and pages.pages > 0:
         walk.failed_page = f"page {pages.pages + 1} (reached by next) answered {describe(pages.refused)}"
     return walk
@@ -198,6 +203,8 @@ def run_probe(client: httpx.Client, findings: Findings, probe: Probe) -> str | N
     """
     walk = walk_filtered(client, probe.params, probe.page_size, probe.all_broken())
     if walk.pages == 0:
+        if probe.refusal_ok and walk.refused_status is not None and 400 <= walk.refused_status < 500:
+            return None
         for requirement in probe.requirements:
             findings.fail(requirement, f"{probe.shown} did not answer a page ({walk.problem})")
         return None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import httpx
+
 from conformance._outcomes import Violation, ViolationGroup
 from conformance.target import Target
 
@@ -20,13 +22,19 @@ class Findings:
     target: Target
     items: list[Violation] = field(default_factory=list)
 
-    def check(self, condition: bool, requirement: str, message: str) -> bool:
+    def check(self, condition: bool, requirement: str, message: str, where: httpx.Response | None = None) -> bool:
         if not condition:
-            self.fail(requirement, message)
+            self.fail(requirement, message, where)
         return condition
 
-    def fail(self, requirement: str, message: str) -> None:
-        self.items.append(Violation(message, [requirement], self.target.last_reproduce()))
+    def fail(self, requirement: str, message: str, where: httpx.Response | None = None) -> None:
+        """Keep a violation of ``requirement``, shown by the exchange that answered ``where`` (when given;
+        else by the latest exchange of the check)."""
+        if where is None:
+            self.items.append(Violation(message, [requirement], self.target.last_reproduce()))
+            return
+        target = self.target
+        self.items.append(Violation(message, [requirement], target.reproduce_of(where), target.line_of(where)))
 
     def failed(self, requirement: str) -> bool:
         return any(requirement in v.requirements for v in self.items)

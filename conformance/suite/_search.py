@@ -25,6 +25,8 @@ __all__ = [
     "Search",
     "created_after_bound",
     "find_in_list",
+    "found_by_id",
+    "listing_of",
     "search_leads",
 ]
 
@@ -124,3 +126,31 @@ def find_in_list(
         problems.append(search.problem or "the list did not show the control lead the run had just created")
     raise Inconclusive("cannot tell whether the lead list holds it: " + "; ".join(problems))
 
+
+def found_by_id(lead_id: str) -> tuple[Callable[[dict[str, Any]], bool], Callable[[Search], bool]]:
+    """What a search for one lead keeps, and when it may stop (as soon as it has it)."""
+    return (lambda item: item.get("id") == lead_id), (lambda search: bool(search.found))
+
+
+def listing_of(client: httpx.Client, lead: dict[str, Any]) -> tuple[bool | None, list[str]]:
+    """Whether the list holds ``lead`` now: True, False (a walk of the whole list missed it) or None.
+
+    The list is first narrowed to leads created from just before the lead's own created_at, as the
+    target returned it; a target whose filter drops the lead is walked in full. Each walk is bounded
+    (``SEARCH_PAGES`` pages); what each one saw is said in the notes.
+    """
+    wanted, stop = found_by_id(lead["id"])
+    notes: list[str] = []
+    bound = created_after_bound(lead)
+    if bound is not None:
+        narrowed = search_leads(client, wanted, {"created_after": bound}, stop_at=stop)
+        if narrowed.found:
+            return True, notes
+        notes.append(f"created_after={bound}: {narrowed.problem or 'walked to its end without it'}")
+    else:
+        notes.append(f"its created_at {lead.get('created_at')!r} cannot narrow the list")
+    whole = search_leads(client, wanted, stop_at=stop)
+    if whole.found:
+        return True, notes
+    notes.append(f"the whole list: {whole.problem or 'walked to its end without it'}")
+    return (False if whole.complete else None), notes

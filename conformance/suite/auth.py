@@ -15,7 +15,6 @@ import pytest
 
 from conformance._outcomes import Inconclusive, Violation
 from conformance.suite._bodies import full_body
-from conformance.suite._created import LeadFactory
 from conformance.suite._findings import Findings
 from conformance.suite._http import describe, not_throttled
 from conformance.suite._leads import carries_tag, run_tag
@@ -23,6 +22,7 @@ from conformance.suite._meta import MetaPost, fetch_meta_post
 from conformance.suite._paths import LEAD, LEADS, lead_path
 from conformance.suite._paths import OPERATIONS as PATH_OPERATIONS
 from conformance.suite._search import find_in_list
+from conformance.suite.oracle.plan import WritePlan
 from conformance.target import Target, json_or_none
 
 OPERATIONS = [
@@ -82,8 +82,8 @@ def existing_lead_id(client: httpx.Client, request: pytest.FixtureRequest) -> st
     target: Target = request.getfixturevalue("target")
     if not target.writes_allowed:
         pytest.skip("the account lists no lead whose id the retrieve probes could use")
-    factory: LeadFactory = request.getfixturevalue("lead_factory")
-    return factory().id
+    plan: WritePlan = request.getfixturevalue("write_plan")
+    return plan.lead("edges").id
 
 
 @pytest.fixture(scope="module")
@@ -210,10 +210,10 @@ def test_auth_rejected_post_creates_nothing(
     client: httpx.Client,
     anonymous_client: httpx.Client,
     probe_meta: MetaPost | None,
-    lead_factory: LeadFactory,
+    write_plan: WritePlan,
 ) -> None:
     """A POST rejected for authentication creates nothing."""
-    control = lead_factory()
+    control = write_plan.lead("edges")
     tags: dict[str, str] = {}
     for label, make in BAD_CREDENTIALS.values():
         tag = run_tag(target, "auth")
@@ -240,3 +240,60 @@ def test_auth_rejected_post_creates_nothing(
             f"leads {ids} carry their tags",
             ["LEADS-AUTH-007"],
         )
+
+
+# ------------------------------------------------------------------------------ near misses
+def near_misses(valid: str) -> dict[str, str]:
+    """Credentials that differ from a valid one in one way: a prefix of it, it with a suffix, another
+    case, and surrounding whitespace that is not HTTP's own (a no-break space, which no HTTP layer strips)."""
+    misses = {"with a suffix": valid + "x", "surrounded by no-break spaces": f"\u00a0{valid}\u00a0"}
+    if len(valid) > 1:
+        misses["a prefix"] = valid[:-1]
+    if valid.swapcase() != valid:
+        misses["in another case"] = valid.swapcase()
+    return misses
+
+
+def _header(value: str) -> bytes:
+    """A header value as the bytes a server reads back as ``value`` (HTTP headers are Latin-1)."""
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
+
+
+#: the operations the near misses are sent to: a read and a write
+NEAR_MISS_OPERATIONS = [
+    pytest.param("GET", LEADS, id="list"),
+    pytest.param("POST", LEADS, id="create", marks=[pytest.mark.writes]),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), NEAR_MISS_OPERATIONS)
+@pytest.mark.requirement("LEADS-AUTH-002", "LEADS-AUTH-004")
+def test_near_miss_credentials_get_401(
+    target: Target, anonymous_client: httpx.Client, probe_meta: MetaPost | None, method: str, path: str
+) -> None:
+    """A key or account token that differs from a valid one in any way (a prefix, a suffix, another case,
+    surrounding whitespace) is wrong, on every request, whatever came before: each near miss is sent on a
+    connection that has just carried the valid credentials."""
+    findings = Findings(target)
+    valid = {"Authorization": f"Bearer {target.token}", "X-Account-Token": target.account_token}
+    probes: list[tuple[str, str, dict[str, Any]]] = []
+    for label, key in near_misses(target.token).items():
+        probes.append(("LEADS-AUTH-002", f"an API key that is the valid one {label}",
+                       {**valid, "Authorization": b"Bearer " + _header(key)}))
+    for label, token in near_misses(target.account_token).items():
+        probes.append(("LEADS-AUTH-004", f"an account token that is the valid one {label}",
+                       {**valid, "X-Account-Token": _header(token)}))
+    for requirement, what, headers in probes:
+        before = not_throttled(anonymous_client.get(LEADS, headers=valid, params={"page_size": 1}))
+        if before.status_code != 200:
+            raise Inconclusive(f"the valid credentials were not accepted just before ({describe(before)})",
+                               ["LEADS-AUTH-002", "LEADS-AUTH-004"])
+        body = probe_body(probe_meta, run_tag(target, "auth")) if method == "POST" else None
+        response = send_probe(anonymous_client, method, path, headers, body)
+        findings.check(response.status_code == 401, requirement,
+                       f"{what} on {method} {response.request.url.path} answered {response.status_code}, not 401 "
+                       f"({describe(response)})", response)
+    findings.raise_if_any()

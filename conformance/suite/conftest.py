@@ -7,10 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance._outcomes import Inconclusive
-from conformance.suite._bodies import full_body, request_body
-from conformance.suite._created import Created, LeadFactory
-from conformance.suite._http import describe, not_throttled
+from conformance.suite._created import Created
 from conformance.suite._leads import RELATION_FIELDS
 from conformance.suite._meta import MetaPost, fetch_meta_post
 from conformance.suite._paging import lenient_walk, traversal_items
@@ -18,6 +15,7 @@ from conformance.suite._paths import LEADS
 from conformance.suite._problems import ProblemAudit
 from conformance.suite._search import SAMPLE_PAGES
 from conformance.suite.oracle import RunModel
+from conformance.suite.oracle.plan import EXPLORATION_CREATES, WriteBudget, WritePlan
 from conformance.target import Target, json_or_none
 
 
@@ -65,39 +63,48 @@ def known_relations(client: httpx.Client) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def lead_factory(target: Target, client: httpx.Client, meta_post: MetaPost,
-                 known_relations: dict[str, str]) -> LeadFactory:
-    """Create a lead tagged with the run id; inconclusive unless the target answers 2xx with a model.
-
-    Without a model, the lead is ``full_body``: built from meta/post. Any other field request_schema
-    requires goes at the top level of the body. CREATE-001 checks the status itself; the checks that
-    build on a created lead only need the model.
-    """
-    counter = {"n": 0}
-
-    def create(model: dict[str, Any] | None = None, *, http: httpx.Client | None = None,
-               params: dict[str, Any] | None = None) -> Created:
-        if not target.writes_allowed:
-            pytest.skip("the read-only profile sends no request that writes")
-        counter["n"] += 1
-        tag = f"{target.run_id}-{counter['n']}"
-        sent = model if model is not None else full_body(meta_post, tag, known_relations)
-        body = request_body(meta_post, sent, tag)
-        response = not_throttled((http or client).post(LEADS, json=body, params=params or {}))
-        answer = json_or_none(response)
-        if not 200 <= response.status_code < 300 or not isinstance(answer, dict) or not isinstance(
-            answer.get("model"), dict
-        ):
-            raise Inconclusive(f"could not create a lead to check against ({describe(response)})")
-        return Created(sent=sent, response=response, body=answer)
-
-    return create
+def second_meta_post(target: Target, second_client: httpx.Client) -> MetaPost:
+    """The second account's meta/post (its own required fields); the fragment's stand-in when unusable."""
+    return fetch_meta_post(second_client, fallback=True)
 
 
 @pytest.fixture(scope="session")
-def created_lead(lead_factory: LeadFactory) -> Created:
-    """One lead with every echo-checkable field, created once for the run."""
-    return lead_factory()
+def write_budget(pytestconfig: pytest.Config, max_examples: int) -> WriteBudget:
+    """``--write-budget`` split once among the planned leads, meta/post's generated bodies, the stateful
+    phase, the exploration and the generated cases."""
+    total = int(pytestconfig.getoption("conformance_write_budget"))
+    scenarios = max(2, max_examples // 2)
+    demands = {"meta-generated": max_examples, "stateful": 2 * scenarios, "exploration": EXPLORATION_CREATES}
+    return WriteBudget.split(total, demands)
+
+
+@pytest.fixture(scope="session")
+def write_plan(
+    request: pytest.FixtureRequest,
+    target: Target,
+    client: httpx.Client,
+    meta_post: MetaPost,
+    known_relations: dict[str, str],
+    write_budget: WriteBudget,
+    run_model: RunModel,
+) -> WritePlan:
+    """The run's planned, shared leads, each created once on first need (skipped in the read-only profile)."""
+    if not target.writes_allowed:
+        pytest.skip("the read-only profile sends no request that writes")
+    clients = {"primary": client}
+    if target.second_account_token:
+        clients["second"] = request.getfixturevalue("second_client")
+
+    def metas(account: str) -> MetaPost:
+        return meta_post if account == "primary" else request.getfixturevalue("second_meta_post")
+
+    return WritePlan(target, write_budget, run_model.ledger, clients, metas, known_relations)
+
+
+@pytest.fixture(scope="session")
+def created_lead(write_plan: WritePlan) -> Created:
+    """The first planned lead: edge values, an unknown key and server-owned fields, created once for the run."""
+    return write_plan.lead("edges")
 
 
 @pytest.fixture(scope="session")

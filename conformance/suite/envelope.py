@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance._outcomes import Violation, ViolationGroup
+from conformance._outcomes import Inconclusive, Violation, ViolationGroup
 from conformance.suite._bodies import full_body
-from conformance.suite._created import Created, LeadFactory
+from conformance.suite._created import Created
 from conformance.suite._findings import Findings
 from conformance.suite._http import describe, not_throttled
 from conformance.suite._leads import RELATION_FIELDS, carries_tag, run_tag
@@ -24,20 +24,17 @@ from conformance.suite._meta import MetaPost, require_relation_ids
 from conformance.suite._paths import LEADS
 from conformance.suite._problems import ProblemAudit, problems_named
 from conformance.suite._search import find_in_list
+from conformance.suite.oracle import RunModel
+from conformance.suite.oracle.edges import UNKNOWN_KEY, UNKNOWN_NESTED_KEY
+from conformance.suite.oracle.plan import WritePlan
 from conformance.target import Target, json_or_none
 
-UNRECOGNIZED = "age"
+UNRECOGNIZED = UNKNOWN_KEY
+ENVELOPE_007 = "LEADS-ENVELOPE-007"
 
 
 def post_model(client: httpx.Client, model: Any) -> httpx.Response:
     return not_throttled(client.post(LEADS, json={"model": model}))
-
-
-def with_unrecognized_field(meta: MetaPost, target: Target, known: dict[str, str]) -> dict[str, Any]:
-    require_relation_ids(meta, known)
-    model = full_body(meta, run_tag(target, "unrecognized"), known)
-    model[UNRECOGNIZED] = 42
-    return model
 
 
 def without(meta: MetaPost, target: Target, known: dict[str, str], name: str) -> tuple[str, dict[str, Any]]:
@@ -91,11 +88,11 @@ def test_warnings_and_errors_are_well_formed(
     """Every warning and error has string title, detail and problem_type; a source has a string pointer.
 
     It runs after every other check and judges the problem objects of every write answer of the run
-    (generated cases included), after sending writes that provoke them: an unrecognized field, a
-    missing required field, a wrong type, a bad date-time, a non-UUID relation id, a null array.
+    (generated cases included; the first planned lead carries unrecognized fields), after sending writes
+    that provoke errors: a missing required field, a wrong type, a bad date-time, a non-UUID relation id,
+    a null array.
     """
     require_relation_ids(meta_post, known_relations, ["LEADS-ENVELOPE-001"])
-    post_model(client, with_unrecognized_field(meta_post, target, known_relations))
     if meta_post.required:
         post_model(client, without(meta_post, target, known_relations, meta_post.required[0])[1])
     for _, model in mistyped_bodies(meta_post, target, known_relations):
@@ -116,22 +113,55 @@ def test_warnings_and_errors_are_well_formed(
 
 @pytest.mark.writes
 @pytest.mark.requirement("LEADS-ENVELOPE-002")
-def test_unrecognized_field_gets_201_and_a_warning_naming_it(
-    target: Target, client: httpx.Client, meta_post: MetaPost, known_relations: dict[str, str]
-) -> None:
-    """An unrecognized field in model still gives 201 and an UNRECOGNIZED_FIELD warning naming it."""
-    response = post_model(client, with_unrecognized_field(meta_post, target, known_relations))
-    if response.status_code != 201:
+def test_unrecognized_field_gets_201_and_a_warning_naming_it(target: Target, write_plan: WritePlan) -> None:
+    """An unrecognized field in model still gives 201 and an UNRECOGNIZED_FIELD warning naming it.
+
+    The first planned lead carries an unknown key and the server-owned fields (unknown to a write too);
+    a target that refused that body (the plan sent it again without them) breaks the requirement.
+    """
+    created = write_plan.lead("edges")
+    for refusal in write_plan.refusals:
+        if refusal.requirement == "LEADS-ENVELOPE-002":
+            raise Violation(
+                f"a create with unrecognized fields ({UNRECOGNIZED!r} and the server-owned ones) is not a 201 "
+                f"({describe(refusal.response)})",
+                ["LEADS-ENVELOPE-002"], target.reproduce_of(refusal.response), target.line_of(refusal.response),
+            )
+    if UNRECOGNIZED not in created.sent:
+        raise Inconclusive("the planned lead with an unrecognized field was not sent", ["LEADS-ENVELOPE-002"])
+    line = target.line_of(created.response)
+    if created.response.status_code != 201:
         raise Violation(
-            f"a create with the unrecognized field {UNRECOGNIZED!r} is not a 201 ({describe(response)})",
-            ["LEADS-ENVELOPE-002"],
+            f"a create with the unrecognized field {UNRECOGNIZED!r} is not a 201 ({describe(created.response)})",
+            ["LEADS-ENVELOPE-002"], exchange=line,
         )
-    body = json_or_none(response)
-    if not problems_named(body, "UNRECOGNIZED_FIELD", UNRECOGNIZED, ("warnings",), detail_counts=False):
-        warnings = str(body.get("warnings") if isinstance(body, dict) else None)[:500]
+    if not problems_named(created.body, "UNRECOGNIZED_FIELD", UNRECOGNIZED, ("warnings",), detail_counts=False):
+        warnings = str(created.body.get("warnings"))[:500]
         raise Violation(
             f"no UNRECOGNIZED_FIELD warning whose pointer names {UNRECOGNIZED!r} (warnings: {warnings})",
-            ["LEADS-ENVELOPE-002"],
+            ["LEADS-ENVELOPE-002"], exchange=line,
+        )
+
+
+@pytest.mark.writes
+@pytest.mark.requirement("LEADS-ENVELOPE-006")
+def test_unknown_key_in_a_nested_item_gets_a_warning_naming_it(target: Target, write_plan: WritePlan) -> None:
+    """An unknown key inside a nested item (/model/addresses/0/floor) gives an UNRECOGNIZED_FIELD warning
+    naming it."""
+    created = write_plan.lead("edges")
+    addresses = created.sent.get("addresses")
+    first = addresses[0] if isinstance(addresses, list) and addresses else None
+    if not isinstance(first, dict) or UNKNOWN_NESTED_KEY not in first:
+        raise Inconclusive("the planned lead with an unknown key in an address was not sent", ["LEADS-ENVELOPE-006"])
+    if created.response.status_code != 201:
+        pytest.skip("the create with an unknown key in an address was not a 201 (LEADS-CREATE-001 says so)")
+    path = ("addresses", 0, UNKNOWN_NESTED_KEY)
+    if not problems_named(created.body, "UNRECOGNIZED_FIELD", path, ("warnings",), detail_counts=False):
+        warnings = str(created.body.get("warnings"))[:500]
+        raise Violation(
+            f"no UNRECOGNIZED_FIELD warning whose pointer names /model/addresses/0/{UNKNOWN_NESTED_KEY} "
+            f"(warnings: {warnings})",
+            ["LEADS-ENVELOPE-006"], exchange=target.line_of(created.response),
         )
 
 
@@ -153,17 +183,29 @@ def missing_required(
     client: httpx.Client,
     meta_post: MetaPost,
     known_relations: dict[str, str],
-    lead_factory: LeadFactory,
+    write_plan: WritePlan,
 ) -> MissingRequiredProbes:
-    """One create per field meta/post requires, each a full tagged body without that field."""
+    """One create per field meta/post requires, each a full tagged body without that field; and the same
+    defects in combination: the first required field missing beside an unknown key, and two required
+    fields missing at once (each must be named)."""
     meta_post.require_own(["LEADS-ENVELOPE-003", "LEADS-ENVELOPE-004"])
     if not meta_post.required:
         pytest.skip("meta/post marks no field of model as required")
-    control = lead_factory()
+    control = write_plan.lead("edges")
     sent = []
     for name in meta_post.required:
         tag, model = without(meta_post, target, known_relations, name)
         sent.append((name, tag, post_model(client, model)))
+    first = meta_post.required[0]
+    tag, model = without(meta_post, target, known_relations, first)
+    model[UNRECOGNIZED] = 42
+    sent.append((first, tag, post_model(client, model)))
+    if len(meta_post.required) > 1:
+        second = meta_post.required[1]
+        tag, model = without(meta_post, target, known_relations, first)
+        model.pop(second, None)
+        response = post_model(client, model)
+        sent += [(first, tag, response), (second, tag, response)]
     return MissingRequiredProbes(control, sent)
 
 
@@ -249,3 +291,38 @@ def test_body_without_an_object_model_gets_4xx(target: Target, client: httpx.Cli
             f"{what} is answered {response.status_code}, not a 4xx ({describe(response)})",
         )
     findings.raise_if_any()
+
+
+@pytest.mark.writes
+@pytest.mark.audit(order=1)
+@pytest.mark.requirement("LEADS-ENVELOPE-007")
+def test_refused_writes_store_nothing(
+    target: Target, client: httpx.Client, write_plan: WritePlan, run_model: RunModel, request: pytest.FixtureRequest
+) -> None:
+    """A write refused with a 4xx stores nothing.
+
+    After every other check, each account's list is searched (narrowed to the run's own time) for the tag
+    of every write the target refused during the run, hand-written and generated alike; the oracle has
+    watched every read of the run for them too.
+    """
+    refused = {tag: r for tag, r in run_model.ledger.refused_tags().items() if r.requirement == ENVELOPE_007}
+    if not refused:
+        pytest.skip("the target refused no write of the run but those checked under their own requirement")
+    searches = [(client, write_plan.lead("edges"), {"primary", None})]
+    if target.second_account_token:
+        try:
+            searches.append((request.getfixturevalue("second_client"), write_plan.lead("second"), {"second"}))
+        except Inconclusive:
+            pass
+    for http, control, accounts in searches:
+        tags = {tag for tag, refusal in refused.items() if refusal.account in accounts}
+        if not tags:
+            continue
+        found = find_in_list(http, lambda lead: any(carries_tag(lead, tag) for tag in tags), control.model)
+        if found:
+            lines = sorted({refused[tag].line for lead in found for tag in tags if carries_tag(lead, tag)})
+            raise Violation(
+                f"writes the target refused (evidence lines {lines[:5]}) were stored anyway: leads "
+                f"{[lead.get('id') for lead in found][:5]} carry their tags",
+                [ENVELOPE_007],
+            )

@@ -17,17 +17,16 @@ an answer is read again by id before it counts.
 from __future__ import annotations
 
 import re
-import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from datetime import timedelta, timezone
 from typing import Any
 
 import httpx
 import pytest
 
-from conformance._formats import parse_datetime
+from conformance._formats import is_uuid, parse_datetime
 from conformance._outcomes import Inconclusive
-from conformance.suite._created import LeadFactory
 from conformance.suite._filtering import (
     Bound,
     Lead,
@@ -46,6 +45,7 @@ from conformance.suite._http import not_throttled
 from conformance.suite._leads import relation_id
 from conformance.suite._paths import lead_path
 from conformance.suite._search import SAMPLE_PAGES
+from conformance.suite.oracle.plan import WritePlan
 from conformance.target import Target, json_or_none
 
 FILTER_001 = "LEADS-FILTER-001"
@@ -59,10 +59,6 @@ FILTER_006 = "LEADS-FILTER-006"
 SAMPLE_PAGE_SIZE = 100
 #: sampled leads a bound on existing leads encloses when the sample holds the whole list
 ENCLOSED = 6
-#: how many leads the run creates one after another for the date-time filters
-TIMELINE = 4
-#: tries to get a lead stamped strictly later than the previous one
-TIMELINE_TRIES = 3
 
 
 # ------------------------------------------------------------------------------ the sample
@@ -137,13 +133,28 @@ def existing_probes(sample: list[Lead], field: str, requirement: str) -> list[Pr
 
 def timeline_probes(timeline: list[Lead], field: str, requirement: str) -> list[Probe]:
     """On four leads created one after another (L0 < L1 < L2 < L3): after L0 and before L3 returns
-    L1 and L2 and neither bound lead; after L2 returns L3 and nothing from L2 back."""
+    L1 and L2 and neither bound lead; after L2 returns L3 and nothing from L2 back; and the same window
+    with its bounds written in other offsets (+05:30 and -08:00), the same instants."""
     first, second, third, last = timeline
     prefix = field.removesuffix("_at")
     around = [bound(f"{prefix}_after", field, first).rule(requirement),
               bound(f"{prefix}_before", field, last).rule(requirement)]
     later = bound(f"{prefix}_after", field, third).rule(requirement)
-    return [Probe(around, [second, third]), Probe([later], [last])]
+    shifted = [
+        Bound.of(f"{prefix}_after", field, in_offset(first.get(field), OFFSETS[0])).rule(requirement),
+        Bound.of(f"{prefix}_before", field, in_offset(last.get(field), OFFSETS[1])).rule(requirement),
+    ]
+    return [Probe(around, [second, third]), Probe([later], [last]), Probe(shifted, [second, third])]
+
+
+#: the offsets a bound is written in besides the target's own: east and west of UTC, one with minutes
+OFFSETS = (timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8)))
+
+
+def in_offset(value: Any, offset: timezone) -> str | None:
+    """The instant ``value`` names, written in ``offset`` (microseconds kept)."""
+    moment = parse_datetime(value)
+    return None if moment is None else moment.astimezone(offset).isoformat(timespec="microseconds")
 
 
 def stored(client: httpx.Client, model: Lead) -> Lead:
@@ -156,32 +167,11 @@ def stored(client: httpx.Client, model: Lead) -> Lead:
     return body if response.status_code == 200 and isinstance(body, dict) else model
 
 
-def strictly_later(lead: Lead, earlier: Lead) -> bool:
-    for field in ("created_at", "modified_at"):
-        now, then = parse_datetime(lead.get(field)), parse_datetime(earlier.get(field))
-        if now is None or then is None:
-            raise Inconclusive(
-                f"a created lead has no usable {field}, so the filters cannot be checked on it"
-            )
-        if now <= then:
-            return False
-    return True
-
-
 @pytest.fixture(scope="module")
-def timeline(client: httpx.Client, lead_factory: LeadFactory) -> list[Lead]:
-    """Four leads created one after another, each stamped strictly later than the one before."""
-    leads: list[Lead] = []
-    while len(leads) < TIMELINE:
-        for attempt in range(TIMELINE_TRIES):
-            lead = stored(client, lead_factory().model)
-            if not leads or strictly_later(lead, leads[-1]):
-                leads.append(lead)
-                break
-            if attempt + 1 == TIMELINE_TRIES:
-                raise Inconclusive("leads created one after another get the same created_at or modified_at")
-            time.sleep(1.1)
-    return leads
+def timeline(client: httpx.Client, write_plan: WritePlan) -> list[Lead]:
+    """Four of the run's leads, each stamped strictly later than the one before (the planned ones, and one
+    more when the target stamped two of them alike)."""
+    return write_plan.timeline(lambda created: stored(client, {**created.model, "id": created.id}))
 
 
 @pytest.mark.writes
@@ -295,6 +285,43 @@ def check_exact(
     run_probes(client, Findings(target), [Probe([equal_rule(requirement, param, name, value)], inside)])
 
 
+def near_misses(value: str, case: bool = True) -> list[str]:
+    """Values that differ from ``value`` in one way: it with a suffix, a prefix of it, a substring of it,
+    and (when ``case``) it in another case."""
+    misses = [value + "x"]
+    if len(value) > 1:
+        misses.append(value[:-1])
+    if len(value) > 2:
+        misses.append(value[1:-1])
+    if case and value.swapcase() != value:
+        misses.append(value.swapcase())
+    return misses
+
+
+@pytest.mark.writes
+@pytest.mark.requirement(FILTER_003, FILTER_004)
+def test_exact_filters_take_no_near_miss(client: httpx.Client, target: Target, write_plan: WritePlan) -> None:
+    """remote_id and owner_id match exactly: a lead the run wrote is found by its own remote_id, and no
+    lead comes back for a value that is a prefix, a suffix, a substring or another case of a real one
+    (a UUID owner id keeps its case: UUIDs are read regardless of case). A query the target refuses
+    shows nothing, and is fine."""
+    created = write_plan.lead("edges")
+    lead = stored(client, {**created.model, "id": created.id})
+    probes = []
+    remote = lead.get("remote_id")
+    if isinstance(remote, str) and remote:
+        probes.append(Probe([equal_rule(FILTER_003, "remote_id", "remote_id", remote)], [lead]))
+        probes += [Probe([equal_rule(FILTER_003, "remote_id", "remote_id", miss)], [], refusal_ok=True)
+                   for miss in near_misses(remote)]
+    owner = relation_id(lead.get("owner"))
+    if isinstance(owner, str) and owner:
+        probes += [Probe([equal_rule(FILTER_004, "owner_id", "owner", miss)], [], refusal_ok=True)
+                   for miss in near_misses(owner, case=not is_uuid(owner))]
+    if not probes:
+        pytest.skip("the run's lead has neither a remote_id nor an owner to filter by")
+    run_probes(client, Findings(target), probes)
+
+
 @pytest.mark.requirement(FILTER_003)
 def test_remote_id_filter_returns_exactly_that_remote_id(
     client: httpx.Client, target: Target, lead_sample: list[Lead]
@@ -377,17 +404,38 @@ def contact_rule(
     return Rule(requirement, param, ",".join(wanted), matches, explain)
 
 
+def run_contacts(request: pytest.FixtureRequest, values_of: Callable[[Lead], list[str]]) -> list[tuple[Lead, str]]:
+    """The run's two edge-valued leads, each with the last of its values (a lead holds several), as the
+    target now shows them; [] in the read-only profile or when they could not be created."""
+    target: Target = request.getfixturevalue("target")
+    if not target.writes_allowed:
+        return []
+    plan: WritePlan = request.getfixturevalue("write_plan")
+    picked = []
+    for name in ("edges", "debug"):
+        try:
+            created = plan.lead(name)
+        except Inconclusive:
+            return []
+        values = values_of(created.model)
+        if values:
+            picked.append(({**created.model, "id": created.id}, values[-1]))
+    return picked if len(picked) == 2 else []
+
+
 def check_contact_filter(
     client: httpx.Client,
-    target: Target,
-    sample: list[Lead],
+    request: pytest.FixtureRequest,
     param: str,
     values_of: Callable[[Lead], list[str]],
     same: Callable[[str, str], bool],
     requirement: str,
 ) -> None:
-    picked = two_leads(sample, values_of, same)
-    if picked is None:
+    """``param`` with the last values of the run's two leads (comma-separated), or with values of two of
+    the target's leads when the run wrote none."""
+    target: Target = request.getfixturevalue("target")
+    picked = run_contacts(request, values_of) or two_leads(request.getfixturevalue("lead_sample"), values_of, same)
+    if not picked:
         pytest.skip(f"fewer than two of the target's leads have a value for {param} to filter on")
     rule = contact_rule(requirement, param, [value for _, value in picked], values_of, same)
     run_probes(client, Findings(target), [Probe([rule], [lead for lead, _ in picked])])
@@ -395,15 +443,15 @@ def check_contact_filter(
 
 @pytest.mark.requirement(FILTER_005)
 def test_email_addresses_filter_matches_either_address(
-    client: httpx.Client, target: Target, lead_sample: list[Lead]
+    client: httpx.Client, request: pytest.FixtureRequest
 ) -> None:
     """email_addresses (comma-separated) returns the leads with a matching email address."""
-    check_contact_filter(client, target, lead_sample, "email_addresses", emails_of, same_email, FILTER_005)
+    check_contact_filter(client, request, "email_addresses", emails_of, same_email, FILTER_005)
 
 
 @pytest.mark.requirement(FILTER_006)
 def test_phone_numbers_filter_matches_either_number(
-    client: httpx.Client, target: Target, lead_sample: list[Lead]
+    client: httpx.Client, request: pytest.FixtureRequest
 ) -> None:
     """phone_numbers (comma-separated) returns the leads with a matching phone number."""
-    check_contact_filter(client, target, lead_sample, "phone_numbers", phones_of, same_phone, FILTER_006)
+    check_contact_filter(client, request, "phone_numbers", phones_of, same_phone, FILTER_006)

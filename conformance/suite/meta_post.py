@@ -20,21 +20,21 @@ from hypothesis import seed as hypothesis_seed
 from conformance._outcomes import Inconclusive, Violation
 from conformance.suite._bodies import (
     TAG_FIELDS,
-    carry_tag,
-    echoed_part,
     nested_required,
     request_body,
-    required_only_body,
+    tagged_required_only,
 )
 from conformance.suite._findings import Findings
 from conformance.suite._fitting import fits
 from conformance.suite._generation import Ungeneratable, generation_schema, strategy_for
 from conformance.suite._http import describe, not_throttled, results_of
-from conformance.suite._leads import RELATION_FIELDS, declined_fields, echo_mismatches, run_tag
-from conformance.suite._meta import MetaPost, model_schema_of, require_relation_ids
+from conformance.suite._leads import RELATION_FIELDS, declined_fields, run_tag
+from conformance.suite._meta import MetaPost, model_schema_of
 from conformance.suite._paging import Pages
 from conformance.suite._paths import LEADS, META_POST, REMOTE_FIELD_CLASSES
-from conformance.suite._problems import detail_names, pointer_of, problems_named, problems_of
+from conformance.suite._problems import problems_named
+from conformance.suite.oracle.compare import differences
+from conformance.suite.oracle.plan import WriteBudget, WritePlan
 from conformance.target import Target, json_or_none
 from conformance.tolerances import tolerance
 
@@ -44,11 +44,30 @@ GENERATION_ATTEMPTS_FACTOR = 3
 #: meta/post may carry remote_field_classes or remote_fields, and Merge's own schema keywords
 META_EXTRAS = tolerance("meta-post-extras").id
 
+#: every requirement here holds under each linked account the run holds
+ACCOUNTS = [pytest.param("primary", id="account-a"), pytest.param("second", id="account-b")]
+_ANSWERS: dict[str, httpx.Response] = {}
+
+
+def account_client(request: pytest.FixtureRequest, account: str) -> httpx.Client:
+    """The client of an account (the second one skips without its token)."""
+    return request.getfixturevalue("client" if account == "primary" else "second_client")
+
+
+def account_meta(request: pytest.FixtureRequest, account: str) -> MetaPost:
+    return request.getfixturevalue("meta_post" if account == "primary" else "second_meta_post")
+
+
 # ------------------------------------------------------------------------------ meta/post shape
-@pytest.fixture(scope="module")
-def meta_response(client: httpx.Client) -> httpx.Response:
-    """The raw meta/post answer."""
-    return not_throttled(client.get(META_POST))
+@pytest.fixture(params=ACCOUNTS)
+def meta_response(request: pytest.FixtureRequest, target: Target) -> httpx.Response:
+    """The raw meta/post answer of each account (read once per account)."""
+    account = request.param
+    http = account_client(request, account)
+    key = f"{target.run_id}/{account}"
+    if key not in _ANSWERS:
+        _ANSWERS[key] = not_throttled(http.get(META_POST))
+    return _ANSWERS[key]
 
 
 @pytest.mark.requirement("LEADS-META-001")
@@ -141,55 +160,49 @@ def test_model_schema_required_names_are_among_properties(
 
 
 # ------------------------------------------------------------------------------ POST agrees with meta/post
-def tagged_required_only(meta: MetaPost, tag: str, known: dict[str, str]) -> dict[str, Any]:
-    """The required fields alone; a lead text field carries the run tag when no required value does."""
-    require_relation_ids(meta, known)
-    return carry_tag(required_only_body(meta, tag, known), meta, tag)
-
-
 def post(client: httpx.Client, meta: MetaPost, model: dict[str, Any], tag: str) -> httpx.Response:
     return not_throttled(client.post(LEADS, json=request_body(meta, model, tag)))
 
 
-def names_nested(item: Any, parent: str, child: str) -> bool:
-    """Whether a problem names ``parent.child``: by a pointer to it, or by naming ``child`` in its detail."""
-    pointer = pointer_of(item)
-    tokens = [t for t in (pointer or "").split("/") if t]
-    if tokens[:1] == ["model"]:
-        tokens = tokens[1:]
-    return tokens == [parent, child] or detail_names(item, child)
-
-
 def missing_nested(body: Any, parent: str, child: str) -> bool:
     """Whether a refusal holds a MISSING_REQUIRED_FIELD error naming ``parent.child``."""
-    return any(
-        key == "errors" and isinstance(item, dict) and item.get("problem_type") == "MISSING_REQUIRED_FIELD"
-        and names_nested(item, parent, child)
-        for key, item in problems_of(body)
-    )
+    return bool(problems_named(body, "MISSING_REQUIRED_FIELD", (parent, child), ("errors",), detail_counts=True))
 
 
 @pytest.mark.writes
 @pytest.mark.requirement("LEADS-META-003")
+@pytest.mark.parametrize("account", ACCOUNTS)
 def test_required_fields_alone_create_and_each_is_enforced(
-    target: Target, client: httpx.Client, meta_post: MetaPost, known_relations: dict[str, str]
+    target: Target, write_plan: WritePlan, account: str, request: pytest.FixtureRequest
 ) -> None:
     """POST agrees with meta/post: the required fields alone get 201; dropping one is MISSING_REQUIRED_FIELD.
 
-    Each required field is dropped in turn, and the error must name the one dropped; so is each
-    field meta/post requires inside a required object (``integration_params.organization_id``).
+    Under each account, with that account's meta/post: its planned lead holding exactly the required
+    fields must have been created with a 201; each required field is then dropped in turn, and the error
+    must name the one dropped; so is each field meta/post requires inside a required object
+    (``integration_params.organization_id``).
     """
+    client = account_client(request, account)
+    meta_post = account_meta(request, account)
+    known_relations = write_plan.known if account == "primary" else {}
     meta_post.require_own(["LEADS-META-003"])
     findings = Findings(target)
-    tag = run_tag(target, "required")
-    model = tagged_required_only(meta_post, tag, known_relations)
-    response = post(client, meta_post, model, tag)
-    findings.check(
-        response.status_code == 201,
-        "LEADS-META-003",
-        f"a model holding exactly the fields meta/post requires ({sorted(model)}) is not a 201 "
-        f"({describe(response)})",
-    )
+    name = "twin-1" if account == "primary" else "second"
+    refused = [r for r in write_plan.refusals if r.lead == name]
+    for refusal in refused:
+        findings.fail("LEADS-META-003",
+                      f"a model holding exactly the fields meta/post requires is not a 201 "
+                      f"({describe(refusal.response)})", refusal.response)
+    if not refused:
+        created = write_plan.lead(name)
+        response = created.response
+        findings.check(
+            response.status_code == 201,
+            "LEADS-META-003",
+            f"a model holding exactly the fields meta/post requires ({sorted(created.sent)}) is not a 201 "
+            f"({describe(response)})",
+            response,
+        )
     for name in meta_post.required:
         tag = run_tag(target, "required")
         partial = tagged_required_only(meta_post, tag, known_relations)
@@ -202,6 +215,7 @@ def test_required_fields_alone_create_and_each_is_enforced(
             400 <= response.status_code < 500 and bool(named),
             "LEADS-META-003",
             f"dropping the required {name} does not get MISSING_REQUIRED_FIELD for it ({describe(response)})",
+            response,
         )
     for parent, child in nested_required(meta_post):
         tag = run_tag(target, "required")
@@ -215,6 +229,7 @@ def test_required_fields_alone_create_and_each_is_enforced(
             "LEADS-META-003",
             f"dropping {child}, which meta/post requires in {parent}, does not get MISSING_REQUIRED_FIELD "
             f"for it ({describe(response)})",
+            response,
         )
     findings.raise_if_any()
 
@@ -282,9 +297,16 @@ def test_generated_bodies_are_created_and_echoed(
     known_relations: dict[str, str],
     seed: int,
     max_examples: int,
+    write_budget: WriteBudget,
 ) -> None:
-    """Bodies generated from request_schema all get 201 and are echoed."""
+    """Bodies generated from request_schema all get 201 and are echoed.
+
+    As many bodies are sent as the write budget's share for them allows (``--max-examples`` at most);
+    the same seed draws the same bodies.
+    """
     meta_post.require_own(["LEADS-META-004"])
+    if write_budget.left("meta-generated") <= 0:
+        raise write_budget.exhausted("meta-generated", "a body generated from request_schema", ["LEADS-META-004"])
     try:
         tagged = []
         for drawn in generated_models(meta_post.model_schema, seed, max_examples):
@@ -301,6 +323,8 @@ def test_generated_bodies_are_created_and_echoed(
         raise Inconclusive("request_schema gave no body to send", ["LEADS-META-004"])
     findings = Findings(target)
     for tag, model in tagged:
+        if not write_budget.allow("meta-generated"):
+            break
         response = post(client, meta_post, model, tag)
         body = json_or_none(response)
         sent = json.dumps(model)[:300]
@@ -312,13 +336,15 @@ def test_generated_bodies_are_created_and_echoed(
             findings.fail(
                 "LEADS-META-004",
                 f"the generated body {sent} is not created with a 201 ({describe(response)})",
+                response,
             )
             continue
-        problems = echo_mismatches(echoed_part(model), body["model"], declined_fields(body))
+        problems = differences(model, body["model"], declined_fields(body)).must
         findings.check(
             not problems,
             "LEADS-META-004",
             f"the generated body {sent} is not echoed: " + "; ".join(problems)[:400],
+            response,
         )
     findings.raise_if_any()
 
@@ -366,9 +392,10 @@ def listed_class_ids(client: httpx.Client, max_pages: int = 100) -> tuple[set[st
 
 @pytest.mark.requirement("LEADS-META-005")
 def test_remote_field_classes_named_by_meta_post_exist(
-    client: httpx.Client, meta_response: httpx.Response
+    meta_response: httpx.Response, request: pytest.FixtureRequest
 ) -> None:
-    """Every remote field class named by meta/post exists in /leads/remote-field-classes."""
+    """Every remote field class named by meta/post exists in /leads/remote-field-classes (of the same account)."""
+    client = account_client(request, request.node.callspec.params["meta_response"])
     body = json_or_none(meta_response)
     if meta_response.status_code != 200 or not isinstance(body, dict):
         raise Inconclusive(f"meta/post is unusable ({describe(meta_response)})", ["LEADS-META-005"])

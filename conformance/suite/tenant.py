@@ -18,11 +18,9 @@ import httpx
 import pytest
 
 from conformance._outcomes import Inconclusive, Violation
-from conformance.suite._bodies import full_body
-from conformance.suite._created import Created, LeadFactory
+from conformance.suite._created import Created
 from conformance.suite._http import describe, not_throttled
-from conformance.suite._leads import run_tag
-from conformance.suite._meta import MetaPost
+from conformance.suite._leads import RELATION_FIELDS, carries_tag
 from conformance.suite._paths import LEADS, lead_path
 from conformance.suite._search import SEARCH_PAGE_SIZE, find_in_list
 from conformance.suite._tenancy import (
@@ -40,23 +38,19 @@ from conformance.suite._tenancy import (
     walk_list,
     window,
 )
+from conformance.suite.oracle.plan import WritePlan
 from conformance.target import Target, json_or_none
 
 TENANT_001 = "LEADS-TENANT-001"
 TENANT_002 = "LEADS-TENANT-002"
+TENANT_003 = "LEADS-TENANT-003"
+TENANT_004 = "LEADS-TENANT-004"
 #: the query parameters of the list and of one lead, as the fragment documents them
 LIST_PARAMETERS = query_parameters(LIST_TEMPLATE)
 RETRIEVE_PARAMETERS = query_parameters(RETRIEVE_TEMPLATE)
 LIST_DOCUMENTED = {parameter.name for parameter in LIST_PARAMETERS}
 #: pages of account B's list one probe may walk inside its window before it is inconclusive
 PROBE_PAGES = 5
-
-
-def create_under_second(
-    target: Target, lead_factory: LeadFactory, meta_post: MetaPost, second_client: httpx.Client
-) -> Created:
-    """A lead created under account B (no relation ids: those of account A mean nothing there)."""
-    return lead_factory(full_body(meta_post, run_tag(target, "tenant-b"), {}), http=second_client)
 
 
 def retrieve_status(
@@ -73,11 +67,9 @@ def retrieve_status(
 
 @pytest.mark.writes
 @pytest.mark.requirement("LEADS-TENANT-001")
-def test_lead_of_account_a_is_404_under_account_b(
-    lead_factory: LeadFactory, second_client: httpx.Client
-) -> None:
+def test_lead_of_account_a_is_404_under_account_b(write_plan: WritePlan, second_client: httpx.Client) -> None:
     """A lead created under account A is 404 when retrieved under account B."""
-    lead = lead_factory()
+    lead = write_plan.lead("edges")
     response = retrieve_status(second_client, lead.id, "LEADS-TENANT-001")
     if response.status_code != 404:
         raise Violation(
@@ -89,11 +81,11 @@ def test_lead_of_account_a_is_404_under_account_b(
 @pytest.mark.writes
 @pytest.mark.requirement("LEADS-TENANT-002")
 def test_lead_of_account_a_is_absent_from_account_b_list(
-    target: Target, lead_factory: LeadFactory, meta_post: MetaPost, second_client: httpx.Client
+    write_plan: WritePlan, second_client: httpx.Client
 ) -> None:
     """A lead created under account A is absent from account B's list."""
-    lead = lead_factory()
-    control = create_under_second(target, lead_factory, meta_post, second_client)
+    lead = write_plan.lead("edges")
+    control = write_plan.lead("second")
     found = find_in_list(second_client, lambda item: item.get("id") == lead.id, control.model, [lead.model])
     if found:
         raise Violation(f"account A's lead {lead.id!r} is listed under account B", ["LEADS-TENANT-002"])
@@ -102,15 +94,11 @@ def test_lead_of_account_a_is_absent_from_account_b_list(
 @pytest.mark.writes
 @pytest.mark.requirement("LEADS-TENANT-003")
 def test_leads_of_account_b_never_show_up_under_account_a(
-    target: Target,
-    client: httpx.Client,
-    lead_factory: LeadFactory,
-    meta_post: MetaPost,
-    second_client: httpx.Client,
+    client: httpx.Client, write_plan: WritePlan, second_client: httpx.Client
 ) -> None:
     """Leads created under account B never show up under account A (by id or in the list)."""
-    control = lead_factory()
-    lead = create_under_second(target, lead_factory, meta_post, second_client)
+    lead = write_plan.lead("second")
+    control = write_plan.lead("edges")
     response = retrieve_status(client, lead.id, "LEADS-TENANT-003")
     if 200 <= response.status_code < 300:
         raise Violation(
@@ -122,11 +110,49 @@ def test_leads_of_account_b_never_show_up_under_account_a(
         raise Violation(f"account B's lead {lead.id!r} is listed under account A", ["LEADS-TENANT-003"])
 
 
+@pytest.mark.writes
+@pytest.mark.requirement("LEADS-TENANT-004")
+def test_create_under_account_b_naming_account_a_objects_stays_in_account_b(
+    client: httpx.Client, write_plan: WritePlan, second_client: httpx.Client
+) -> None:
+    """A create under account B that names account A's owner, contact and account is refused or stored
+    under B, and never shows up under A (by id, or in A's list)."""
+    control = write_plan.lead("edges")
+    write_plan.lead("second")
+    named = [name for name in RELATION_FIELDS if name in write_plan.known]
+    if not named:
+        pytest.skip("account A's leads show no owner, contact or account for a create under B to name")
+    try:
+        lead: Created | None = write_plan.lead("second-naming-first")
+    except Inconclusive:
+        lead = None
+    if lead is not None:
+        response = retrieve_status(client, lead.id, TENANT_004)
+        if 200 <= response.status_code < 300:
+            raise Violation(
+                f"account A can retrieve the lead {lead.id!r} that account B created naming A's "
+                f"{', '.join(named)} ({describe(response)})", [TENANT_004],
+            )
+        wanted = lead.id
+        found = find_in_list(client, lambda item: item.get("id") == wanted, control.model, [lead.model])
+    else:
+        refused = [r for r in write_plan.refusals if r.lead == "second-naming-first" and r.tag]
+        if not refused:
+            raise Inconclusive("the create under account B naming account A's objects got no answer", [TENANT_004])
+        tags = {refusal.tag for refusal in refused}
+        found = find_in_list(client, lambda item: any(carries_tag(item, tag) for tag in tags), control.model)
+    if found:
+        raise Violation(
+            f"a lead account B created naming A's {', '.join(named)} shows up in account A's list "
+            f"({[item.get('id') for item in found]})", [TENANT_004],
+        )
+
+
 # ------------------------------------------------------------------------------ the read surface
 @pytest.fixture(scope="module")
-def lead_of_a(lead_factory: LeadFactory) -> Created:
+def lead_of_a(write_plan: WritePlan) -> Created:
     """A lead of account A holding every field the read-surface probes select it by."""
-    return lead_factory()
+    return write_plan.lead("edges")
 
 
 def subject_for(parameter: QueryParameter, lead: Lead, request: pytest.FixtureRequest) -> Lead:
@@ -162,38 +188,64 @@ def list_probe(parameter: QueryParameter, subject: Lead) -> dict[str, QueryValue
     return query
 
 
-def leaks(target: Target, second_client: httpx.Client, query: dict[str, QueryValue],
-          watched: set[str], max_pages: int = PROBE_PAGES, to_the_end: bool = True) -> None:
-    """Walk account B's list from ``query``: a lead with a ``watched`` id (account A's) is a violation.
+def leaks(target: Target, reader: httpx.Client, query: dict[str, QueryValue], watched: set[str],
+          requirement: str = TENANT_002, max_pages: int = PROBE_PAGES, to_the_end: bool = True) -> None:
+    """Walk the reading account's list from ``query``: a lead with a ``watched`` id (the other account's)
+    is a violation of ``requirement``.
 
     ``to_the_end``: absence counts only once the walk reached the end of the list within ``max_pages``.
     """
-    walk = walk_list(second_client, query, max_pages, [TENANT_002])
+    owner, reading = ("A", "B") if requirement == TENANT_002 else ("B", "A")
+    walk = walk_list(reader, query, max_pages, [requirement])
     for item, page_query in walk.seen:
         if item.get("id") in watched:
             raise Violation(
-                f"account A's lead {item['id']!r} is listed under account B by {shown(page_query)}",
-                [TENANT_002],
+                f"account {owner}'s lead {item['id']!r} is listed under account {reading} by {shown(page_query)}",
+                [requirement],
                 target.last_reproduce(),
             )
     if to_the_end and not walk.ended:
         raise Inconclusive(
-            f"account B's list for {shown(query)} could not be read to its end ({walk.problem})", [TENANT_002]
+            f"account {reading}'s list for {shown(query)} could not be read to its end ({walk.problem})",
+            [requirement],
         )
 
 
-def minted_cursor(client: httpx.Client) -> tuple[dict[str, QueryValue], set[str]]:
-    """A ``next`` cursor of account A's list as a query, and the ids A sees on the page it names."""
-    first = not_throttled(client.get(LEADS, params={"page_size": "1"}), [TENANT_002])
+def minted_cursor(minter: httpx.Client, requirement: str) -> tuple[dict[str, QueryValue], set[str]]:
+    """A ``next`` cursor of one account's list as a query, and the ids that account sees on its page."""
+    first = not_throttled(minter.get(LEADS, params={"page_size": "1"}), [requirement])
     body: Any = json_or_none(first)
     cursor = body.get("next") if isinstance(body, dict) else None
     if first.status_code != 200 or not isinstance(cursor, str) or not cursor:
-        pytest.skip(f"account A's list minted no next cursor to replay ({describe(first)})")
+        pytest.skip(f"the list minted no next cursor to replay ({describe(first)})")
     query: dict[str, QueryValue] = {"page_size": "1", "cursor": cursor}
-    page = not_throttled(client.get(LEADS, params=query), [TENANT_002])
+    page = not_throttled(minter.get(LEADS, params=query), [requirement])
     results = results_of_page(json_or_none(page)) or []
     ids = {item["id"] for item in results if isinstance(item, dict) and isinstance(item.get("id"), str)}
     return query, ids
+
+
+def probe_across(
+    target: Target,
+    parameter: QueryParameter,
+    subjects: list[Lead],
+    minter: httpx.Client,
+    reader: httpx.Client,
+    requirement: str,
+) -> None:
+    """Send ``parameter`` under the reading account with a value that selects one of ``subjects`` (the
+    other account's leads); none of them may come back."""
+    watched = {lead["id"] for lead in subjects if isinstance(lead.get("id"), str)}
+    if parameter.name == "cursor":
+        query, seen = minted_cursor(minter, requirement)
+        leaks(target, reader, query, watched | seen, requirement, max_pages=1, to_the_end=False)
+        return
+    for subject in subjects:
+        probe = list_probe(parameter, subject)
+        if probe is not None:
+            leaks(target, reader, probe, watched, requirement)
+            return
+    pytest.skip(f"no lead of the other account gives {parameter.name} a value to select it by")
 
 
 @pytest.mark.writes
@@ -214,17 +266,34 @@ def test_no_list_query_shows_account_a_lead_under_account_b(
     inside a window just around that lead's created_at; a ``next`` cursor minted under A is
     replayed under B. A query B's list refuses shows nothing, and is fine.
     """
-    own = lead_of_a.model
-    if parameter.name == "cursor":
-        query, watched = minted_cursor(client)
-        leaks(target, second_client, query, watched | {lead_of_a.id}, max_pages=1, to_the_end=False)
-        return
+    own = {**lead_of_a.model, "id": lead_of_a.id}
     subject = subject_for(parameter, own, request)
-    probe = list_probe(parameter, subject)
-    if probe is None:
-        pytest.skip(f"no lead of account A gives {parameter.name} a value to select it by")
-    watched = {lead_of_a.id, *([subject["id"]] if isinstance(subject.get("id"), str) else [])}
-    leaks(target, second_client, probe, watched)
+    probe_across(target, parameter, [own, subject] if subject is not own else [own], client, second_client,
+                 TENANT_002)
+
+
+@pytest.mark.writes
+@pytest.mark.requirement("LEADS-TENANT-003")
+@pytest.mark.parametrize("parameter", LIST_PARAMETERS, ids=[parameter.name for parameter in LIST_PARAMETERS])
+def test_no_list_query_shows_account_b_lead_under_account_a(
+    target: Target,
+    client: httpx.Client,
+    second_client: httpx.Client,
+    write_plan: WritePlan,
+    parameter: QueryParameter,
+) -> None:
+    """No query parameter of the lead list brings a lead of account B into account A's list: each parameter
+    is sent under A with a value that selects one of B's leads; a cursor minted under B is replayed under A."""
+    subjects = []
+    for name in ("second", "second-naming-first"):
+        try:
+            created = write_plan.lead(name)
+        except Inconclusive:
+            continue
+        subjects.append({**created.model, "id": created.id})
+    if not subjects:
+        raise Inconclusive("no lead could be created under account B", [TENANT_003])
+    probe_across(target, parameter, subjects, second_client, client, TENANT_003)
 
 
 @pytest.mark.writes

@@ -13,8 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from conformance.spec import load_catalog
 from conformance.spec import _load_yaml as load_yaml
+from conformance.spec import load_catalog
 
 __all__ = ["DomainCoverage", "declared_domains"]
 
@@ -53,8 +53,12 @@ class DomainCoverage:
         with self._lock:
             covered = self._covered.setdefault(requirement, {})
             for name, values in dimensions.items():
-                items = [values] if isinstance(values, str) else list(values)
-                covered.setdefault(name, set()).update(str(v) for v in items if v)
+                seen = covered.setdefault(name, set())
+                if isinstance(values, str):
+                    if values:
+                        seen.add(values)
+                else:
+                    seen.update(str(v) for v in values if v)
 
     def covered(self, requirement: str) -> dict[str, set[str]]:
         with self._lock:

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from conformance._formats import parse_datetime
@@ -79,16 +80,22 @@ class Write:
     answered_at: float
 
 
+@lru_cache(maxsize=8)
+def _tag_pattern(run_id: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w-]){re.escape(run_id)}(?:-[A-Za-z-]*\d+)?(?![\w-])")
+
+
 def tags_in(value: Any, run_id: str) -> set[str]:
     """The run tags (``<run id>-<label><n>``, or the run id alone) in the strings of ``value``."""
     if not run_id:
         return set()
-    pattern = re.compile(rf"(?<![\w-]){re.escape(run_id)}(?:-[A-Za-z-]*\d+)?(?![\w-])")
+    pattern = _tag_pattern(run_id)
     found: set[str] = set()
 
     def scan(node: Any, depth: int) -> None:
         if isinstance(node, str):
-            found.update(pattern.findall(node))
+            if run_id in node:
+                found.update(pattern.findall(node))
         elif depth < 6 and isinstance(node, dict):
             for item in node.values():
                 scan(item, depth + 1)
@@ -111,6 +118,9 @@ class Ledger:
         self._writes: list[Write] = []
         #: ids a create answered that an earlier create had answered too (a lead id reused)
         self.reused: list[tuple[str, int, int]] = []
+        #: grows with every lead and refusal kept, so readers can cache what they derive from the ledger
+        self.version = 0
+        self._cache: dict[Any, Any] = {}
 
     # -- writing -------------------------------------------------------------------------------
     def add(self, lead: Written) -> Written | None:
@@ -122,11 +132,25 @@ class Ledger:
                 return earlier
             self._leads[lead.id] = lead
             self._order.append(lead.id)
+            self.version += 1
             return None
 
     def refuse(self, refused: Refused) -> None:
         with self._lock:
             self._refused.append(refused)
+            self.version += 1
+
+    def cached(self, key: Any, compute: Any) -> Any:
+        """``compute()``, kept until the ledger next changes."""
+        with self._lock:
+            version = self.version
+            hit = self._cache.get(key)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        value = compute()
+        with self._lock:
+            self._cache[key] = (version, value)
+        return value
 
     def wrote(self, write: Write) -> None:
         with self._lock:
@@ -148,6 +172,9 @@ class Ledger:
 
     def leads(self, account: str | None = None) -> list[Written]:
         """The leads the run created (of one account), in the order their creates were answered."""
+        return list(self.cached(("leads", account), lambda: self._select(account)))
+
+    def _select(self, account: str | None) -> list[Written]:
         with self._lock:
             found = [self._leads[ident] for ident in self._order]
         return [lead for lead in found if account is None or lead.account == account]
@@ -165,7 +192,10 @@ class Ledger:
 
     def refused_tags(self) -> dict[str, Refused]:
         """Each tag of a refused write that no created lead carries, and the refusal."""
-        created = {tag for lead in self.leads() for tag in lead.tags}
+        return dict(self.cached("refused-tags", self._refused_tags))
+
+    def _refused_tags(self) -> dict[str, Refused]:
+        created = {tag for lead in self._select(None) for tag in lead.tags}
         return {tag: refusal for refusal in self.refused() for tag in refusal.tags if tag not in created}
 
     def writes_during(self, account: str | None, start: float, end: float) -> bool:

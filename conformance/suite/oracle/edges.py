@@ -1,0 +1,117 @@
+"""Edge values a written lead carries on purpose, many at once, fitted to what meta/post allows.
+
+The contract holds every requirement over every value the schema allows: text with surrounding
+whitespace, long text, any code point (accents, scripts written right to left, combining marks,
+characters beyond the Basic Multilingual Plane), several items in an array, date-times with any
+offset and with fractions. Each planned lead (``EDGE_LEADS``) spreads these classes over its fields,
+so a handful of writes covers them all: one field keeps surrounding whitespace, another is long,
+a third mixes scripts, there are two addresses, two email addresses and two phone numbers (in a
+national form that E.164 would rewrite), and the conversion date has a non-UTC offset.
+
+A value is kept when it fits the schema meta/post gives its field (a long text is cut to the declared
+``maxLength``, the longest value allowed); otherwise the suite builds one that fits. A field meta/post
+does not offer is left out. The run tag goes into a text field with room for it, as in every body.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from conformance.suite._bodies import carry_tag, fitted, offered_fields
+from conformance.suite._meta import MetaPost
+from conformance.suite.oracle.compare import RELATION_FIELDS
+
+__all__ = ["EDGE_LEADS", "LONG", "edge_model", "server_owned_values", "with_unknown_keys"]
+
+#: the length of the long text a planned lead carries (where meta/post allows it)
+LONG = 300
+#: an unknown key sent inside model, and one sent inside a nested item (ENVELOPE-002, ENVELOPE-006)
+UNKNOWN_KEY = "age"
+UNKNOWN_NESTED_KEY = "floor"
+
+
+def _long(prefix: str) -> str:
+    text = prefix + " "
+    filler = "Analytical Engine, Difference Engine; "
+    while len(text) < LONG:
+        text += filler
+    return text[:LONG - 1] + "."
+
+
+#: the edge values of each planned lead, by field (nested ones by list)
+EDGE_LEADS: tuple[dict[str, Any], ...] = (
+    {
+        "first_name": "  Ada  Augusta  ",
+        "last_name": "Lovelace-Ñúñez 李 \U0001F984 e\u0301",
+        "company": _long("Analytical Engines"),
+        "title": "Directrice générale — مديرة عامة",
+        "lead_url": "https://example.com/leads/lovelace",
+        "converted_date": "2026-01-15T10:30:00.123456+05:30",
+        "addresses": [
+            {"street_1": "  1 Infinite Loop  ", "street_2": "Bâtiment \U00010348", "city": "São Paulo",
+             "state": "SP", "postal_code": "01310-100", "country": "BR", "address_type": "BILLING"},
+            {"street_1": "Kärntner Straße 1", "street_2": None, "city": "Wien", "state": "W",
+             "postal_code": "1010", "country": "AT", "address_type": "SHIPPING"},
+        ],
+        "email_addresses": [
+            {"email_address": "ada.lovelace@example.com", "email_address_type": "Work"},
+            {"email_address": "ada+analytical@example.org", "email_address_type": "Personal"},
+        ],
+        "phone_numbers": [
+            {"phone_number": "+1 415-555-0132", "phone_number_type": "Mobile"},
+            {"phone_number": "+44 20 7946 0958", "phone_number_type": "Work"},
+        ],
+    },
+    {
+        "first_name": "Zoë \U0001F469\U0001F3FD\u200d\U0001F4BB",
+        "last_name": "  Hopper  ",
+        "company": "Ñandú & Søn — 株式会社",
+        "title": _long("Rear Admiral"),
+        "converted_date": "2025-12-31T23:59:59.5-08:00",
+        "addresses": [
+            {"street_1": "\u05e8\u05d7\u05d5\u05d1 \u05d4\u05e8\u05e6\u05dc 1", "city": "תל אביב",
+             "country": "IL", "address_type": "BILLING"},
+        ],
+        "email_addresses": [
+            {"email_address": "grace.hopper@example.com", "email_address_type": "Work"},
+        ],
+        "phone_numbers": [
+            {"phone_number": "+1 (212) 555-0199", "phone_number_type": "Work"},
+            {"phone_number": "+33 1 23 45 67 89", "phone_number_type": "Mobile"},
+        ],
+    },
+)
+
+
+def edge_model(meta: MetaPost, tag: str, known: dict[str, str], index: int = 0) -> dict[str, Any]:
+    """The ``index``-th planned lead's model: its edge values on the fields meta/post offers, each fitted
+    to its schema, relations the target holds, every field meta/post requires, and the run tag."""
+    offered = offered_fields(meta)
+    values = EDGE_LEADS[index % len(EDGE_LEADS)]
+    model = {name: value for name, value in values.items() if offered is None or name in offered}
+    for name in RELATION_FIELDS:
+        if name in known and (offered is None or name in offered):
+            model[name] = known[name]
+    return carry_tag(fitted(model, meta, tag, known), meta, tag)
+
+
+def server_owned_values(tag: str) -> dict[str, Any]:
+    """Values for the server-owned fields a write must not apply (CREATE-012): none a server would pick."""
+    return {
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"leads-conformance/server-owned/{tag}")),
+        "remote_id": f"lc-remote-{tag}",
+        "created_at": "2001-02-03T04:05:06Z",
+        "modified_at": "2001-02-03T04:05:06Z",
+        "remote_was_deleted": True,
+    }
+
+
+def with_unknown_keys(model: dict[str, Any], tag: str) -> dict[str, Any]:
+    """``model`` with an unknown key, the server-owned fields, and an unknown key in its first address
+    (where it has one): every one must be warned about and none applied."""
+    extended = {**model, UNKNOWN_KEY: 42, **server_owned_values(tag)}
+    addresses = extended.get("addresses")
+    if isinstance(addresses, list) and addresses and isinstance(addresses[0], dict):
+        extended["addresses"] = [{**addresses[0], UNKNOWN_NESTED_KEY: "3"}, *addresses[1:]]
+    return extended

@@ -1,0 +1,286 @@
+"""The run's writes: a budget, split once among those who write, and the planned leads they share.
+
+Every lead a run creates stays in the customer's CRM (Merge has no DELETE), so a run creates few,
+plans them, and shares them. ``WriteBudget`` splits ``--write-budget`` once, before anything is sent,
+among the planned leads, the bodies generated from meta/post, the stateful phase, the exploration and
+the generated cases: the same budget and seed make the same writes, whatever runs first. A check that
+needs a write beyond its share is inconclusive, naming the budget.
+
+``WritePlan`` creates the planned leads, each once, on first need:
+
+- under the first account, in this order (each stamped after the one before, for the date filters):
+  ``edges`` (the first set of edge values, with an unknown key, an unknown key in a nested item and
+  server-owned fields that must be neither applied nor refused), ``debug`` (the second set of edge
+  values, created with ``is_debug_mode=true``), and ``twin-1`` and ``twin-2`` (two creates of one body
+  holding exactly the fields meta/post requires);
+- under the second account: ``second`` (the fields its own meta/post requires) and
+  ``second-naming-first`` (edge values naming the first account's owner, contact and account).
+
+A planned create the target refuses is sent again without what it may have refused (the unknown and
+server-owned keys, then the edge values), so one refused value does not blind every check that needs
+the lead; each refusal is kept for the check whose requirement it breaks. Right after the first lead's
+create, before any other write, the plan looks for it in the list (a lead listed only later is not
+listed at once).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from conformance._formats import parse_datetime
+from conformance._outcomes import Inconclusive
+from conformance.suite._bodies import full_body, request_body, tagged_required_only
+from conformance.suite._created import Created
+from conformance.suite._http import describe, not_throttled
+from conformance.suite._leads import run_tag
+from conformance.suite._meta import MetaPost
+from conformance.suite._paths import LEADS
+from conformance.suite._search import listing_of
+from conformance.suite.oracle.edges import edge_model, with_unknown_keys
+from conformance.suite.oracle.ledger import Ledger
+from conformance.target import Target, json_or_none
+
+__all__ = ["EXPLORATION_CREATES", "PURPOSES", "Refusal", "WriteBudget", "WritePlan"]
+
+#: who writes, in the order the budget serves them
+PURPOSES = ("plan", "meta-generated", "stateful", "exploration", "generated")
+#: the planned creates: the first account's four, the second's two, and room for a few more (a refused
+#: create sent again, a lead to complete the timeline)
+PLANNED = 6
+PLAN_SPARE = 3
+#: the share of what is left after the plan, per purpose (the generated cases take the rest)
+PROPORTIONS = {"meta-generated": 0.15, "stateful": 0.20, "exploration": 0.05}
+#: creates the exploration may make, at most
+EXPLORATION_CREATES = 4
+#: how many leads the date filters need, each stamped strictly later than the one before
+TIMELINE = 4
+
+
+@dataclass
+class WriteBudget:
+    """``--write-budget`` creates, split once among the purposes that write (``PURPOSES``)."""
+
+    total: int
+    shares: dict[str, int]
+    used: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def split(cls, total: int, demands: dict[str, int]) -> WriteBudget:
+        """Shares of ``total``: the plan first, then fixed proportions of the rest, each capped by what its
+        purpose can use (``demands``); the generated cases take what is left."""
+        shares = {"plan": min(total, demands.get("plan", PLANNED + PLAN_SPARE))}
+        rest = total - shares["plan"]
+        for purpose, part in PROPORTIONS.items():
+            shares[purpose] = min(demands.get(purpose, 0), int(rest * part))
+        shares["generated"] = max(0, rest - sum(shares[p] for p in PROPORTIONS))
+        return cls(total, shares)
+
+    def allow(self, purpose: str) -> bool:
+        """Whether one more create of ``purpose`` fits its share (and count it when it does)."""
+        used = self.used.get(purpose, 0)
+        if used >= self.shares.get(purpose, 0):
+            return False
+        self.used[purpose] = used + 1
+        return True
+
+    def left(self, purpose: str) -> int:
+        return self.shares.get(purpose, 0) - self.used.get(purpose, 0)
+
+    def exhausted(self, purpose: str, what: str, requirements: list[str] | tuple[str, ...] = ()) -> Inconclusive:
+        """The inconclusive outcome of a check that needed a write beyond ``purpose``'s share."""
+        return Inconclusive(
+            f"{what} needs a write beyond the --write-budget of {self.total} creates "
+            f"({self.shares.get(purpose, 0)} of them for {purpose})",
+            requirements,
+        )
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A planned create the target refused, before it was sent again without ``dropped``."""
+
+    lead: str
+    dropped: str
+    requirement: str
+    response: httpx.Response
+    #: the run tag the refused body carried
+    tag: str = ""
+
+
+@dataclass
+class WritePlan:
+    """The planned, shared leads of a run (see the module docstring)."""
+
+    target: Target
+    budget: WriteBudget
+    ledger: Ledger
+    clients: dict[str, httpx.Client]
+    metas: Callable[[str], MetaPost]
+    known: dict[str, str]
+    leads: dict[str, Created] = field(default_factory=dict)
+    refusals: list[Refusal] = field(default_factory=list)
+    #: whether the list showed the first planned lead right after its create (None: could not tell)
+    listed_at_once: tuple[bool | None, list[str]] | None = None
+    failures: dict[str, Exception] = field(default_factory=dict)
+
+    # -- the leads -----------------------------------------------------------------------------
+    def lead(self, name: str) -> Created:
+        """A planned lead (its batch created on first need); inconclusive when it could not be created."""
+        if name not in self.leads and name not in self.failures:
+            batch = self._second if name.startswith("second") else self._first
+            batch()
+        if name in self.failures:
+            failure = self.failures[name]
+            if isinstance(failure, Inconclusive):
+                raise Inconclusive(failure.message, failure.requirements)
+            raise Inconclusive(f"the planned lead {name!r} could not be created: {failure}")
+        return self.leads[name]
+
+    def _first(self) -> None:
+        if any(name in self.leads or name in self.failures for name in ("edges", "debug")):
+            return
+        meta = self.metas("primary")
+        steps: list[tuple[str, Callable[[str], list[tuple[str, dict[str, Any]]]], dict[str, str]]] = [
+            ("edges", lambda tag: [
+                ("unknown and server-owned keys", with_unknown_keys(edge_model(meta, tag, self.known, 0), tag)),
+                ("edge values", edge_model(meta, tag, self.known, 0)),
+                ("", full_body(meta, tag, self.known)),
+            ], {}),
+            ("debug", lambda tag: [
+                ("edge values", edge_model(meta, tag, self.known, 1)),
+                ("", full_body(meta, tag, self.known)),
+            ], {"is_debug_mode": "true"}),
+        ]
+        for name, bodies, params in steps:
+            self._create_first(name, "primary", meta, bodies, params)
+            if name == "edges" and "edges" in self.leads:
+                self._look_for_it_at_once(self.leads["edges"])
+        twin = tagged_required_only(meta, run_tag(self.target, "twin"), self.known)
+        for name in ("twin-1", "twin-2"):
+            self._create_first(name, "primary", meta, lambda _tag: [("", dict(twin))], {})
+
+    def _second(self) -> None:
+        if any(name in self.leads or name in self.failures for name in ("second", "second-naming-first")):
+            return
+        if "second" not in self.clients:
+            for name in ("second", "second-naming-first"):
+                self.failures[name] = Inconclusive("no second account token was given (--second-account-token)")
+            return
+        meta = self.metas("second")
+        self._create_first("second", "second", meta,
+                           lambda tag: [("", tagged_required_only(meta, tag, {}))], {})
+        self._create_first("second-naming-first", "second", meta,
+                           lambda tag: [("", edge_model(meta, tag, self.known, 1))], {})
+
+    def _create_first(
+        self,
+        name: str,
+        account: str,
+        meta: MetaPost,
+        bodies: Callable[[str], list[tuple[str, dict[str, Any]]]],
+        params: dict[str, str],
+    ) -> None:
+        """Create ``name`` from the first of its bodies the target takes; a refused one is kept as a refusal."""
+        try:
+            previous = self._latest(account)
+            created = None
+            attempt = 0
+            while created is None:
+                tag = run_tag(self.target, name.split("-")[0])
+                options = bodies(tag)
+                if attempt >= len(options):
+                    break
+                dropped, model = options[attempt]
+                created = self._send(account, meta, model, tag, params, dropped, name, last=attempt + 1 == len(options))
+                attempt += 1
+            if created is None:
+                raise Inconclusive(f"the target refused every body of the planned lead {name!r}")
+            self.leads[name] = created
+            self._space_after(previous, created)
+        except Inconclusive as exc:
+            self.failures[name] = exc
+
+    def _send(self, account: str, meta: MetaPost, model: dict[str, Any], tag: str, params: dict[str, str],
+              dropped: str, name: str, last: bool) -> Created | None:
+        if not self.budget.allow("plan"):
+            raise self.budget.exhausted("plan", f"the planned lead {name!r}")
+        http = self.clients[account]
+        response = not_throttled(http.post(LEADS, json=request_body(meta, model, tag), params=params))
+        answer = json_or_none(response)
+        if 200 <= response.status_code < 300 and isinstance(answer, dict) and isinstance(answer.get("model"), dict):
+            return Created(sent=model, response=response, body=answer, account=account)
+        if last or not dropped:
+            self.refusals.append(Refusal(name, dropped or "its body", "", response, tag))
+            raise Inconclusive(f"the planned lead {name!r} could not be created ({describe(response)})")
+        requirement = "LEADS-ENVELOPE-002" if dropped.startswith("unknown") else "LEADS-CREATE-001"
+        self.refusals.append(Refusal(name, dropped, requirement, response, tag))
+        return None
+
+    def _latest(self, account: str) -> Created | None:
+        mine = [lead for lead in self.leads.values() if lead.account == account]
+        return mine[-1] if mine else None
+
+    @staticmethod
+    def _space_after(previous: Created | None, created: Created) -> None:
+        """Wait until the target's clock has moved past the new lead's stamps when they tie the previous
+        lead's (a target whose timestamps are whole seconds): the next lead is then stamped later."""
+        if previous is None:
+            return
+        for name in ("created_at", "modified_at"):
+            before, now = parse_datetime(previous.model.get(name)), parse_datetime(created.model.get(name))
+            if before is not None and now is not None and now <= before:
+                text = str(created.model.get(name))
+                time.sleep(0.05 if "." in text else 1.05)
+                return
+
+    def _look_for_it_at_once(self, created: Created) -> None:
+        try:
+            self.listed_at_once = listing_of(self.clients["primary"], {**created.model, "id": created.id})
+        except Inconclusive as exc:
+            self.listed_at_once = (None, [exc.message])
+
+    # -- the timeline --------------------------------------------------------------------------
+    def timeline(self, read: Callable[[Created], dict[str, Any]]) -> list[dict[str, Any]]:
+        """``TIMELINE`` leads of the first account, each stamped strictly later than the one before (as
+        ``read`` shows them now); a lead is created to complete it when the plan's share allows."""
+        self.lead("edges")
+        candidates = [lead for name, lead in self.leads.items() if lead.account == "primary"]
+        shown = [read(lead) for lead in candidates]
+        chain = _increasing(shown)
+        meta = self.metas("primary")
+        while len(chain) < TIMELINE:
+            if not self.budget.allow("plan"):
+                raise self.budget.exhausted("plan", f"a timeline of {TIMELINE} leads stamped one after another")
+            tag = run_tag(self.target, "timeline")
+            response = not_throttled(self.clients["primary"].post(
+                LEADS, json=request_body(meta, full_body(meta, tag, self.known), tag)))
+            answer = json_or_none(response)
+            model = answer.get("model") if isinstance(answer, dict) else None
+            if not 200 <= response.status_code < 300 or not isinstance(model, dict):
+                raise Inconclusive(f"a lead to complete the timeline could not be created ({describe(response)})")
+            created = Created(sent={}, response=response, body=answer, account="primary")
+            shown.append(read(created))
+            chain = _increasing(shown)
+            if len(chain) < TIMELINE:
+                time.sleep(1.05)
+        return chain[:TIMELINE]
+
+
+def _increasing(leads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The longest run, in order, of leads each stamped (created_at and modified_at) after the one kept before."""
+    chain: list[dict[str, Any]] = []
+    for lead in leads:
+        created, modified = parse_datetime(lead.get("created_at")), parse_datetime(lead.get("modified_at"))
+        if created is None or modified is None:
+            continue
+        if not chain or (created > parse_datetime(chain[-1]["created_at"])  # type: ignore[operator]
+                         and modified > parse_datetime(chain[-1]["modified_at"])):  # type: ignore[operator]
+            chain.append(lead)
+    return chain
+
+
