@@ -31,6 +31,7 @@ DEFAULT_MAX_EXAMPLES = 25
 DEFAULT_TIMEOUT = 20.0
 DEFAULT_MAX_DURATION = 3600.0
 DEFAULT_WRITE_BUDGET = 40
+DEFAULT_COVERAGE_CASES = 25
 DEFAULT_CONCURRENCY = 4
 PROFILES = ("full", "read-only")
 #: flags pytest itself, or a plugin commonly installed beside it (pytest-timeout), already defines
@@ -39,7 +40,7 @@ PYTEST_OWNED = frozenset({"--strict", "--timeout"})
 
 @dataclass(frozen=True)
 class Option:
-    """One option: ``kind`` is text, int, float, flag, choice, file or dir."""
+    """One option: ``kind`` is text, int, count (an int or ``all``), float, flag, choice, file or dir."""
 
     name: str
     help: str
@@ -76,9 +77,9 @@ OPTIONS: tuple[Option, ...] = (
            kind="choice", default="full", choices=PROFILES),
     Option("max_examples", "Generated examples per property, at most.", kind="int",
            default=DEFAULT_MAX_EXAMPLES, minimum=1),
-    Option("coverage_cases", "Coverage-phase cases per operation, at most (default: every case the phase "
-           "makes, as plain Schemathesis sends them; 0 sends none). Bounds a run against a slow target.",
-           kind="int", minimum=0),
+    Option("coverage_cases", "Coverage-phase cases per operation, at most, spread over its scenarios and "
+           "parameters by the seed; 'all' sends every case the phase makes, as plain Schemathesis does; 0 none.",
+           kind="count", default=DEFAULT_COVERAGE_CASES, minimum=0),
     Option("seed", "Seed of every generated input: the same seed sends the same requests.", kind="int",
            default=DEFAULT_SEED, minimum=0),
     Option("strict", "SHOULD requirements that warn or stay inconclusive fail the run too.", kind="flag",
@@ -112,11 +113,33 @@ ENV = {option.name: option.env for option in OPTIONS}
 
 
 # ------------------------------------------------------------------------------ click
+def count_or_all(value: Any) -> int | None:
+    """A count (at least 0), or ``all`` (None: no bound)."""
+    if value is None or (isinstance(value, str) and value.strip().lower() == "all"):
+        return None
+    count = int(value)
+    if count < 0:
+        raise ValueError(f"{value!r} is less than 0")
+    return count
+
+
+class _CountOrAll(click.ParamType):
+    name = "N|all"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int | None:
+        try:
+            return count_or_all(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a count of at least 0 or 'all'", param, ctx)
+
+
 def _click_type(option: Option) -> Any:
     if option.kind == "choice":
         return click.Choice(option.choices)
     if option.kind == "int":
         return click.IntRange(min=option.minimum) if option.minimum is not None else int
+    if option.kind == "count":
+        return _CountOrAll()
     if option.kind == "float":
         return float
     if option.kind == "dir":
@@ -152,6 +175,8 @@ def _from_env(option: Option) -> Any:
         return raw.strip().lower() in ("1", "true", "yes", "on")
     if option.kind == "int":
         return int(raw)
+    if option.kind == "count":
+        return count_or_all(raw)
     if option.kind == "float":
         return float(raw)
     return raw
@@ -173,4 +198,6 @@ def add_pytest_options(group: Any) -> None:
             kwargs["choices"] = option.choices
         elif option.kind in ("int", "float"):
             kwargs["type"] = int if option.kind == "int" else float
+        elif option.kind == "count":
+            kwargs["type"] = count_or_all
         group.addoption(option.pytest_flag, **kwargs)

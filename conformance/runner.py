@@ -27,7 +27,7 @@ from conformance._outcomes import (
 from conformance._preflight import TargetNotTestable, preflight, resolve_target, validate
 from conformance._results import OutcomeCollector, TestOutcome
 from conformance.evidence import EvidenceLog
-from conformance.options import DEFAULT_CONCURRENCY, DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, DEFAULT_WRITE_BUDGET
+from conformance.options import DEFAULT_COVERAGE_CASES, DEFAULT_CONCURRENCY, DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, DEFAULT_WRITE_BUDGET
 from conformance.plugin import install_collector, install_target
 from conformance.reporting import RunInfo, build_report, roll_up, write_reports
 from conformance.reporting.attestation import write_attestation
@@ -52,7 +52,7 @@ class RunOptions:
     second_account_token: str | None = None
     profile: str = "full"
     max_examples: int = DEFAULT_MAX_EXAMPLES
-    coverage_cases: int | None = None
+    coverage_cases: int | None = DEFAULT_COVERAGE_CASES
     seed: int = DEFAULT_SEED
     strict: bool = False
     report_dir: Path | None = None
@@ -254,8 +254,7 @@ def _pytest_args(options: RunOptions, report_dir: Path | None = None) -> list[st
         "--concurrency",
         str(options.concurrency),
     ]
-    if options.coverage_cases is not None:
-        args += ["--coverage-cases", str(options.coverage_cases)]
+    args += ["--coverage-cases", "all" if options.coverage_cases is None else str(options.coverage_cases)]
     if options.select:
         args += ["-k", options.select]
     if report_dir is not None:

@@ -15,7 +15,7 @@ from conformance.suite._paths import LEADS
 from conformance.suite._problems import ProblemAudit
 from conformance.suite._search import SAMPLE_PAGES
 from conformance.suite.oracle import RunModel
-from conformance.suite.oracle.plan import EXPLORATION_CREATES, WriteBudget, WritePlan
+from conformance.suite.oracle.plan import EXPLORATION_CREATES, STATEFUL_STEPS, WriteBudget, WritePlan
 from conformance.target import Target, json_or_none
 
 
@@ -74,7 +74,8 @@ def write_budget(pytestconfig: pytest.Config, max_examples: int) -> WriteBudget:
     phase, the exploration and the generated cases."""
     total = int(pytestconfig.getoption("conformance_write_budget"))
     scenarios = max(2, max_examples // 2)
-    demands = {"meta-generated": max_examples, "stateful": 2 * scenarios, "exploration": EXPLORATION_CREATES}
+    demands = {"meta-generated": max_examples, "stateful": STATEFUL_STEPS * scenarios,
+               "exploration": EXPLORATION_CREATES}
     return WriteBudget.split(total, demands)
 
 

@@ -102,11 +102,13 @@ from conformance.suite._generated import (
     coverage_cases,
     example_cases,
     fuzz,
+    spread,
     load_schema,
     run_stateful,
 )
 from conformance.suite._meta import MetaPost
 from conformance.suite._paths import SCHEMA_OPERATIONS as OPERATIONS
+from conformance.suite.oracle.plan import STATEFUL_STEPS, WriteBudget
 from conformance.target import Target
 
 PROPERTY_REQUIREMENTS = (
@@ -123,8 +125,6 @@ PROPERTY_REQUIREMENTS = (
 STATEFUL_REQUIREMENTS = ("LEADS-HTTP-001", "LEADS-HTTP-002", "LEADS-HTTP-003")
 #: the stateful link POST 201 -> GET /leads/{id}
 LINK_REQUIREMENT = "LEADS-HTTP-004"
-#: steps of one stateful scenario: a create, its read-back, and room for a second pair
-STATEFUL_STEPS = 4
 
 
 def _operation(method: str, path: str) -> Any:
@@ -187,10 +187,19 @@ def test_generated_requests_get_conformant_answers(
     """
     judge = request.getfixturevalue("write_judge") if method == "POST" else Judge(fragment)
     operation = generated_schema[path][method]
-    exploration = Exploration(target, generated_schema, judge)
-    for case in example_cases(operation) + coverage_cases(operation, seed, limit=coverage_limit):
+    budget: WriteBudget | None = request.getfixturevalue("write_budget") if method == "POST" else None
+    exploration = Exploration(target, generated_schema, judge, budget=budget)
+    cases = example_cases(operation) + coverage_cases(operation, seed, limit=coverage_limit)
+    if method == "POST":
+        cases = cases[:1] + spread(cases[1:], seed)
+    for case in cases:
         exploration.exercise(case)
     fuzz(operation, seed, max_examples, exploration.exercise)
+    if exploration.held:
+        target.notes.append(
+            f"{exploration.held} generated POST case(s) that would have created a lead were not sent: the "
+            f"--write-budget's share for generated cases ({budget.shares['generated'] if budget else 0}) was spent"
+        )
     exploration.conclude(PROPERTY_REQUIREMENTS)
 
 
@@ -203,19 +212,29 @@ class StatefulRun:
     judge: Judge
     seed: int
     max_examples: int
+    budget: WriteBudget
     _exploration: Exploration | None = field(default=None, repr=False)
+
+    @property
+    def scenarios(self) -> int:
+        """Scenarios to run: ``--max-examples`` halved, as many as the budget's share for them allows
+        (each step may create a lead)."""
+        return min(max(2, self.max_examples // 2), self.budget.shares.get("stateful", 0) // STATEFUL_STEPS)
 
     def explore(self) -> Exploration:
         """The run's exploration; inconclusive for every check when the state machine sent nothing."""
+        if self.scenarios < 1:
+            raise self.budget.exhausted("stateful", "a stateful scenario", (*STATEFUL_REQUIREMENTS, LINK_REQUIREMENT))
         if self._exploration is None:
             exploration = Exploration(self.target, self.schema, self.judge, checks=STATEFUL_CHECKS)
             run_stateful(
                 self.schema,
                 exploration,
                 seed=self.seed,
-                scenarios=max(2, self.max_examples // 2),
+                scenarios=self.scenarios,
                 steps=STATEFUL_STEPS,
             )
+            self.budget.used["stateful"] = self.scenarios * STATEFUL_STEPS
             self._exploration = exploration
         if self._exploration.sent == 0 and not self._exploration.inconclusive:
             raise Inconclusive(
@@ -226,10 +245,11 @@ class StatefulRun:
 
 @pytest.fixture(scope="session")
 def stateful_run(
-    target: Target, generated_schema: OpenApiSchema, write_judge: Judge, seed: int, max_examples: int
+    target: Target, generated_schema: OpenApiSchema, write_judge: Judge, seed: int, max_examples: int,
+    write_budget: WriteBudget,
 ) -> StatefulRun:
     """The stateful phase over the fragment's links, shared by the checks that judge it."""
-    return StatefulRun(target, generated_schema, write_judge, seed, max_examples)
+    return StatefulRun(target, generated_schema, write_judge, seed, max_examples, write_budget)
 
 
 @pytest.mark.writes

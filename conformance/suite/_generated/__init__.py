@@ -33,7 +33,7 @@ from conformance.suite._generated.inputs import (
     prepare_valid_body,
     with_absent_required_fields,
 )
-from conformance.suite._generated.phases import coverage_cases, example_cases, fuzz, run_stateful
+from conformance.suite._generated.phases import coverage_cases, example_cases, fuzz, run_stateful, spread
 from conformance.suite._generated.transport import load_schema, reproduce, wire_headers
 
 __all__ = [
@@ -60,6 +60,7 @@ __all__ = [
     "requirements_for",
     "run_stateful",
     "schemathesis_fragment",
+    "spread",
     "wire_headers",
     "with_absent_required_fields",
     "without_formats",

@@ -33,6 +33,7 @@ from conformance.suite._generated.charging import (
 from conformance.suite._generated.checks import PROPERTY_CHECKS, is_json, linked_lead
 from conformance.suite._generated.inputs import INVALID, OPEN, VALID, Judge, is_refusal
 from conformance.suite._generated.transport import evidence_line, reproduce
+from conformance.suite.oracle.plan import WriteBudget
 from conformance.target import Target
 from conformance.tolerances import record as record_tolerances
 
@@ -69,6 +70,10 @@ class Exploration:
     sent: int = 0
     #: stateful links followed: a GET /leads/{id} of the lead a POST's 201 created, answered (not 429)
     links: int = 0
+    #: the write budget a case that may create a lead must fit (None: no bound)
+    budget: WriteBudget | None = None
+    #: cases that may create a lead, not sent: the budget's share for them was spent
+    held: int = 0
 
     @property
     def credentials(self) -> dict[str, str]:
@@ -87,8 +92,15 @@ class Exploration:
         return response
 
     def exercise(self, case: Case) -> None:
-        """Prepare one case for the target, send it, and check the answer."""
+        """Prepare one case for the target, send it, and check the answer.
+
+        A case that may create a lead is sent only while the write budget's share for generated cases
+        lasts; a case that must be refused (it creates nothing) is always sent.
+        """
         self.judge.prepare(case)
+        if self.budget is not None and self.judge.would_create(case) and not self.budget.allow("generated"):
+            self.held += 1
+            return
         recorder = Recorder(label=case.operation.label)
         recorder.record_case(case=case)
         response = self.send(case)

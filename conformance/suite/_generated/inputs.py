@@ -325,6 +325,26 @@ class Judge:
     known: Mapping[str, str] = field(default_factory=dict)
     tag: str = ""
     _validators: dict[str, Callable[[Any], bool]] = field(default_factory=dict, repr=False)
+    _bodies: int = field(default=0, repr=False)
+
+    def next_tag(self) -> str:
+        """A tag unique to one generated body (cases are prepared one after another, so a seed repeats it)."""
+        self._bodies += 1
+        return f"{self.tag}-g{self._bodies}" if self.tag else ""
+
+    def would_create(self, case: Case) -> bool:
+        """Whether a prepared POST case may create a lead: its body holds no input the contract calls
+        invalid (an open one may be taken)."""
+        if case.method != "POST":
+            return False
+        inputs = body_inputs(
+            case.body,
+            is_valid=self.body_validator(case),
+            meta=self.meta,
+            known=self.known,
+            is_valid_but_formats=self.body_validator(case, formats=ENFORCED_FORMATS),
+        )
+        return all(item.status != INVALID for item in inputs)
 
     def __call__(self, case: Case, response: Response) -> list[Input]:
         parameters = operation_parameters(self.fragment, case.method, case.path)
@@ -349,10 +369,11 @@ class Judge:
         """
         if case.method != "POST" or not isinstance(case.body, dict):
             return
+        tag = self.next_tag()
         if self.body_validator(case)(case.body):
-            case.body = prepare_valid_body(case.body, self.meta, self.known, self.tag)
+            case.body = prepare_valid_body(case.body, self.meta, self.known, tag)
         else:
-            case.body = with_absent_required_fields(case.body, self.meta, self.known, self.tag)
+            case.body = with_absent_required_fields(case.body, self.meta, self.known, tag)
 
     def body_validator(self, case: Case, formats: frozenset[str] | None = None) -> Callable[[Any], bool]:
         """Whether a body is valid against the request body of the case's operation.

@@ -26,7 +26,7 @@ from conformance.suite._generated.adapter import (
 )
 from conformance.suite._generated.exploration import Exploration
 
-__all__ = ["coverage_cases", "example_cases", "fuzz", "generation_settings", "run_stateful"]
+__all__ = ["coverage_cases", "example_cases", "fuzz", "generation_settings", "run_stateful", "spread"]
 
 
 def example_cases(operation: APIOperation) -> list[Case]:
@@ -38,25 +38,38 @@ def example_cases(operation: APIOperation) -> list[Case]:
 
 
 def coverage_cases(operation: APIOperation, seed: int, limit: int | None = None) -> list[Case]:
-    """The coverage phase: every case it makes, or at most ``limit``, spread across scenarios by the seed."""
+    """The coverage phase: every case it makes, or at most ``limit``, spread across scenarios and parameters
+    by the seed."""
     generator = adapter.coverage_generator(operation)
     if limit is None:
         return list(generator)
+    return spread(list(generator), seed)[:limit]
+
+
+def _bucket(case: Case) -> str:
+    """The coverage scenario of a case, with the parameter and the place in it that the case varies."""
+    data = case.meta.phase.data if case.meta is not None else None
+    parts = (getattr(data, name, "") for name in ("scenario", "parameter_location", "parameter", "location"))
+    return "|".join(str(part or "") for part in parts)
+
+
+def spread(cases: list[Case], seed: int) -> list[Case]:
+    """``cases`` reordered so that any first few of them span the coverage scenarios and the parameters
+    each varies (a seeded round robin over them)."""
     by_scenario: dict[str, list[Case]] = {}
-    for case in generator:
-        scenario = str(getattr(case.meta.phase.data, "scenario", "")) if case.meta is not None else ""
-        by_scenario.setdefault(scenario, []).append(case)
+    for case in cases:
+        by_scenario.setdefault(_bucket(case), []).append(case)
     rng = random.Random(seed)
     pools = [by_scenario[name] for name in sorted(by_scenario)]
     rng.shuffle(pools)
     for pool in pools:
         rng.shuffle(pool)
-    chosen: list[Case] = []
-    while len(chosen) < limit and any(pools):
+    ordered: list[Case] = []
+    while any(pools):
         for pool in pools:
-            if pool and len(chosen) < limit:
-                chosen.append(pool.pop())
-    return chosen
+            if pool:
+                ordered.append(pool.pop())
+    return ordered
 
 
 def generation_settings(max_examples: int, **extra: Any) -> hypothesis.settings:

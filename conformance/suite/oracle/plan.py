@@ -45,7 +45,7 @@ from conformance.suite.oracle.edges import edge_model, with_unknown_keys
 from conformance.suite.oracle.ledger import Ledger
 from conformance.target import Target, json_or_none
 
-__all__ = ["EXPLORATION_CREATES", "PURPOSES", "Refusal", "WriteBudget", "WritePlan"]
+__all__ = ["EXPLORATION_CREATES", "PURPOSES", "STATEFUL_STEPS", "Refusal", "WriteBudget", "WritePlan"]
 
 #: who writes, in the order the budget serves them
 PURPOSES = ("plan", "meta-generated", "stateful", "exploration", "generated")
@@ -55,6 +55,8 @@ PLANNED = 6
 PLAN_SPARE = 3
 #: the share of what is left after the plan, per purpose (the generated cases take the rest)
 PROPORTIONS = {"meta-generated": 0.15, "stateful": 0.20, "exploration": 0.05}
+#: steps of one stateful scenario (each may create a lead)
+STATEFUL_STEPS = 2
 #: creates the exploration may make, at most
 EXPLORATION_CREATES = 4
 #: how many leads the date filters need, each stamped strictly later than the one before
