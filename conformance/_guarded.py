@@ -173,12 +173,16 @@ class GuardedTransport(httpx.BaseTransport):
                 body = self._read_capped(response)
         except (httpx.TransportError, _wire.TooLarge) as exc:
             exchange.answered_at = time.monotonic()
+            with target._state.lock:
+                target._state.spans.append((started, exchange.answered_at))
             description = self._describe(exc)
             note = None if resend_of is None else f"re-send of line {resend_of}: the failure reproduced"
             target._log(exchange, None, None, exchange.answered_at - started, description, attempt, note)
             target._failed(operation, type(exc).__name__)
             raise _NoAnswer(request, description, exchange.line) from None
         exchange.answered_at = time.monotonic()
+        with target._state.lock:
+            target._state.spans.append((started, exchange.answered_at))
         target._answered(operation, response.status_code)
         exchange.status = response.status_code
         headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
@@ -243,8 +247,9 @@ class GuardedTransport(httpx.BaseTransport):
                     state.errors.popleft()
                 if len(state.errors) < pacing.max_errors_in_window:
                     return
-                wait = pacing.error_window - (now - state.errors[0]) + 0.05
-            time.sleep(max(wait, 0.05))
+                wait = max(pacing.error_window - (now - state.errors[0]) + 0.05, 0.05)
+                state.paced += wait
+            time.sleep(wait)
 
     def _throttle_wait(self, response: httpx.Response, retries: int) -> float | None:
         """Seconds to wait before retrying a 429, or None: return it (retries, budget or run used up)."""
@@ -318,5 +323,9 @@ class _State:
     #: open operations a request is trying again now (half-open)
     trials: set[str] = field(default_factory=set)
     throttle_waited: float = 0.0
+    #: seconds spent pacing error responses (Merge throttles an IP after 20 in 10 s)
+    paced: float = 0.0
+    #: (sent, answered) of every attempt, monotonic seconds: where the run's time went
+    spans: list[tuple[float, float]] = field(default_factory=list)
     out_of_time: bool = False
     history: deque[Exchange] = field(default_factory=lambda: deque(maxlen=50))

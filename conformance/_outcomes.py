@@ -12,6 +12,8 @@ The tree::
     Violation (AssertionError)       a check found the target breaking one or more requirements
     └── ViolationGroup               several violations one check collected before failing
     Inconclusive (Exception)         a check could not decide (throttled, the target would not answer)
+    Unverified (Exception)           a check decided some of its requirements; no observation of its fell
+                                     in the domain of the others (they get no evidence from it)
 
 Any other exception inside a check is a fault of the suite (an ``error`` outcome): it is reported with
 its traceback and never counted against the target.
@@ -32,6 +34,7 @@ __all__ = [
     "Inconclusive",
     "TargetError",
     "TargetUnreachable",
+    "Unverified",
     "UsageError",
     "Violation",
     "ViolationGroup",
@@ -105,6 +108,16 @@ class Inconclusive(Exception):
     """
 
     def __init__(self, message: str, requirements: Iterable[str] = ()):
+        super().__init__(message)
+        self.message = message
+        self.requirements = tuple(requirements)
+
+
+class Unverified(Exception):
+    """The check passed for its requirements but ``requirements``: no observation of its fell in their
+    domain, so it gives them no evidence (neither a pass nor an undecided outcome)."""
+
+    def __init__(self, message: str, requirements: Iterable[str]):
         super().__init__(message)
         self.message = message
         self.requirements = tuple(requirements)

@@ -37,6 +37,8 @@ class TestOutcome:
     duration: float = 0.0
     inconclusive: list[str] = field(default_factory=list)
     traceback: str = ""
+    #: requirements a passed check gave no evidence for (no observation of it fell in their domain)
+    unverified: list[str] = field(default_factory=list)
 
 
 class OutcomeCollector:

@@ -177,6 +177,13 @@ def _print_result(result: RunResult) -> None:
         err.print(f"gate: {reason}", highlight=False, markup=False, soft_wrap=True)
     if "log" in result.paths:
         err.print(f"suite error: the traceback is in {result.paths['log']}", highlight=False, markup=False)
+    created = report.get("created") or {}
+    if created.get("count"):
+        err.print(
+            f"created {created['count']} lead(s) in the target, each tagged {created['run_tag']} "
+            "(their ids are in report.json, under created)",
+            highlight=False, markup=False, soft_wrap=True,
+        )
     err.print(
         "reports: "
         + "  ".join(

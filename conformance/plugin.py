@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance._outcomes import Inconclusive, Violation, ViolationGroup
+from conformance._outcomes import Inconclusive, Unverified, Violation, ViolationGroup
 from conformance._results import Failure, OutcomeCollector, TestOutcome
 from conformance.options import add_pytest_options
 from conformance.spec import load_catalog
@@ -184,6 +184,9 @@ def pytest_runtest_makereport(
         if outcome.outcome == "inconclusive":
             report.outcome = "skipped"
             report.longrepr = (str(item.path), item.location[1] or 0, "inconclusive: " + outcome.reason)
+        elif outcome.outcome == "passed":
+            report.outcome = "passed"
+            report.longrepr = None
         else:
             report.longrepr = redact(str(report.longrepr)) if report.longrepr else report.longrepr
     elif call.when == "call" and report.passed:
@@ -206,6 +209,9 @@ def _outcome_from_exception(
     if isinstance(exc, Inconclusive):
         scoped = [i for i in exc.requirements if i in ids]
         return TestOutcome(nodeid, ids, "inconclusive", reason=redact(exc.message), inconclusive=scoped)
+    if isinstance(exc, Unverified):
+        scoped = [i for i in exc.requirements if i in ids]
+        return TestOutcome(nodeid, ids, "passed", reason=redact(exc.message), unverified=scoped)
     violations = _violations(exc)
     if violations:
         failures = []

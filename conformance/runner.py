@@ -28,12 +28,14 @@ from conformance._preflight import TargetNotTestable, preflight, resolve_target,
 from conformance._results import OutcomeCollector, TestOutcome
 from conformance.evidence import EvidenceLog
 from conformance.options import DEFAULT_COVERAGE_CASES, DEFAULT_CONCURRENCY, DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, DEFAULT_WRITE_BUDGET
-from conformance.plugin import install_collector, install_target
+from conformance.plugin import install_collector, install_model, install_target
+from conformance.suite.oracle import RunModel
 from conformance.reporting import RunInfo, build_report, roll_up, write_reports
 from conformance.reporting.attestation import write_attestation
 from conformance.reporting.baseline import load_baseline
 from conformance.reporting.checks_html import check_records
 from conformance.spec import catalog_path, fragment_sha256, load_catalog
+from conformance.suite.oracle.domain import declared_domains
 from conformance.target import Target
 
 __all__ = ["RunOptions", "RunResult", "TargetNotTestable", "preflight", "run", "validate"]
@@ -110,6 +112,7 @@ def _run_info(
     notes: list[str],
     checks: list[dict[str, Any]] | None = None,
     tolerances: list[dict[str, Any]] | None = None,
+    model: RunModel | None = None,
 ) -> RunInfo:
     """The facts of a run for its report: the suite, the fragment, the target, the options, the times."""
     return RunInfo(
@@ -140,7 +143,26 @@ def _run_info(
         evidence_lines=target.evidence.lines if target.evidence is not None else 0,
         checks=checks or [],
         tolerances=tolerances or [],
+        write_budget=options.write_budget,
+        concurrency=options.concurrency,
+        created=created_leads(model, target),
+        dimensions={rid: model.coverage.report(rid) for rid in declared_domains()} if model else {},
+        time=target.time_spent(),
     )
+
+
+def created_leads(model: RunModel | None, target: Target) -> dict[str, Any]:
+    """The leads the run created (each stays in the target): how many, the run tag they carry, their ids."""
+    leads = model.ledger.leads() if model is not None else []
+    return {
+        "count": len(leads),
+        "run_tag": target.run_id,
+        "leads": [
+            {"id": lead.id, "account": lead.account, "created_at": lead.answer.get("created_at"),
+             "exchange": lead.line}
+            for lead in leads
+        ],
+    }
 
 
 def _untested(
@@ -175,9 +197,10 @@ def _untested(
 class _Bridge:
     """Hands the run's target and collector to the plugin, and reports progress."""
 
-    def __init__(self, target: Target, outcomes: OutcomeCollector, progress: Progress):
+    def __init__(self, target: Target, outcomes: OutcomeCollector, progress: Progress, model: RunModel):
         self.target = target
         self.outcomes = outcomes
+        self.model = model
         self.progress = progress
         self.collected = 0
         self.errors: list[str] = []
@@ -186,6 +209,7 @@ class _Bridge:
     def pytest_configure(self, config: pytest.Config) -> None:
         install_target(config, self.target)
         install_collector(config, self.outcomes)
+        install_model(config, self.model)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.collected = len(session.items)
@@ -350,7 +374,8 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
             except TargetError as exc:
                 raise _untested(exc, options, catalog, baseline, target, report_dir, started, clock) from None
             outcomes = OutcomeCollector()
-            bridge = _Bridge(target, outcomes, progress)
+            model = RunModel()
+            bridge = _Bridge(target, outcomes, progress, model)
             try:
                 tolerances.reset()
                 with _hypothesis_home():
@@ -385,6 +410,7 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
             tolerances=tolerances.report_entries(
                 rid for done in outcomes.all() if done.outcome != "skipped" for rid in done.requirements
             ),
+            model=model,
         )
         report, paths = write_reports(build_report(info, verdict), report_dir, target.redactor)
         if verdict.suite_errors:

@@ -280,6 +280,27 @@ class Target:
         with self._state.lock:
             return dict(self._state.unresponsive)
 
+    def time_spent(self) -> dict[str, Any]:
+        """Where the run's time went: requests (their count, their summed time, and the time at least one was
+        in flight), waits on throttling (429s) and the pacing of error responses."""
+        with self._state.lock:
+            spans = sorted(self._state.spans)
+            throttled, paced = self._state.throttle_waited, self._state.paced
+        in_flight, end = 0.0, -math.inf
+        for start, stop in spans:
+            if start > end:
+                in_flight += stop - start
+            elif stop > end:
+                in_flight += stop - end
+            end = max(end, stop)
+        return {
+            "requests": len(spans),
+            "request_seconds": round(sum(stop - start for start, stop in spans), 3),
+            "in_flight_seconds": round(in_flight, 3),
+            "throttle_wait_seconds": round(throttled, 3),
+            "pacing_wait_seconds": round(paced, 3),
+        }
+
     def redact(self, text: str) -> str:
         """Mask every credential this target knows in ``text`` (one field, never a serialised document)."""
         return self.redactor.text(text)

@@ -218,6 +218,7 @@ def roll_up(
                 if rid in verdicts:
                     charged.setdefault(rid, []).append(failure)
         undecided = set(_get(outcome, "inconclusive") or names) if kind == "inconclusive" else set()
+        unverified = set(_get(outcome, "unverified") or [])
         for rid in names:
             verdict = verdicts[rid]
             if nodeid not in verdict.tests:
@@ -229,6 +230,8 @@ def roll_up(
             elif rid in undecided:
                 verdict.raise_to("inconclusive")
                 verdict.reasons.append(f"{nodeid}: inconclusive: {_get(outcome, 'reason')}")
+            elif rid in unverified:
+                verdict.reasons.append(f"{nodeid}: no evidence: {_get(outcome, 'reason')}")
             elif kind == "error":
                 verdict.reasons.append(f"{nodeid}: not verified: {_get(outcome, 'reason')}")
             elif kind == "skipped":

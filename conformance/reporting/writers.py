@@ -53,6 +53,10 @@ SUITE_DATA = frozenset(
         "exchange",
         "checks",
         "tolerances",
+        "dimensions",
+        "write_budget",
+        "concurrency",
+        "time",
     }
 )
 
@@ -97,6 +101,14 @@ class RunInfo:
     checks: list[dict[str, Any]] = field(default_factory=list)
     #: the contract's tolerances the run applied (``conformance.tolerances.report_entries``)
     tolerances: list[dict[str, Any]] = field(default_factory=list)
+    write_budget: int | None = None
+    concurrency: int | None = None
+    #: the leads the run created: count, run tag, and each id with its account and evidence line
+    created: dict[str, Any] = field(default_factory=dict)
+    #: per requirement, the dimensions of its domain: declared, covered and missing values
+    dimensions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: where the run's time went (``Target.time_spent``)
+    time: dict[str, Any] = field(default_factory=dict)
 
 
 def build_report(info: RunInfo, verdict: RunVerdict) -> dict[str, Any]:
@@ -140,7 +152,15 @@ def build_report(info: RunInfo, verdict: RunVerdict) -> dict[str, Any]:
         ],
         "evidence": {"file": "evidence.ndjson", "exchanges": info.evidence_lines},
         "notes": info.notes,
-        "requirements": [v.to_dict() for v in verdict.requirements],
+        "write_budget": info.write_budget,
+        "concurrency": info.concurrency,
+        "created": info.created or {"count": 0, "run_tag": info.run_id, "leads": []},
+        "time": {"duration_seconds": info.duration_seconds, **info.time},
+        "requirements": [
+            {**v.to_dict(), **({"dimensions": info.dimensions[v.requirement.id]}
+                               if v.requirement.id in info.dimensions else {})}
+            for v in verdict.requirements
+        ],
         "checks": info.checks,
         "tolerances": info.tolerances,
     }

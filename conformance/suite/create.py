@@ -24,7 +24,7 @@ from conformance.suite._paths import lead_path
 from conformance.suite._search import SEARCH_PAGE_SIZE, SEARCH_PAGES
 from conformance.suite._validators import shape_problems
 from conformance.suite.oracle.compare import SERVER_OWNED, differences, same_instant
-from conformance.suite.oracle.plan import WritePlan
+from conformance.suite.oracle.plan import JSON_WITH_CHARSET, WritePlan
 from conformance.target import Target
 
 #: the planned leads of the first account whose creates these checks judge
@@ -285,3 +285,17 @@ def test_server_owned_fields_sent_in_model_are_not_applied(
             findings.check(not applied, "LEADS-CREATE-012",
                            f"{where} shows {name} {got!r}, the value sent inside model", response)
     findings.raise_if_any()
+
+
+@pytest.mark.writes
+@pytest.mark.requirement("LEADS-HTTP-006")
+def test_json_with_a_charset_is_valid_input(target: Target, write_plan: WritePlan) -> None:
+    """A body sent as application/json; charset=utf-8 is valid input: the planned lead sent that way is
+    not refused (the plan sent it again as plain application/json when it was)."""
+    write_plan.lead("debug")
+    for refusal in write_plan.refusals:
+        if refusal.requirement == "LEADS-HTTP-006":
+            raise Violation(
+                f"a valid create sent as {JSON_WITH_CHARSET!r} was refused ({describe(refusal.response)})",
+                ["LEADS-HTTP-006"], target.reproduce_of(refusal.response), target.line_of(refusal.response),
+            )

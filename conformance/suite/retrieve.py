@@ -43,11 +43,59 @@ def test_unknown_id_gets_404_with_a_detail(client: httpx.Client, seed: int) -> N
         )
 
 
-@pytest.mark.requirement(RETRIEVE_003)
-def test_malformed_id_gets_404_or_400(client: httpx.Client, target: Target) -> None:
-    """A malformed lead id gets 404 or 400, never a 5xx."""
+def unknown_uuids(seed: int) -> dict[str, str]:
+    """Well-formed UUIDs of every version (and the nil and max UUIDs, and one in upper case), each naming
+    no lead: drawn from the seed, so a repeated run sends the same."""
+    rng = random.Random(seed)
+
+    def bits(version: int) -> uuid.UUID:
+        return uuid.UUID(int=rng.getrandbits(128), version=version)
+
+    ids = {f"v{version}": str(bits(version)) for version in (1, 3, 4, 5)}
+    for version in (6, 7, 8):
+        raw = bits(4).int & ~(0xF << 76) | (version << 76)
+        ids[f"v{version}"] = str(uuid.UUID(int=raw))
+    ids["nil"] = str(uuid.UUID(int=0))
+    ids["max"] = str(uuid.UUID(int=(1 << 128) - 1))
+    ids["upper case"] = str(bits(4)).upper()
+    return ids
+
+
+#: every account gets a few of the versions: the first account all of them
+ACCOUNTS = [pytest.param("client", id="account-a"), pytest.param("second_client", id="account-b")]
+SECOND_ACCOUNT_KINDS = ("v1", "v7", "nil", "upper case")
+
+
+@pytest.mark.requirement(RETRIEVE_001)
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_well_formed_unknown_ids_of_every_version_get_404(
+    account: str, target: Target, seed: int, request: pytest.FixtureRequest
+) -> None:
+    """Any well-formed UUID (any version, the nil and max UUIDs, either case) that names no lead is
+    unknown, not malformed: 404, never 400, under every account."""
+    client: httpx.Client = request.getfixturevalue(account)
+    kinds = unknown_uuids(seed)
+    if account != "client":
+        kinds = {kind: kinds[kind] for kind in SECOND_ACCOUNT_KINDS}
     findings = Findings(target)
-    for malformed in MALFORMED_IDS:
+    for kind, unknown in kinds.items():
+        response = not_throttled(client.get(lead_path(unknown)), [RETRIEVE_001])
+        findings.check(
+            response.status_code == 404,
+            RETRIEVE_001,
+            f"the unknown {kind} UUID {unknown} did not get 404 ({describe(response)})",
+            response,
+        )
+    findings.raise_if_any()
+
+
+@pytest.mark.requirement(RETRIEVE_003)
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_malformed_id_gets_404_or_400(account: str, target: Target, request: pytest.FixtureRequest) -> None:
+    """A malformed lead id gets 404 or 400, never a 5xx (under every account)."""
+    client: httpx.Client = request.getfixturevalue(account)
+    findings = Findings(target)
+    for malformed in MALFORMED_IDS if account == "client" else MALFORMED_IDS[:2]:
         response = not_throttled(client.get(lead_path(malformed)), [RETRIEVE_003])
         if response.status_code >= 500:
             findings.fail(RETRIEVE_003, f"a malformed id got a server error ({describe(response)})")

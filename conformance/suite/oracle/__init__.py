@@ -34,6 +34,12 @@ class RunModel:
     coverage: DomainCoverage = field(default_factory=DomainCoverage)
     oracle: Oracle | None = None
 
+    def conclude(self, check: str, requirements: list[str] | tuple[str, ...]) -> None:
+        """Raise what the oracle saw on the exchanges of ``check`` for ``requirements`` (see ``Oracle.conclude``)."""
+        if self.oracle is None:
+            raise RuntimeError("the oracle was not watching this run")
+        self.oracle.conclude(check, requirements)
+
     def attach(self, target: Target) -> Oracle:
         """Start the oracle on ``target`` (once): from now on it judges every answered exchange."""
         if self.oracle is None:

@@ -19,6 +19,8 @@ import uuid
 from typing import Any
 
 from conformance.suite._bodies import carry_tag, fitted, offered_fields
+from conformance.suite._fitting import fits
+from conformance.suite._generation import field_schema
 from conformance.suite._meta import MetaPost
 from conformance.suite.oracle.compare import RELATION_FIELDS
 
@@ -68,6 +70,7 @@ EDGE_LEADS: tuple[dict[str, Any], ...] = (
         "last_name": "  Hopper  ",
         "company": "Ñandú & Søn — 株式会社",
         "title": _long("Rear Admiral"),
+        "lead_url": None,
         "converted_date": "2025-12-31T23:59:59.5-08:00",
         "addresses": [
             {"street_1": "\u05e8\u05d7\u05d5\u05d1 \u05d4\u05e8\u05e6\u05dc 1", "city": "תל אביב",
@@ -89,11 +92,20 @@ def edge_model(meta: MetaPost, tag: str, known: dict[str, str], index: int = 0) 
     to its schema, relations the target holds, every field meta/post requires, and the run tag."""
     offered = offered_fields(meta)
     values = EDGE_LEADS[index % len(EDGE_LEADS)]
-    model = {name: value for name, value in values.items() if offered is None or name in offered}
+    model = {
+        name: value for name, value in values.items()
+        if (offered is None or name in offered) and (value is not None or _takes_null(meta, name))
+    }
     for name in RELATION_FIELDS:
         if name in known and (offered is None or name in offered):
             model[name] = known[name]
     return carry_tag(fitted(model, meta, tag, known), meta, tag)
+
+
+def _takes_null(meta: MetaPost, name: str) -> bool:
+    """Whether meta/post lets ``name`` be null (a field it does not describe may be: nullable everything)."""
+    schema = meta.properties.get(name)
+    return schema is None or fits(None, field_schema(name, schema))
 
 
 def server_owned_values(tag: str) -> dict[str, Any]:

@@ -43,7 +43,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+import pytest
+
 from conformance._formats import is_uuid, parse_datetime
+from conformance._outcomes import Unverified, Violation, ViolationGroup
 from conformance.spec import load_fragment
 from conformance.suite._fitting import fits
 from conformance.suite._generation import field_schema
@@ -66,7 +69,7 @@ from conformance.target import Exchange, Target
 __all__ = ["MAX_KEPT", "Finding", "Oracle", "Verdicts"]
 
 #: violations kept per requirement (the rest are counted)
-MAX_KEPT = 20
+MAX_KEPT = 50
 #: cursors of unfinished walks kept at once
 MAX_PENDING = 5000
 #: how far a lead's instant must lie from a bound before its absence from a walk counts (a target may
@@ -104,24 +107,46 @@ class Finding:
 
 
 @dataclass
+class Tally:
+    """What the oracle judged of one requirement on the exchanges of one check."""
+
+    judged: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass
 class Verdicts:
-    """Per requirement: how many observations were judged, and the violations seen (the first ones)."""
+    """Per requirement: how many observations were judged, and the violations seen (the first ones);
+    and the same per check whose exchange was judged (``by_check``)."""
 
     judged: Counter[str] = field(default_factory=Counter)
     findings: dict[str, list[Finding]] = field(default_factory=dict)
     counts: Counter[str] = field(default_factory=Counter)
+    by_check: dict[str, dict[str, Tally]] = field(default_factory=dict)
+    #: the check whose exchange is being judged now
+    current: str = ""
     #: makes a reproduce command for the exchange of an evidence line being judged now
     reproduce: Callable[[int], str | None] = lambda _line: None
 
+    def _tally(self, requirement: str) -> Tally:
+        return self.by_check.setdefault(self.current, {}).setdefault(requirement, Tally())
+
     def ok(self, requirement: str) -> None:
         self.judged[requirement] += 1
+        self._tally(requirement).judged += 1
 
     def fail(self, requirement: str, message: str, line: int) -> None:
         self.judged[requirement] += 1
         self.counts[requirement] += 1
+        tally = self._tally(requirement)
+        tally.judged += 1
         kept = self.findings.setdefault(requirement, [])
-        if len(kept) < MAX_KEPT and all(f.message != message for f in kept):
-            kept.append(Finding(requirement, message, line, self.reproduce(line)))
+        fresh = all(f.message != message for f in kept)
+        finding = Finding(requirement, message, line, self.reproduce(line))
+        if len(kept) < MAX_KEPT and fresh:
+            kept.append(finding)
+        if len(tally.findings) < MAX_KEPT and all(f.message != message for f in tally.findings):
+            tally.findings.append(finding)
 
     def check(self, condition: bool, requirement: str, message: Callable[[], str], line: int) -> bool:
         if condition:
@@ -241,6 +266,7 @@ class Oracle:
         try:
             with self._lock:
                 self.verdicts.reproduce = lambda line: self.target.curl(exchange) if line == exchange.line else None
+                self.verdicts.current = self.target.context[0]
                 self._judge(exchange, body)
         except Exception:  # a fault of the oracle must not break the request it watches
             self.errors.append(traceback.format_exc(limit=8))
@@ -265,6 +291,7 @@ class Oracle:
         account, defects = self.credentials(headers)
         if seen.method == "POST" and operation == CREATE:
             self.ledger.wrote(Write(account, exchange.sent_at, exchange.answered_at))
+        self.coverage.note("LEADS-HTTP-001", operation=operation)
         if seen.status >= 500:
             self.verdicts.fail(
                 "LEADS-HTTP-001", f"{seen.shown} answered {seen.status} (a server error)", seen.line
@@ -287,6 +314,21 @@ class Oracle:
             self._rfc(seen, account)
         elif operation == META and seen.status == 200:
             self._meta(seen, account)
+
+    def conclude(self, check: str, requirements: list[str] | tuple[str, ...]) -> None:
+        """Raise what the oracle saw on the exchanges of ``check`` for ``requirements``: the violations;
+        else, for the requirements none of its exchanges fell under, that it gives them no evidence."""
+        with self._lock:
+            tallies = {rid: self.verdicts.by_check.get(check, {}).get(rid, Tally()) for rid in requirements}
+        found = [finding for tally in tallies.values() for finding in tally.findings]
+        if found:
+            violations = [Violation(f.message, [f.requirement], f.reproduce, f.line) for f in found[:10]]
+            raise violations[0] if len(violations) == 1 else ViolationGroup(violations)
+        empty = [rid for rid, tally in tallies.items() if not tally.judged]
+        if len(empty) == len(tallies):
+            pytest.skip("none of the check's answers fell in its requirements' domains")
+        if empty:
+            raise Unverified("none of the check's answers fell in these requirements' domains", empty)
 
     # -- credentials ---------------------------------------------------------------------------
     def credentials(self, headers: dict[str, str]) -> tuple[str | None, list[str]]:
@@ -589,6 +631,10 @@ class Oracle:
             self._lead(seen, account, lead, page)
             for rule in rules:
                 rule.judge(self, seen, lead, page, account)
+        for rule in rules if not leads else []:
+            self.coverage.note(rule.requirement, parameter=rule.param, page=page, values=rule.classes(),
+                               account=account)
+            self.verdicts.ok(rule.requirement)
         self._walk(seen, account, [lead.get("id") for lead in leads], body)
 
     def _retrieve(self, seen: Seen, account: str) -> None:
@@ -661,9 +707,10 @@ class Oracle:
                 seen.line,
             )
         elif operation == LIST:
+            named = [k for k, _ in seen.query if k != "cursor"]
             for requirement in self._isolation_requirements(account):
                 self.coverage.note(requirement, operation=LIST, page=page,
-                                   parameter=[k for k, _ in seen.query if k != "cursor"] or ["none"])
+                                   parameter=named if set(named) - {"page_size"} else [*named, "none"])
                 self.verdicts.ok(requirement)
         if owner is not None and owner.account == account:
             self.ledger.seen(owner.id, lead)
@@ -704,9 +751,13 @@ class Oracle:
         """The requirements a clean list page of ``account`` gives evidence for (when the run wrote to the
         other account)."""
         other = SECOND if account == PRIMARY else PRIMARY
-        if not self.ledger.leads(other):
+        leads = self.ledger.leads(other)
+        if not leads:
             return ()
-        return ("LEADS-TENANT-002",) if account == SECOND else ("LEADS-TENANT-003",)
+        if account == SECOND:
+            return ("LEADS-TENANT-002",)
+        kinds = {self._isolation_requirement(lead, account, LIST) for lead in leads}
+        return tuple(sorted(kinds))
 
     def _stored_although_refused(self, seen: Seen, lead: dict[str, Any]) -> None:
         refused = self.ledger.refused_tags()

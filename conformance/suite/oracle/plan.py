@@ -11,20 +11,22 @@ needs a write beyond its share is inconclusive, naming the budget.
 - under the first account, in this order (each stamped after the one before, for the date filters):
   ``edges`` (the first set of edge values, with an unknown key, an unknown key in a nested item and
   server-owned fields that must be neither applied nor refused), ``debug`` (the second set of edge
-  values, created with ``is_debug_mode=true``), and ``twin-1`` and ``twin-2`` (two creates of one body
-  holding exactly the fields meta/post requires);
+  values, created with ``is_debug_mode=true`` and sent as ``application/json; charset=utf-8``), and
+  ``twin-1`` and ``twin-2`` (two creates of one body holding exactly the fields meta/post requires);
 - under the second account: ``second`` (the fields its own meta/post requires) and
-  ``second-naming-first`` (edge values naming the first account's owner, contact and account).
+  ``second-naming-first`` (edge values naming the first account's owner, contact and account, with the
+  unknown and server-owned keys; the target may refuse it, since the objects it names are not B's).
 
 A planned create the target refuses is sent again without what it may have refused (the unknown and
-server-owned keys, then the edge values), so one refused value does not blind every check that needs
-the lead; each refusal is kept for the check whose requirement it breaks. Right after the first lead's
+server-owned keys, the charset, then the edge values), so one refused value does not blind every check
+that needs the lead; each refusal is kept for the check whose requirement it breaks. Right after the first lead's
 create, before any other write, the plan looks for it in the list (a lead listed only later is not
 listed at once).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,7 +47,7 @@ from conformance.suite.oracle.edges import edge_model, with_unknown_keys
 from conformance.suite.oracle.ledger import Ledger
 from conformance.target import Target, json_or_none
 
-__all__ = ["EXPLORATION_CREATES", "PURPOSES", "STATEFUL_STEPS", "Refusal", "WriteBudget", "WritePlan"]
+__all__ = ["EXPLORATION_CREATES", "JSON_WITH_CHARSET", "PURPOSES", "STATEFUL_STEPS", "Attempt", "Refusal", "WriteBudget", "WritePlan"]
 
 #: who writes, in the order the budget serves them
 PURPOSES = ("plan", "meta-generated", "stateful", "exploration", "generated")
@@ -102,6 +104,22 @@ class WriteBudget:
         )
 
 
+#: a JSON body's media type with its charset: valid input (CONTRACT.md, HTTP)
+JSON_WITH_CHARSET = "application/json; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One body a planned lead is created from; when the target refuses it, the next attempt leaves out
+    ``dropped``, and the refusal breaks ``charged``."""
+
+    model: dict[str, Any]
+    dropped: str = ""
+    charged: str = ""
+    params: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json"
+
+
 @dataclass(frozen=True)
 class Refusal:
     """A planned create the target refused, before it was sent again without ``dropped``."""
@@ -147,24 +165,25 @@ class WritePlan:
         if any(name in self.leads or name in self.failures for name in ("edges", "debug")):
             return
         meta = self.metas("primary")
-        steps: list[tuple[str, Callable[[str], list[tuple[str, dict[str, Any]]]], dict[str, str]]] = [
-            ("edges", lambda tag: [
-                ("unknown and server-owned keys", with_unknown_keys(edge_model(meta, tag, self.known, 0), tag)),
-                ("edge values", edge_model(meta, tag, self.known, 0)),
-                ("", full_body(meta, tag, self.known)),
-            ], {}),
-            ("debug", lambda tag: [
-                ("edge values", edge_model(meta, tag, self.known, 1)),
-                ("", full_body(meta, tag, self.known)),
-            ], {"is_debug_mode": "true"}),
-        ]
-        for name, bodies, params in steps:
-            self._create_first(name, "primary", meta, bodies, params)
-            if name == "edges" and "edges" in self.leads:
-                self._look_for_it_at_once(self.leads["edges"])
-        twin = tagged_required_only(meta, run_tag(self.target, "twin"), self.known)
+        known = self.known
+        self._create("edges", "primary", meta, lambda tag: [
+            Attempt(with_unknown_keys(edge_model(meta, tag, known, 0), tag),
+                    "unknown and server-owned keys", "LEADS-ENVELOPE-002"),
+            Attempt(edge_model(meta, tag, known, 0), "edge values", "LEADS-CREATE-001"),
+            Attempt(full_body(meta, tag, known)),
+        ])
+        if "edges" in self.leads:
+            self._look_for_it_at_once(self.leads["edges"])
+        debug = {"is_debug_mode": "true"}
+        self._create("debug", "primary", meta, lambda tag: [
+            Attempt(edge_model(meta, tag, known, 1), "a charset in the Content-Type", "LEADS-HTTP-006", debug,
+                    JSON_WITH_CHARSET),
+            Attempt(edge_model(meta, tag, known, 1), "edge values", "LEADS-CREATE-001", debug),
+            Attempt(full_body(meta, tag, known), params=debug),
+        ])
+        twin = tagged_required_only(meta, run_tag(self.target, "twin"), known)
         for name in ("twin-1", "twin-2"):
-            self._create_first(name, "primary", meta, lambda _tag: [("", dict(twin))], {})
+            self._create(name, "primary", meta, lambda _tag: [Attempt(dict(twin))])
 
     def _second(self) -> None:
         if any(name in self.leads or name in self.failures for name in ("second", "second-naming-first")):
@@ -174,53 +193,47 @@ class WritePlan:
                 self.failures[name] = Inconclusive("no second account token was given (--second-account-token)")
             return
         meta = self.metas("second")
-        self._create_first("second", "second", meta,
-                           lambda tag: [("", tagged_required_only(meta, tag, {}))], {})
-        self._create_first("second-naming-first", "second", meta,
-                           lambda tag: [("", edge_model(meta, tag, self.known, 1))], {})
+        self._create("second", "second", meta, lambda tag: [Attempt(tagged_required_only(meta, tag, {}))])
+        self._create("second-naming-first", "second", meta, lambda tag: [
+            Attempt(with_unknown_keys(edge_model(meta, tag, self.known, 1), tag), "unknown and server-owned keys",
+                    "LEADS-ENVELOPE-002"),
+            Attempt(edge_model(meta, tag, self.known, 1)),
+        ])
 
-    def _create_first(
-        self,
-        name: str,
-        account: str,
-        meta: MetaPost,
-        bodies: Callable[[str], list[tuple[str, dict[str, Any]]]],
-        params: dict[str, str],
-    ) -> None:
-        """Create ``name`` from the first of its bodies the target takes; a refused one is kept as a refusal."""
+    def _create(self, name: str, account: str, meta: MetaPost, attempts: Callable[[str], list[Attempt]]) -> None:
+        """Create ``name`` from the first of its attempts the target takes; a refused one is kept as a
+        refusal of the requirement the next attempt's difference points at."""
         try:
             previous = self._latest(account)
             created = None
-            attempt = 0
+            index = 0
             while created is None:
                 tag = run_tag(self.target, name.split("-")[0])
-                options = bodies(tag)
-                if attempt >= len(options):
-                    break
-                dropped, model = options[attempt]
-                created = self._send(account, meta, model, tag, params, dropped, name, last=attempt + 1 == len(options))
-                attempt += 1
-            if created is None:
-                raise Inconclusive(f"the target refused every body of the planned lead {name!r}")
+                options = attempts(tag)
+                if index >= len(options):
+                    raise Inconclusive(f"the target refused every body of the planned lead {name!r}")
+                created = self._send(account, meta, options[index], tag, name, last=index + 1 == len(options))
+                index += 1
             self.leads[name] = created
             self._space_after(previous, created)
         except Inconclusive as exc:
             self.failures[name] = exc
 
-    def _send(self, account: str, meta: MetaPost, model: dict[str, Any], tag: str, params: dict[str, str],
-              dropped: str, name: str, last: bool) -> Created | None:
+    def _send(self, account: str, meta: MetaPost, attempt: Attempt, tag: str, name: str,
+              last: bool) -> Created | None:
         if not self.budget.allow("plan"):
             raise self.budget.exhausted("plan", f"the planned lead {name!r}")
         http = self.clients[account]
-        response = not_throttled(http.post(LEADS, json=request_body(meta, model, tag), params=params))
+        content = json.dumps(request_body(meta, attempt.model, tag)).encode("utf-8")
+        response = not_throttled(http.post(LEADS, content=content, params=attempt.params,
+                                           headers={"Content-Type": attempt.content_type}))
         answer = json_or_none(response)
         if 200 <= response.status_code < 300 and isinstance(answer, dict) and isinstance(answer.get("model"), dict):
-            return Created(sent=model, response=response, body=answer, account=account)
-        if last or not dropped:
-            self.refusals.append(Refusal(name, dropped or "its body", "", response, tag))
+            return Created(sent=attempt.model, response=response, body=answer, account=account)
+        if last or not attempt.dropped:
+            self.refusals.append(Refusal(name, attempt.dropped or "its body", "", response, tag))
             raise Inconclusive(f"the planned lead {name!r} could not be created ({describe(response)})")
-        requirement = "LEADS-ENVELOPE-002" if dropped.startswith("unknown") else "LEADS-CREATE-001"
-        self.refusals.append(Refusal(name, dropped, requirement, response, tag))
+        self.refusals.append(Refusal(name, attempt.dropped, attempt.charged, response, tag))
         return None
 
     def _latest(self, account: str) -> Created | None:

@@ -1,0 +1,311 @@
+"""The whole domain: every parameter on every page, under every account, with edge values, in sequences.
+
+The other checks each hold one obligation up against chosen examples. These drive the read surface
+across the domain the contract states and let the oracle (``conformance.suite.oracle``) judge every
+answer against what the run wrote; each check then reports what the oracle saw on its own exchanges.
+
+- Relations and ``remote_data`` follow ``expand`` and ``include_remote_data`` on every page of a walk,
+  under each account, over the run's own leads (and by id).
+- The filters hold under the second account as under the first, with bounds in non-UTC offsets.
+- Query values at the edge of what the schema allows (any code point, surrounding whitespace, long
+  text, malformed booleans and page sizes) get no server error.
+- A state machine, seeded by ``--seed``, interleaves walks, filters (exact values and near misses),
+  retrieves (ids of either account, UUIDs of every version) and remote field class walks under both
+  accounts, with creates within the write budget's share for it.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import timedelta, timezone
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, Phase, Verbosity, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
+
+from conformance._formats import isoformat_z, parse_datetime
+from conformance._outcomes import Inconclusive
+from conformance.suite._bodies import request_body
+from conformance.suite._http import not_throttled
+from conformance.suite._paging import Pages
+from conformance.suite._paths import LEADS, REMOTE_FIELD_CLASSES, lead_path
+from conformance.suite._tenancy import LIST_TEMPLATE, RETRIEVE_TEMPLATE, query_parameters
+from conformance.suite.oracle import RunModel
+from conformance.suite.oracle.compare import RELATION_FIELDS, relation_id
+from conformance.suite.oracle.edges import edge_model
+from conformance.suite.oracle.ledger import Written
+from conformance.suite.oracle.plan import WriteBudget, WritePlan
+from conformance.target import Target
+
+EXPAND_ALL = ",".join(RELATION_FIELDS)
+#: the pages a walk of the run's own leads aims at (its page size is their number divided by this)
+AIMED_PAGES = 3
+#: the most pages any walk here takes
+MAX_PAGES = 6
+#: offsets a bound is written in: east and west of UTC, one with minutes
+OFFSETS = (timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8)))
+#: a value holding what a text may hold: surrounding whitespace, accents, a combining mark, a script
+#: written right to left, a character beyond the Basic Multilingual Plane
+ODD_TEXT = "  ŝtrïng ☃ e\u0301 مرحبا \U0001F984  "
+LONG_TEXT = "x" * 300
+#: what a boolean or a count may be sent as, outside what the schema allows
+ODD_BOOLEAN = "True"
+ODD_COUNTS = ("0", "-1", "101", "99999999999999999999")
+
+ACCOUNTS = [pytest.param("primary", id="account-a"), pytest.param("second", id="account-b")]
+VIEW = ("LEADS-EXPAND-002", "LEADS-EXPAND-003", "LEADS-EXPAND-004")
+FILTERS = ("LEADS-FILTER-001", "LEADS-FILTER-003", "LEADS-FILTER-005", "LEADS-FILTER-006")
+EXPLORED = (
+    "LEADS-TENANT-001", "LEADS-TENANT-002", "LEADS-TENANT-003", "LEADS-CREATE-007", "LEADS-CREATE-008",
+    "LEADS-FILTER-001", "LEADS-FILTER-002", "LEADS-FILTER-003", "LEADS-FILTER-004", "LEADS-EXPAND-001",
+    "LEADS-EXPAND-002", "LEADS-EXPAND-003", "LEADS-EXPAND-004", "LEADS-PAGE-002", "LEADS-PAGE-004",
+    "LEADS-RETRIEVE-001", "LEADS-RFC-002", "LEADS-RFC-003", "LEADS-HTTP-001",
+)
+
+
+def http_for(request: pytest.FixtureRequest, account: str) -> httpx.Client:
+    return request.getfixturevalue("client" if account == "primary" else "second_client")
+
+
+def walk(http: httpx.Client, path: str, params: dict[str, Any], max_pages: int = MAX_PAGES) -> int:
+    """Follow ``next`` from ``params`` (the oracle judges each page); the pages read."""
+    pages = Pages(http, path, params, max_pages)
+    return sum(1 for _ in pages)
+
+
+def run_window(leads: list[Written]) -> dict[str, str]:
+    """``created_after`` a second before the earliest of ``leads``, written in a non-UTC offset."""
+    moments = [lead.created_at for lead in leads if lead.created_at is not None]
+    if not moments:
+        raise Inconclusive("the run's leads show no created_at to bound a walk with")
+    bound = (min(moments) - timedelta(seconds=1)).astimezone(OFFSETS[0])
+    return {"created_after": bound.isoformat(timespec="microseconds")}
+
+
+def planned_of(plan: WritePlan, account: str) -> list[Written]:
+    """The account's leads the run wrote (after its planned leads were made)."""
+    names = ("edges", "debug", "twin-1", "twin-2") if account == "primary" else ("second", "second-naming-first")
+    for name in names:
+        try:
+            plan.lead(name)
+        except Inconclusive:
+            continue
+    leads = plan.ledger.leads(account)
+    if not leads:
+        raise Inconclusive(f"no lead could be created under the {account} account")
+    return leads
+
+
+# ------------------------------------------------------------------------------ every page
+@pytest.mark.writes
+@pytest.mark.requirement(*VIEW)
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_relations_and_remote_data_follow_their_parameters_on_every_page(
+    account: str, write_plan: WritePlan, run_model: RunModel, request: pytest.FixtureRequest
+) -> None:
+    """With expand, each named relation is an object or null, and remote_data is what include_remote_data
+    says, on every page of a walk and by id, under each account: the run's own leads are walked in pages
+    of about a third of them, with every relation expanded and remote data included, then with
+    include_remote_data=false; one of them is read by id both ways."""
+    http = http_for(request, account)
+    leads = planned_of(write_plan, account)
+    window = run_window(leads)
+    size = str(max(1, math.ceil(len(leads) / AIMED_PAGES)))
+    walk(http, LEADS, {**window, "expand": EXPAND_ALL, "include_remote_data": "true", "page_size": size})
+    walk(http, LEADS, {**window, "include_remote_data": "false", "page_size": size})
+    lead = leads[0]
+    not_throttled(http.get(lead_path(lead.id), params={"expand": EXPAND_ALL, "include_remote_data": "true"}))
+    not_throttled(http.get(lead_path(lead.id), params={"include_remote_data": "false"}))
+    run_model.conclude(request.node.nodeid, VIEW)
+
+
+@pytest.mark.writes
+@pytest.mark.requirement(*FILTERS)
+def test_filters_hold_under_the_second_account(
+    write_plan: WritePlan, run_model: RunModel, request: pytest.FixtureRequest
+) -> None:
+    """The filters hold under the second account as under the first: its own leads are found by a
+    created_after bound written in a non-UTC offset, by their remote_id, email address and phone number,
+    and no lead that breaks the filter comes back, on any page."""
+    http = request.getfixturevalue("second_client")
+    leads = planned_of(write_plan, "second")
+    window = run_window(leads)
+    walk(http, LEADS, {**window, "page_size": "1"}, max_pages=len(leads) + 2)
+    for lead in leads:
+        shown = lead.shown
+        remote = shown.get("remote_id")
+        if isinstance(remote, str) and remote:
+            walk(http, LEADS, {"remote_id": remote, "page_size": "1"}, max_pages=2)
+            break
+    for list_name, sub, param in (("email_addresses", "email_address", "email_addresses"),
+                                  ("phone_numbers", "phone_number", "phone_numbers")):
+        values = [item.get(sub) for lead in leads for item in lead.shown.get(list_name) or []
+                  if isinstance(item, dict) and isinstance(item.get(sub), str)]
+        if values:
+            walk(http, LEADS, {param: values[-1], "page_size": "1"}, max_pages=3)
+    run_model.conclude(request.node.nodeid, FILTERS)
+
+
+# ------------------------------------------------------------------------------ edge query values
+def edge_queries(template: str) -> list[dict[str, str]]:
+    """Queries of one operation carrying, all at once, edge values of every parameter the fragment
+    documents: odd text, long text, then malformed booleans and counts outside the schema."""
+    parameters = query_parameters(template)
+    texts = [p.name for p in parameters if p.types <= {"string"} and p.schema.get("format") != "date-time"
+             and p.name != "cursor"]
+    booleans = [p.name for p in parameters if "boolean" in p.types]
+    counts = [p.name for p in parameters if p.types & {"integer", "number"}]
+    queries = [{name: ODD_TEXT for name in texts}, {name: LONG_TEXT for name in texts}]
+    for count in ODD_COUNTS:
+        queries.append({**{name: ODD_BOOLEAN for name in booleans}, **{name: count for name in counts}})
+    return [query for query in queries if query]
+
+
+EDGE_OPERATIONS = [
+    pytest.param(LIST_TEMPLATE, id="list"),
+    pytest.param(RETRIEVE_TEMPLATE, id="retrieve"),
+    pytest.param("/" + REMOTE_FIELD_CLASSES, id="remote-field-classes"),
+]
+
+
+@pytest.mark.requirement("LEADS-HTTP-001")
+@pytest.mark.parametrize("template", EDGE_OPERATIONS)
+def test_edge_query_values_get_no_server_error(
+    template: str, client: httpx.Client, run_model: RunModel, request: pytest.FixtureRequest, seed: int
+) -> None:
+    """No request gets a 5xx, whatever its query holds: every parameter of the operation is sent at once
+    with text holding any code point and surrounding whitespace, with 300 characters, and with booleans
+    and counts outside the schema (0, -1, 101, a number beyond any integer type)."""
+    path = template.lstrip("/")
+    if template == RETRIEVE_TEMPLATE:
+        path = lead_path(str(uuid.UUID(int=seed, version=4)))
+    for query in edge_queries(template):
+        not_throttled(client.get(path, params=query), ["LEADS-HTTP-001"])
+    run_model.conclude(request.node.nodeid, ["LEADS-HTTP-001"])
+
+
+# ------------------------------------------------------------------------------ sequences
+def near_misses(value: str) -> list[str]:
+    return [value + "x", value[:-1], value.swapcase()] if len(value) > 1 else [value + "x"]
+
+
+class Exploration(RuleBasedStateMachine):
+    """Random sequences over the read surface (and a few creates), judged by the oracle as they go."""
+
+    http: dict[str, httpx.Client] = {}
+    plan: WritePlan
+    budget: WriteBudget
+    target: Target
+
+    def accounts(self) -> list[str]:
+        return list(self.http)
+
+    def leads(self, account: str | None = None) -> list[Written]:
+        return self.plan.ledger.leads(account)
+
+    @rule(data=st.data())
+    def walk_the_list(self, data: st.DataObject) -> None:
+        account = data.draw(st.sampled_from(self.accounts()))
+        params: dict[str, str] = {"page_size": str(data.draw(st.integers(1, 4)))}
+        leads = self.leads(account) or self.leads()
+        choice = data.draw(st.sampled_from(["window", "remote_id", "owner_id", "modified", "view"]))
+        lead = data.draw(st.sampled_from(leads)) if leads else None
+        shown = lead.shown if lead is not None else {}
+        if choice == "window" and parse_datetime(shown.get("created_at")) is not None:
+            moment = parse_datetime(shown["created_at"])
+            offset = data.draw(st.sampled_from([timezone.utc, *OFFSETS]))
+            side = data.draw(st.sampled_from(["created_after", "created_before"]))
+            params[side] = moment.astimezone(offset).isoformat(timespec="microseconds")
+            if side == "created_before":
+                params["created_after"] = isoformat_z(moment - timedelta(seconds=2))
+        elif choice == "modified" and parse_datetime(shown.get("modified_at")) is not None:
+            params["modified_after"] = isoformat_z(parse_datetime(shown["modified_at"]) - timedelta(milliseconds=1))
+        elif choice == "remote_id" and isinstance(shown.get("remote_id"), str) and shown["remote_id"]:
+            value = shown["remote_id"]
+            params["remote_id"] = data.draw(st.sampled_from([value, *near_misses(value)]))
+        elif choice == "owner_id" and isinstance(relation_id(shown.get("owner")), str):
+            params["owner_id"] = data.draw(st.sampled_from(near_misses(relation_id(shown["owner"]))))
+        else:
+            names = data.draw(st.lists(st.sampled_from(RELATION_FIELDS), min_size=1, max_size=3, unique=True))
+            params["expand"] = ",".join(names)
+            params["include_remote_data"] = data.draw(st.sampled_from(["true", "false"]))
+            if lead is not None:
+                params.update(run_window([lead]))
+        walk(self.http[account], LEADS, params, max_pages=3)
+
+    @rule(data=st.data())
+    def retrieve(self, data: st.DataObject) -> None:
+        account = data.draw(st.sampled_from(self.accounts()))
+        leads = self.leads()
+        ids = [lead.id for lead in leads]
+        version = data.draw(st.sampled_from([1, 3, 4, 5, 7]))
+        unknown = str(uuid.UUID(int=data.draw(st.integers(0, (1 << 128) - 1)), version=min(version, 5)))
+        ident = data.draw(st.sampled_from([*ids, unknown])) if ids else unknown
+        params = data.draw(st.sampled_from([{}, {"expand": EXPAND_ALL}, {"include_remote_data": "true"},
+                                            {"include_remote_data": "false"}]))
+        not_throttled(self.http[account].get(lead_path(ident), params=params))
+
+    @rule(data=st.data())
+    def walk_the_remote_field_classes(self, data: st.DataObject) -> None:
+        account = data.draw(st.sampled_from(self.accounts()))
+        params = {"page_size": str(data.draw(st.integers(1, 3)))}
+        custom = data.draw(st.sampled_from(["true", "false", None]))
+        if custom is not None:
+            params["is_custom"] = custom
+        walk(self.http[account], REMOTE_FIELD_CLASSES, params, max_pages=2)
+
+    @precondition(lambda self: self.budget.left("exploration") > 0)
+    @rule(data=st.data())
+    def create(self, data: st.DataObject) -> None:
+        account = data.draw(st.sampled_from(self.accounts()))
+        if not self.budget.allow("exploration"):
+            return
+        meta = self.plan.metas(account)
+        tag = self.target.tag("explore")
+        known = self.plan.known if account == "primary" else {}
+        model = edge_model(meta, tag, known, data.draw(st.integers(0, 1)))
+        not_throttled(self.http[account].post(LEADS, json=request_body(meta, model, tag)))
+
+
+@pytest.mark.writes
+@pytest.mark.requirement(*EXPLORED)
+def test_random_sequences_agree_with_what_the_run_wrote(
+    target: Target,
+    write_plan: WritePlan,
+    write_budget: WriteBudget,
+    run_model: RunModel,
+    request: pytest.FixtureRequest,
+    seed: int,
+    max_examples: int,
+) -> None:
+    """Seeded sequences of walks, filters (exact values and near misses, bounds in any offset), retrieves
+    (ids of either account, unknown UUIDs of several versions, with and without expand and remote data),
+    remote field class walks and creates, under both accounts: every answer agrees with the contract and
+    with what the run wrote (judged by the oracle)."""
+    planned_of(write_plan, "primary")
+    clients = {"primary": request.getfixturevalue("client")}
+    if target.second_account_token:
+        clients["second"] = request.getfixturevalue("second_client")
+        try:
+            planned_of(write_plan, "second")
+        except Inconclusive:
+            pass
+    machine = type("SeededExploration", (Exploration,), {
+        "http": clients, "plan": write_plan, "budget": write_budget, "target": target,
+    })
+    hypothesis_seed(seed)(machine)
+    run_state_machine_as_test(machine, settings=settings(
+        max_examples=1,
+        stateful_step_count=max(4, max_examples // 2),
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        verbosity=Verbosity.quiet,
+    ))
+    run_model.conclude(request.node.nodeid, EXPLORED)
