@@ -101,6 +101,18 @@ def fits(value: Any, schema: dict[str, Any]) -> bool:
     return True
 
 
+def takes_null(schema: Any) -> bool:
+    """Whether a schema as meta/post gives it allows null: its type names null, it is ``nullable``, or a
+    branch of it is null."""
+    if not isinstance(schema, dict):
+        return False
+    kind = schema.get("type")
+    if kind == "null" or (isinstance(kind, list) and "null" in kind) or schema.get("nullable") is True:
+        return True
+    branches = [*(schema.get("anyOf") or []), *(schema.get("oneOf") or [])]
+    return any(isinstance(branch, dict) and branch.get("type") == "null" for branch in branches)
+
+
 def sample_nested(name: str, tag: str) -> dict[str, Any]:
     """The suite's sample address, email address or phone number."""
     if name == "addresses":

@@ -19,8 +19,7 @@ import uuid
 from typing import Any
 
 from conformance.suite._bodies import carry_tag, fitted, offered_fields
-from conformance.suite._fitting import fits
-from conformance.suite._generation import field_schema
+from conformance.suite._fitting import takes_null
 from conformance.suite._meta import MetaPost
 from conformance.suite.oracle.compare import RELATION_FIELDS
 
@@ -105,7 +104,7 @@ def edge_model(meta: MetaPost, tag: str, known: dict[str, str], index: int = 0) 
 def _takes_null(meta: MetaPost, name: str) -> bool:
     """Whether meta/post lets ``name`` be null (a field it does not describe may be: nullable everything)."""
     schema = meta.properties.get(name)
-    return schema is None or fits(None, field_schema(name, schema))
+    return schema is None or takes_null(schema)
 
 
 def server_owned_values(tag: str) -> dict[str, Any]:

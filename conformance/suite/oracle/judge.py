@@ -48,7 +48,7 @@ import pytest
 from conformance._formats import is_uuid, parse_datetime
 from conformance._outcomes import Unverified, Violation, ViolationGroup
 from conformance.spec import load_fragment
-from conformance.suite._fitting import fits
+from conformance.suite._fitting import fits, takes_null
 from conformance.suite._generation import field_schema
 from conformance.suite._leads import declined_fields
 from conformance.suite._problems import problems_named, problems_of
@@ -520,6 +520,8 @@ class Oracle:
             schema = properties.get(name)
             if schema is None:
                 return True
+            if value is None:
+                return takes_null(schema)
             try:
                 return fits(value, field_schema(name, schema))
             except Exception:  # a schema the suite cannot read constrains nothing it can tell
