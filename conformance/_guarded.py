@@ -59,6 +59,8 @@ class Exchange:
     #: when it was sent and when its answer was read in full (monotonic seconds)
     sent_at: float = 0.0
     answered_at: float = 0.0
+    #: the answer's Content-Type (None: none, or no answer)
+    content_type: str | None = None
 
 
 @dataclass
@@ -185,6 +187,7 @@ class GuardedTransport(httpx.BaseTransport):
             target._state.spans.append((started, exchange.answered_at))
         target._answered(operation, response.status_code)
         exchange.status = response.status_code
+        exchange.content_type = response.headers.get("content-type")
         headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
         note = None
         if resend_of is not None:

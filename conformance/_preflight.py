@@ -180,10 +180,20 @@ def _preflight_get(target: Target, path: str, params: dict[str, Any] | None = No
 
 
 def not_an_api_answer(response: Any) -> str | None:
-    """What an answer is when it is not JSON (an HTML page, other text, JSON cut short); None for JSON."""
+    """What an answer is when it is not JSON (an HTML page, other text, JSON cut short); None for JSON.
+
+    A body that is JSON is an API's answer whatever its Content-Type says (a JSON body served as
+    ``text/html`` is tested, and LEADS-HTTP-003 says what is wrong with it).
+    """
     body: bytes = response.content
     kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
     head = body.lstrip()[:64].lower()
+    if body.strip():
+        try:
+            json.loads(body)
+            return None
+        except (ValueError, UnicodeDecodeError):
+            pass
     if kind == "text/html" or head.startswith((b"<!doctype html", b"<html")):
         title = re.search(rb"<title[^>]*>(.*?)</title>", body[:8192], re.IGNORECASE | re.DOTALL)
         named = " ".join(title.group(1).decode("utf-8", "replace").split())[:80] if title else ""

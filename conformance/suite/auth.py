@@ -213,7 +213,7 @@ def test_auth_rejected_post_creates_nothing(
     write_plan: WritePlan,
 ) -> None:
     """A POST rejected for authentication creates nothing."""
-    control = write_plan.lead("edges")
+    control = write_plan.any_lead("primary")
     tags: dict[str, str] = {}
     for label, make in BAD_CREDENTIALS.values():
         tag = run_tag(target, "auth")

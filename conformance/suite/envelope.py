@@ -191,7 +191,7 @@ def missing_required(
     meta_post.require_own(["LEADS-ENVELOPE-003", "LEADS-ENVELOPE-004"])
     if not meta_post.required:
         pytest.skip("meta/post marks no field of model as required")
-    control = write_plan.lead("edges")
+    control = write_plan.any_lead("primary")
     sent = []
     for name in meta_post.required:
         tag, model = without(meta_post, target, known_relations, name)
@@ -308,10 +308,10 @@ def test_refused_writes_store_nothing(
     refused = {tag: r for tag, r in run_model.ledger.refused_tags().items() if r.requirement == ENVELOPE_007}
     if not refused:
         pytest.skip("the target refused no write of the run but those checked under their own requirement")
-    searches = [(client, write_plan.lead("edges"), {"primary", None})]
+    searches = [(client, write_plan.any_lead("primary"), {"primary", None})]
     if target.second_account_token:
         try:
-            searches.append((request.getfixturevalue("second_client"), write_plan.lead("second"), {"second"}))
+            searches.append((request.getfixturevalue("second_client"), write_plan.any_lead("second"), {"second"}))
         except Inconclusive:
             pass
     for http, control, accounts in searches:

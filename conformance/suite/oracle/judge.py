@@ -288,6 +288,7 @@ class Oracle:
             sent=_json(exchange.body) if exchange.body else None,
             answer=_json(body),
         )
+        self._media_type(seen)
         account, defects = self.credentials(headers)
         if seen.method == "POST" and operation == CREATE:
             self.ledger.wrote(Write(account, exchange.sent_at, exchange.answered_at))
@@ -329,6 +330,18 @@ class Oracle:
             pytest.skip("none of the check's answers fell in its requirements' domains")
         if empty:
             raise Unverified("none of the check's answers fell in these requirements' domains", empty)
+
+    def _media_type(self, seen: Seen) -> None:
+        """A JSON body says it is JSON (LEADS-HTTP-003): ``application/json`` or a ``+json`` type."""
+        if seen.answer is None:
+            return
+        kind = (seen.exchange.content_type or "").split(";")[0].strip().lower()
+        self.coverage.note("LEADS-HTTP-003", operation=seen.operation)
+        self.verdicts.check(
+            kind == "application/json" or kind.endswith("+json"), "LEADS-HTTP-003",
+            lambda: f"{seen.shown} answered a JSON body ({seen.status}) as {kind or 'no Content-Type'!r}",
+            seen.line,
+        )
 
     # -- credentials ---------------------------------------------------------------------------
     def credentials(self, headers: dict[str, str]) -> tuple[str | None, list[str]]:

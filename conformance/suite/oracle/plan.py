@@ -161,6 +161,17 @@ class WritePlan:
             raise Inconclusive(f"the planned lead {name!r} could not be created: {failure}")
         return self.leads[name]
 
+    def any_lead(self, account: str) -> Created:
+        """A planned lead of ``account``, the first that could be created (inconclusive when none could)."""
+        names = ("edges", "debug", "twin-1", "twin-2") if account == "primary" else ("second", "second-naming-first")
+        failure: Inconclusive | None = None
+        for name in names:
+            try:
+                return self.lead(name)
+            except Inconclusive as exc:
+                failure = failure or exc
+        raise failure or Inconclusive(f"no lead could be created under the {account} account")
+
     def _first(self) -> None:
         if any(name in self.leads or name in self.failures for name in ("edges", "debug")):
             return
