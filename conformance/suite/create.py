@@ -168,11 +168,16 @@ def test_created_and_modified_at_are_rfc3339_and_ordered(target: Target, write_p
 
 @pytest.mark.writes
 @pytest.mark.requirement("LEADS-CREATE-007")
-def test_read_back_returns_the_written_values(target: Target, client: httpx.Client, write_plan: WritePlan) -> None:
-    """GET /leads/{id} of a created lead returns 200 and the written values."""
+def test_read_back_returns_the_written_values(
+    target: Target, client: httpx.Client, write_plan: WritePlan, request: pytest.FixtureRequest
+) -> None:
+    """GET /leads/{id} of a created lead returns 200 and the written values, under the account that
+    created it (each planned lead of either account)."""
     findings = Findings(target)
-    for name, created in planned(write_plan, ("edges", "debug")):
-        response = not_throttled(client.get(lead_path(created.id)))
+    names = ("edges", "debug", *(("second", "second-naming-first") if target.second_account_token else ()))
+    for name, created in planned(write_plan, names):
+        http = client if created.account == "primary" else request.getfixturevalue("second_client")
+        response = not_throttled(http.get(lead_path(created.id)))
         if not findings.check(response.status_code == 200, "LEADS-CREATE-007",
                               f"the planned lead {name!r} cannot be read back ({describe(response)})", response):
             continue

@@ -193,21 +193,23 @@ def test_is_custom_returns_only_classes_with_that_value(
     findings = Findings(target)
     for wanted, value in ((True, "true"), (False, "false")):
         count = sum(1 for c in classes if c.get("is_custom") is wanted)
-        traversal = filtered(client, findings, value, max(1, min(MAX_PAGE_SIZE, math.ceil(count / 3))))
-        if traversal is None:
+        small = filtered(client, findings, value, max(1, min(MAX_PAGE_SIZE, math.ceil(count / 3))))
+        if small is None:
             continue
-        wrong = [
-            c["id"] for c in traversal_items(traversal) if "is_custom" in c and c["is_custom"] is not wanted
-        ]
+        wrong = [c["id"] for c in traversal_items(small) if "is_custom" in c and c["is_custom"] is not wanted]
         findings.check(
             not wrong,
             RFC_003,
             f"is_custom={value} returned {len(wrong)} class(es) whose is_custom is not {value}: "
             + summarise(wrong, 3),
         )
+        # what the filter leaves out is read in pages of 100 (a class lost between small pages is RFC-002's)
+        whole = filtered(client, findings, value) if small.pages and len(small.pages) > 1 else small
+        if whole is None:
+            continue
         expected = [c["id"] for c in classes if c.get("is_custom") is wanted]
-        missing = [i for i in expected if i not in set(traversal.ids)]
-        if missing and everything.ended and traversal.ended:
+        missing = [i for i in expected if i not in set(whole.ids)]
+        if missing and everything.ended and whole.ended:
             confirmed = confirm_present(client, missing, wanted)
             findings.check(
                 not confirmed,

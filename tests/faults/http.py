@@ -138,7 +138,7 @@ FAULTS: list[Fault] = [
           "a query parameter holding a non-ASCII character gets 500"),
     fault("http-500-on-malformed-boolean", {HTTP_001}, lambda: _server_error_on(_malformed_boolean),
           "a boolean query parameter that is neither true nor false gets 500"),
-    fault("http-list-first-name-number", {HTTP_002, "LEADS-PAGE-001"}, _first_name_as_number,
+    fault("http-list-first-name-number", {HTTP_002, "LEADS-PAGE-001", "LEADS-CREATE-008"}, _first_name_as_number,
           "every lead in GET /leads has first_name 123"),
     fault("http-202-on-run-async", {HTTP_002}, _accepted_when_async,
           "POST /leads?run_async=true answers 202, a status the fragment does not document"),

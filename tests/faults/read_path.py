@@ -292,7 +292,8 @@ FAULTS: list[Fault] = [
     # RETRIEVE
     fault("retrieve-unknown-id-500", {RETRIEVE_001, RETRIEVE_003, HTTP_001, "LEADS-TENANT-001"},
           _unknown_id_status(500), "a lead id the account does not hold gets 500"),
-    fault("retrieve-unknown-id-200", {RETRIEVE_001, RETRIEVE_003, "LEADS-TENANT-001", "LEADS-TENANT-003"},
+    fault("retrieve-unknown-id-200", {RETRIEVE_001, RETRIEVE_003, "LEADS-TENANT-001", "LEADS-TENANT-003",
+                                      "LEADS-TENANT-004"},
           _unknown_id_status(200), "a lead id the account does not hold gets 200 with the not-found body"),
     fault("retrieve-404-without-detail", {"LEADS-RETRIEVE-002"}, _not_found_without_detail,
           "the 404 for an unknown lead is {\"message\": ...} without detail"),

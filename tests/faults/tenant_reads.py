@@ -145,8 +145,8 @@ FAULTS: list[Fault] = [
     ),
     fault(
         "tenant-replayed-cursor-leaks",
-        {"LEADS-TENANT-002"},
+        {"LEADS-TENANT-002", "LEADS-TENANT-003"},
         _cursor_replay_reads_minting_account,
-        "a cursor minted under the first account reads the first account's page under the second",
+        "a cursor minted under one account reads that account's page under the other",
     ),
 ]

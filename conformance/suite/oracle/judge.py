@@ -90,6 +90,14 @@ CONTACT_FILTERS = {
     "email_addresses": ("email_addresses", "email_address", "LEADS-FILTER-005"),
     "phone_numbers": ("phone_numbers", "phone_number", "LEADS-FILTER-006"),
 }
+#: (method, operation) -> the documented 2xx status and the fragment's component of its body
+DOCUMENTED = {
+    ("GET", LIST): (200, "PaginatedLeadList"),
+    ("POST", CREATE): (201, "LeadResponse"),
+    ("GET", RETRIEVE): (200, "Lead"),
+    ("GET", META): (200, "MetaResponse"),
+    ("GET", RFC): (200, "PaginatedRemoteFieldClassList"),
+}
 #: list parameters that do not change whether a live, non-shell lead the run wrote is listed
 NEUTRAL = {"page_size", "cursor", "expand", "include_remote_data", "include_remote_fields",
            "include_deleted_data", "include_shell_data"}
@@ -252,6 +260,8 @@ class Oracle:
         self._walks: dict[tuple[Any, str], Walk] = {}
         #: relation ids each account's reads showed (owner, converted_contact, converted_account)
         self.relations: dict[str, set[str]] = {PRIMARY: set(), SECOND: set()}
+        #: the ids each account's list pages have shown
+        self.listed: dict[str, set[str]] = {PRIMARY: set(), SECOND: set()}
         #: what meta/post said, per account (its model's properties)
         self.meta: dict[str, dict[str, Any]] = {}
         self._request_fields = _request_fields()
@@ -303,6 +313,7 @@ class Oracle:
             self._unauthenticated(seen, defects)
             return
         assert account is not None
+        self._documented(seen)
         if operation == RETRIEVE:
             self._retrieve(seen, account)
         elif seen.status >= 500:
@@ -330,6 +341,23 @@ class Oracle:
             pytest.skip("none of the check's answers fell in its requirements' domains")
         if empty:
             raise Unverified("none of the check's answers fell in these requirements' domains", empty)
+
+    def _documented(self, seen: Seen) -> None:
+        """A 2xx answer uses the operation's documented status, and its body matches the fragment (the
+        contract's tolerances applied: open enums, nullable everything, extra properties, advisory formats)."""
+        if not 200 <= seen.status < 300:
+            return
+        documented, component = DOCUMENTED[(seen.method, seen.operation)]
+        problems = [] if seen.status == documented else [f"status {seen.status} is not the documented {documented}"]
+        if seen.answer is not None or seen.exchange.content_type:
+            problems += shape_problems(seen.answer, component)
+        self.coverage.note("LEADS-HTTP-002", operation=seen.operation)
+        self.verdicts.check(
+            not problems, "LEADS-HTTP-002",
+            lambda: f"{seen.shown} answered {seen.status} with a body that is not a {component}: "
+            + "; ".join(problems[:3]),
+            seen.line,
+        )
 
     def _media_type(self, seen: Seen) -> None:
         """A JSON body says it is JSON (LEADS-HTTP-003): ``application/json`` or a ``+json`` type."""
@@ -650,6 +678,7 @@ class Oracle:
             self.coverage.note(rule.requirement, parameter=rule.param, page=page, values=rule.classes(),
                                account=account)
             self.verdicts.ok(rule.requirement)
+        self.listed[account].update(lead["id"] for lead in leads if isinstance(lead.get("id"), str))
         self._walk(seen, account, [lead.get("id") for lead in leads], body)
 
     def _retrieve(self, seen: Seen, account: str) -> None:
@@ -657,12 +686,14 @@ class Oracle:
         owner = self.ledger.get(ident)
         status = seen.status
         if owner is not None and owner.account != account:
+            # TENANT-001 asks for a 404; TENANT-003 and -004 that the lead never shows up (no 2xx)
             requirement = self._isolation_requirement(owner, account, RETRIEVE)
+            kept = status == 404 if requirement == "LEADS-TENANT-001" else not 200 <= status < 300
             self.coverage.note(requirement, operation=RETRIEVE, parameter=[k for k, _ in seen.query] or ["none"])
             self.verdicts.check(
-                status == 404, requirement,
+                kept, requirement,
                 lambda: f"{seen.shown} under the {account} account, of a lead the run created under the "
-                f"{owner.account} account, answered {status}, not 404",
+                f"{owner.account} account, answered {status}" + (", not 404" if status != 404 else ""),
                 seen.line,
             )
             return
@@ -732,8 +763,10 @@ class Oracle:
             requirement = "LEADS-CREATE-007" if operation == RETRIEVE else "LEADS-CREATE-008"
             comparable, classes = self._comparable(owner, account)
             expanded = set(_expand_names(seen.single("expand")) or ())
+            # how expand renders a relation is EXPAND's concern: one it expanded to null or to anything but
+            # an object is not compared by id
             sent = {name: value for name, value in comparable.items()
-                    if not (name in expanded and lead.get(name) is None)}
+                    if not (name in expanded and not isinstance(lead.get(name), dict))}
             found = differences(sent, lead, owner.declined, self.relations[account])
             self.coverage.note(requirement, account=account, page=page, values=classes)
             self.verdicts.check(
@@ -944,7 +977,9 @@ class Oracle:
         self._absent(walk, seen, params)
 
     def _absent(self, walk: Walk, seen: Seen, params: dict[str, str]) -> None:
-        if any(name not in NEUTRAL and name not in DATE_FILTERS and name not in EXACT_FILTERS
+        """A lead the run wrote, matching the walk's one filter (or none), is in a walk that ended on its
+        first page: no paging can have lost it (a lead lost between pages is PAGE-004's concern)."""
+        if walk.pages != 1 or any(name not in NEUTRAL and name not in DATE_FILTERS and name not in EXACT_FILTERS
                and name not in CONTACT_FILTERS for name in params):
             return
         rules = self._filters(Seen(seen.exchange, LIST, "GET", None, list(walk.params), seen.headers,
@@ -954,7 +989,7 @@ class Oracle:
         requirement = rules[0].requirement if rules else "LEADS-CREATE-008"
         visited = set(walk.ids)
         candidates = self.ledger.created_before(walk.account, walk.started)
-        missing = []
+        missing: dict[str, list[Written]] = {}
         for lead in candidates:
             if rules and not rules[0].surely_holds(lead.shown):
                 continue
@@ -962,15 +997,19 @@ class Oracle:
                                page="later" if walk.pages > 1 else "first")
             if lead.id in visited:
                 self.verdicts.ok(requirement)
-            else:
-                missing.append(lead)
-        if missing:
-            what = rules[0].shown if rules else "the unfiltered list"
+                continue
+            # a lead no list of its account has ever shown is not listed at all: that is CREATE-008's
+            # concern, not the filter's
+            charged = requirement if lead.id in self.listed[walk.account] else "LEADS-CREATE-008"
+            missing.setdefault(charged, []).append(lead)
+        what = rules[0].shown if rules else "the unfiltered list"
+        for charged, leads in missing.items():
             self.verdicts.fail(
-                requirement,
+                charged,
                 f"the walk of {what} from line {walk.first_line} to line {seen.line} ({walk.pages} pages, ended) "
-                f"did not list {len(missing)} lead(s) the run created before it and that match it: "
-                + ", ".join(f"{lead.id} (line {lead.line})" for lead in missing[:3]),
+                f"did not list {len(leads)} lead(s) the run created before it and that match it"
+                + ("" if charged == requirement else ", which no list of the account has ever shown") + ": "
+                + ", ".join(f"{lead.id} (line {lead.line})" for lead in leads[:3]),
                 seen.line,
             )
 

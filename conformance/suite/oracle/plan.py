@@ -12,7 +12,8 @@ needs a write beyond its share is inconclusive, naming the budget.
   ``edges`` (the first set of edge values, with an unknown key, an unknown key in a nested item and
   server-owned fields that must be neither applied nor refused), ``debug`` (the second set of edge
   values, created with ``is_debug_mode=true`` and sent as ``application/json; charset=utf-8``), and
-  ``twin-1`` and ``twin-2`` (two creates of one body holding exactly the fields meta/post requires);
+  ``twin-1`` and ``twin-2`` (two creates of one body holding exactly the fields meta/post requires, or
+  a full one when the target refuses that);
 - under the second account: ``second`` (the fields its own meta/post requires) and
   ``second-naming-first`` (edge values naming the first account's owner, contact and account, with the
   unknown and server-owned keys; the target may refuse it, since the objects it names are not B's).
@@ -51,10 +52,10 @@ __all__ = ["EXPLORATION_CREATES", "JSON_WITH_CHARSET", "PURPOSES", "STATEFUL_STE
 
 #: who writes, in the order the budget serves them
 PURPOSES = ("plan", "meta-generated", "stateful", "exploration", "generated")
-#: the planned creates: the first account's four, the second's two, and room for a few more (a refused
-#: create sent again, a lead to complete the timeline)
+#: the planned creates: the first account's four, the second's two, and room for a few more (refused
+#: creates sent again, a lead to complete the timeline)
 PLANNED = 6
-PLAN_SPARE = 3
+PLAN_SPARE = 5
 #: the share of what is left after the plan, per purpose (the generated cases take the rest)
 PROPORTIONS = {"meta-generated": 0.15, "stateful": 0.20, "exploration": 0.05}
 #: steps of one stateful scenario (each may create a lead)
@@ -120,6 +121,19 @@ class Attempt:
     content_type: str = "application/json"
 
 
+def with_fallbacks(
+    edges_and_keys: dict[str, Any], edges: dict[str, Any], plain_and_keys: dict[str, Any], plain: dict[str, Any]
+) -> list[Attempt]:
+    """A lead with edge values and unknown keys, then without the keys, then plain values with the keys,
+    then plain values alone: each refusal points at what the next attempt leaves out."""
+    return [
+        Attempt(edges_and_keys, "unknown and server-owned keys", "LEADS-ENVELOPE-002"),
+        Attempt(edges, "edge values", "LEADS-CREATE-001"),
+        Attempt(plain_and_keys, "unknown and server-owned keys", "LEADS-ENVELOPE-002"),
+        Attempt(plain),
+    ]
+
+
 @dataclass(frozen=True)
 class Refusal:
     """A planned create the target refused, before it was sent again without ``dropped``."""
@@ -177,12 +191,10 @@ class WritePlan:
             return
         meta = self.metas("primary")
         known = self.known
-        self._create("edges", "primary", meta, lambda tag: [
-            Attempt(with_unknown_keys(edge_model(meta, tag, known, 0), tag),
-                    "unknown and server-owned keys", "LEADS-ENVELOPE-002"),
-            Attempt(edge_model(meta, tag, known, 0), "edge values", "LEADS-CREATE-001"),
-            Attempt(full_body(meta, tag, known)),
-        ])
+        self._create("edges", "primary", meta, lambda tag: with_fallbacks(
+            with_unknown_keys(edge_model(meta, tag, known, 0), tag), edge_model(meta, tag, known, 0),
+            with_unknown_keys(full_body(meta, tag, known), tag), full_body(meta, tag, known),
+        ))
         if "edges" in self.leads:
             self._look_for_it_at_once(self.leads["edges"])
         debug = {"is_debug_mode": "true"}
@@ -192,9 +204,13 @@ class WritePlan:
             Attempt(edge_model(meta, tag, known, 1), "edge values", "LEADS-CREATE-001", debug),
             Attempt(full_body(meta, tag, known), params=debug),
         ])
-        twin = tagged_required_only(meta, run_tag(self.target, "twin"), known)
-        for name in ("twin-1", "twin-2"):
-            self._create(name, "primary", meta, lambda _tag: [Attempt(dict(twin))])
+        tag = run_tag(self.target, "twin")
+        twins = [Attempt(tagged_required_only(meta, tag, known), "only the fields meta/post requires",
+                         "LEADS-META-003"), Attempt(full_body(meta, tag, known))]
+        self._create("twin-1", "primary", meta, lambda _tag: twins)
+        if "twin-1" in self.leads:
+            taken = self.leads["twin-1"].sent
+            self._create("twin-2", "primary", meta, lambda _tag: [Attempt(dict(taken))])
 
     def _second(self) -> None:
         if any(name in self.leads or name in self.failures for name in ("second", "second-naming-first")):
@@ -204,34 +220,46 @@ class WritePlan:
                 self.failures[name] = Inconclusive("no second account token was given (--second-account-token)")
             return
         meta = self.metas("second")
+        known = self.known
         self._create("second", "second", meta, lambda tag: [Attempt(tagged_required_only(meta, tag, {}))])
-        self._create("second-naming-first", "second", meta, lambda tag: [
-            Attempt(with_unknown_keys(edge_model(meta, tag, self.known, 1), tag), "unknown and server-owned keys",
-                    "LEADS-ENVELOPE-002"),
-            Attempt(edge_model(meta, tag, self.known, 1)),
-        ])
+        self._create("second-naming-first", "second", meta, lambda tag: with_fallbacks(
+            with_unknown_keys(edge_model(meta, tag, known, 1), tag), edge_model(meta, tag, known, 1),
+            with_unknown_keys(full_body(meta, tag, known), tag), full_body(meta, tag, known),
+        ))
 
     def _create(self, name: str, account: str, meta: MetaPost, attempts: Callable[[str], list[Attempt]]) -> None:
-        """Create ``name`` from the first of its attempts the target takes; a refused one is kept as a
-        refusal of the requirement the next attempt's difference points at."""
+        """Create ``name`` from the first of its attempts the target takes. A refused attempt is kept as a
+        refusal; when the attempt right after it is taken, the refusal is charged to the requirement the
+        difference between them points at (the one attempt left out)."""
         try:
             previous = self._latest(account)
             created = None
             index = 0
+            refused: Refusal | None = None
             while created is None:
                 tag = run_tag(self.target, name.split("-")[0])
                 options = attempts(tag)
                 if index >= len(options):
                     raise Inconclusive(f"the target refused every body of the planned lead {name!r}")
-                created = self._send(account, meta, options[index], tag, name, last=index + 1 == len(options))
-                index += 1
+                attempt = options[index]
+                created, response = self._send(account, meta, attempt, tag, name)
+                if created is None:
+                    refused = Refusal(name, attempt.dropped or "its body", "", response, tag)
+                    self.refusals.append(refused)
+                    if index + 1 == len(options):
+                        raise Inconclusive(f"the planned lead {name!r} could not be created ({describe(response)})")
+                    index += 1
+                elif refused is not None and index > 0:
+                    charged = options[index - 1].charged
+                    self.refusals[self.refusals.index(refused)] = Refusal(
+                        refused.lead, refused.dropped, charged, refused.response, refused.tag)
             self.leads[name] = created
             self._space_after(previous, created)
         except Inconclusive as exc:
             self.failures[name] = exc
 
-    def _send(self, account: str, meta: MetaPost, attempt: Attempt, tag: str, name: str,
-              last: bool) -> Created | None:
+    def _send(self, account: str, meta: MetaPost, attempt: Attempt, tag: str,
+              name: str) -> tuple[Created | None, httpx.Response]:
         if not self.budget.allow("plan"):
             raise self.budget.exhausted("plan", f"the planned lead {name!r}")
         http = self.clients[account]
@@ -240,12 +268,8 @@ class WritePlan:
                                            headers={"Content-Type": attempt.content_type}))
         answer = json_or_none(response)
         if 200 <= response.status_code < 300 and isinstance(answer, dict) and isinstance(answer.get("model"), dict):
-            return Created(sent=attempt.model, response=response, body=answer, account=account)
-        if last or not attempt.dropped:
-            self.refusals.append(Refusal(name, attempt.dropped or "its body", "", response, tag))
-            raise Inconclusive(f"the planned lead {name!r} could not be created ({describe(response)})")
-        self.refusals.append(Refusal(name, attempt.dropped, attempt.charged, response, tag))
-        return None
+            return Created(sent=attempt.model, response=response, body=answer, account=account), response
+        return None, response
 
     def _latest(self, account: str) -> Created | None:
         mine = [lead for lead in self.leads.values() if lead.account == account]

@@ -1,0 +1,499 @@
+"""Broken servers that work on the first example and fail elsewhere in the requirement's domain.
+
+Each breaks one requirement away from the tidy example: on a value the schema allows (whitespace,
+long text, combining marks, a second item, an offset), on a near miss that must not match, under the
+second account, on a page reached by a cursor, in a combination of defects, on a valid variant of the
+input, or in a server-owned field a write sends. Each declares every requirement the whole suite sees
+broken against it.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Callable
+from dataclasses import fields
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from conformance.reference import ReferenceConfig, create_app
+from conformance.reference.queries import LeadFilters
+from conformance.reference.store import Page, PageRequest, Store
+from conformance.reference.timestamps import format_instant, parse_rfc3339
+from tests.faults._base import (
+    Fault,
+    RewriteRequest,
+    RewriteRequestBody,
+    RewriteResponse,
+    fault,
+    header,
+    query_pairs,
+    query_param,
+    read_body,
+    reference,
+    replay,
+    set_header,
+    with_query,
+)
+from tests.faults.write_path import ACCOUNT_A, ACCOUNT_B, API_KEY, CONFIG, is_post_leads, send_json
+
+LEADS = "/crm/v1/leads"
+RFC = "/crm/v1/leads/remote-field-classes"
+NESTED = ("addresses", "email_addresses", "phone_numbers")
+
+
+# ------------------------------------------------------------------------------ stored values
+def _strings(value: Any, change: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, list):
+        return [_strings(item, change) for item in value]
+    if isinstance(value, dict):
+        return {key: _strings(item, change) for key, item in value.items()}
+    return value
+
+
+def stored_as(change: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[[], ASGIApp]:
+    """The reference, except that a create stores (and echoes) ``change(model)`` instead of the model sent."""
+
+    def edit(body: Any, _scope: Scope) -> Any:
+        if isinstance(body, dict) and isinstance(body.get("model"), dict):
+            return {**body, "model": change(body["model"])}
+        return body
+
+    return lambda: RewriteRequestBody(reference(), edit=edit, method="POST", path_suffix=LEADS)
+
+
+def _trimmed(model: dict[str, Any]) -> dict[str, Any]:
+    return _strings(model, str.strip)
+
+
+def _truncated(model: dict[str, Any]) -> dict[str, Any]:
+    return _strings(model, lambda text: text[:255])
+
+
+def _nfc(model: dict[str, Any]) -> dict[str, Any]:
+    return _strings(model, lambda text: unicodedata.normalize("NFC", text))
+
+
+def _first_email_only(model: dict[str, Any]) -> dict[str, Any]:
+    emails = model.get("email_addresses")
+    return {**model, "email_addresses": emails[:1]} if isinstance(emails, list) else model
+
+
+def _last_address_only(model: dict[str, Any]) -> dict[str, Any]:
+    addresses = model.get("addresses")
+    return {**model, "addresses": addresses[-1:]} if isinstance(addresses, list) else model
+
+
+def _e164(model: dict[str, Any]) -> dict[str, Any]:
+    phones = model.get("phone_numbers")
+    if not isinstance(phones, list):
+        return model
+    changed = []
+    for item in phones:
+        number = item.get("phone_number") if isinstance(item, dict) else None
+        if isinstance(number, str) and number.strip().startswith("+"):
+            item = {**item, "phone_number": "+" + "".join(ch for ch in number if ch.isdigit())}
+        changed.append(item)
+    return {**model, "phone_numbers": changed}
+
+
+def _converted_date_in_utc_wall_time(model: dict[str, Any]) -> dict[str, Any]:
+    """An offset is dropped and the wall time kept as UTC (10:30+05:30 becomes 10:30Z)."""
+    value = model.get("converted_date")
+    if isinstance(value, str) and len(value) > 19 and value[-6] in "+-" and value[-3] == ":":
+        return {**model, "converted_date": value[:-6] + "Z"}
+    return model
+
+
+# ------------------------------------------------------------------------------ near misses
+def _with_filters(build: Callable[[dict[str, Any]], LeadFilters]) -> Callable[[], ASGIApp]:
+    """The reference, its lead filters replaced by ``build(values)`` (the reference's filter values)."""
+
+    def make() -> ASGIApp:
+        app = create_app(ReferenceConfig())
+        store: Store = app.state.store
+        own = store.page_leads
+
+        def page_leads(account: str, filters: LeadFilters, request: PageRequest) -> Page:
+            values = {f.name: getattr(filters, f.name) for f in fields(LeadFilters)}
+            return own(account, build(values), request)
+
+        store.page_leads = page_leads  # type: ignore[method-assign]
+        return app
+
+    return make
+
+
+class _PrefixRemoteId(LeadFilters):
+    """remote_id matches every remote id it begins."""
+
+    def where(self) -> tuple[list[str], list[Any]]:
+        if self.remote_id is None:
+            return super().where()
+        wanted = self.remote_id
+        clauses, params = LeadFilters(**{**_values(self), "remote_id": None}).where()
+        return [*clauses, "substr(remote_id, 1, ?) = ?"], [*params, len(wanted), wanted]
+
+
+class _SubstringOwner(LeadFilters):
+    """owner_id matches every owner id it is part of."""
+
+    def where(self) -> tuple[list[str], list[Any]]:
+        if self.owner_id is None:
+            return super().where()
+        wanted = self.owner_id
+        clauses, params = LeadFilters(**{**_values(self), "owner_id": None}).where()
+        return [*clauses, "instr(owner, ?) > 0"], [*params, wanted]
+
+
+def _values(filters: LeadFilters) -> dict[str, Any]:
+    return {f.name: getattr(filters, f.name) for f in fields(LeadFilters)}
+
+
+def _offset_ignored(scope: Scope) -> Scope:
+    """A date-time bound's offset is dropped and its wall time read as UTC."""
+    pairs = []
+    for key, value in query_pairs(scope):
+        if key.endswith(("_after", "_before")) and len(value) > 19 and value[-6] in "+-" and value[-3] == ":":
+            value = value[:-6] + "Z"
+        pairs.append((key, value))
+    return with_query(scope, pairs)
+
+
+def _account_token_prefix(scope: Scope) -> Scope:
+    """An account token that begins with a known one is taken for it."""
+    value = header(scope, "x-account-token")
+    if value is not None and value not in CONFIG.account_tokens:
+        for token in CONFIG.account_tokens:
+            if value.startswith(token):
+                return set_header(scope, "x-account-token", token)
+    return scope
+
+
+def _api_key_any_case(scope: Scope) -> Scope:
+    """The API key is compared without regard to case."""
+    value = header(scope, "authorization") or ""
+    scheme, _, key = value.partition(" ")
+    if scheme == "Bearer" and key != API_KEY and key.lower() == API_KEY.lower():
+        return set_header(scope, "authorization", f"Bearer {API_KEY}")
+    return scope
+
+
+# ------------------------------------------------------------------------------ later pages
+def _dropped_on_cursor_pages(*names: str) -> Callable[[Scope], Scope]:
+    def edit(scope: Scope) -> Scope:
+        if not query_param(scope, "cursor"):
+            return scope
+        return with_query(scope, [(k, v) for k, v in query_pairs(scope) if k not in names])
+
+    return edit
+
+
+def _on(path: str, edit: Callable[[Scope], Scope]) -> Callable[[], ASGIApp]:
+    return lambda: RewriteRequest(reference(), edit=edit, method="GET", path_suffix=path)
+
+
+# ------------------------------------------------------------------------------ the second account
+def _second_account(edit: Callable[[Scope], Scope]) -> Callable[[Scope], Scope]:
+    def under_b(scope: Scope) -> Scope:
+        return edit(scope) if header(scope, "x-account-token") == ACCOUNT_B else scope
+
+    return under_b
+
+
+def _second_account_requires_title() -> ASGIApp:
+    """Under the second account, a create also needs a title, which its meta/post does not say."""
+    app = reference()
+
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        if is_post_leads(scope) and header(scope, "x-account-token") == ACCOUNT_B:
+            raw = await read_body(receive)
+            try:
+                model = json.loads(raw).get("model")
+            except (ValueError, AttributeError):
+                model = None
+            if isinstance(model, dict) and model.get("title") in (None, ""):
+                await send_json(send, 400, {"warnings": [], "errors": [{
+                    "title": "Missing Required Field", "detail": "title is a required field on model.",
+                    "problem_type": "MISSING_REQUIRED_FIELD", "source": {"pointer": "/model/title"}}]})
+                return
+            receive = replay(raw)
+        await app(scope, receive, send)
+
+    return guarded
+
+
+def _create_follows_the_owner() -> ASGIApp:
+    """A create under the second account that names an owner the first account holds is stored under
+    the first account (the owner's)."""
+    app = reference()
+    store: Store = app.state.store
+
+    def first_accounts(owner: Any) -> bool:
+        return isinstance(owner, str) and bool(store.related(ACCOUNT_A, "user", [owner])) and not store.related(
+            ACCOUNT_B, "user", [owner])
+
+    async def routed(scope: Scope, receive: Receive, send: Send) -> None:
+        if is_post_leads(scope) and header(scope, "x-account-token") == ACCOUNT_B:
+            raw = await read_body(receive)
+            try:
+                model = json.loads(raw).get("model")
+            except (ValueError, AttributeError):
+                model = None
+            if isinstance(model, dict) and first_accounts(model.get("owner")):
+                scope = set_header(dict(scope), "x-account-token", ACCOUNT_A)
+            receive = replay(raw)
+        await app(scope, receive, send)
+
+    return routed
+
+
+# ------------------------------------------------------------------------------ combinations
+def _unknown_key_skips_required_check() -> ASGIApp:
+    """A model holding a key the server does not know is created without checking its required fields
+    (a model without one is checked as the reference checks it)."""
+    app = create_app(ReferenceConfig(required_fields=(), meta_required_fields=CONFIG.required_fields))
+    known = {"owner", "lead_source", "title", "company", "first_name", "last_name", "addresses",
+             "email_addresses", "phone_numbers", "converted_date", "converted_contact", "converted_account",
+             "integration_params", "linked_account_params", "remote_fields", "lead_url"}
+
+    async def chosen(scope: Scope, receive: Receive, send: Send) -> None:
+        if is_post_leads(scope):
+            raw = await read_body(receive)
+            try:
+                model = json.loads(raw).get("model")
+            except (ValueError, AttributeError):
+                model = None
+            if isinstance(model, dict) and not set(model) - known:
+                missing = [name for name in CONFIG.required_fields if model.get(name) in (None, "", [])]
+                if missing:
+                    await send_json(send, 400, {"warnings": [], "errors": [{
+                        "title": "Missing Required Field", "detail": f"{name} is a required field on model.",
+                        "problem_type": "MISSING_REQUIRED_FIELD", "source": {"pointer": f"/model/{name}"},
+                    } for name in missing]})
+                    return
+            receive = replay(raw)
+        await app(scope, receive, send)
+
+    return chosen
+
+
+# ------------------------------------------------------------------------------ valid variants
+def _charset_refused() -> ASGIApp:
+    app = reference()
+
+    async def strict_type(scope: Scope, receive: Receive, send: Send) -> None:
+        kind = header(scope, "content-type") or ""
+        if is_post_leads(scope) and ";" in kind:
+            await send_json(send, 415, {"detail": f'Unsupported media type "{kind}" in request.'})
+            return
+        await app(scope, receive, send)
+
+    return strict_type
+
+
+def _uuid_version_four_only() -> ASGIApp:
+    """An unknown lead id that is a UUID of another version than 4 is answered 400, not 404."""
+
+    def status(old: int, scope: Scope) -> int:
+        ident = scope.get("path", "").rpartition("/")[2]
+        return 400 if len(ident) == 36 and ident[14] != "4" else old
+
+    return RewriteResponse(reference(), method="GET", path_contains=LEADS + "/", status=status, only_status=404)
+
+
+def _remote_data_false_is_true(scope: Scope) -> Scope:
+    pairs = query_pairs(scope)
+    if ("include_remote_data", "false") in pairs:
+        return with_query(scope, [(k, "true" if k == "include_remote_data" else v) for k, v in pairs])
+    return scope
+
+
+def _json_as_html() -> ASGIApp:
+    return RewriteResponse(reference(), content_type="text/html; charset=utf-8")
+
+
+def _server_error_on_long_text() -> ASGIApp:
+    app = reference()
+
+    async def fragile(scope: Scope, receive: Receive, send: Send) -> None:
+        if is_post_leads(scope):
+            raw = await read_body(receive)
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = None
+            texts: list[str] = []
+            _strings(body, lambda text: texts.append(text) or text)
+            if any(len(text) > 200 for text in texts):
+                await send_json(send, 500, {"detail": "A server error occurred."})
+                return
+            receive = replay(raw)
+        await app(scope, receive, send)
+
+    return fragile
+
+
+# ------------------------------------------------------------------------------ new requirements
+def _mistyped_write_stored() -> ASGIApp:
+    """A create refused for a field of the wrong type is stored all the same (as if it had been valid)."""
+    app = reference()
+
+    async def leaky(scope: Scope, receive: Receive, send: Send) -> None:
+        if not is_post_leads(scope):
+            await app(scope, receive, send)
+            return
+        raw = await read_body(receive)
+        original = dict(scope)
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await app(dict(original), replay(raw), capture)
+        answer = b"".join(chunks)
+        try:
+            problems = json.loads(answer).get("errors") or []
+        except (ValueError, AttributeError):
+            problems = []
+        sent = _json_object(raw)
+        model = sent.get("model") if isinstance(sent, dict) else None
+        if start.get("status") == 400 and isinstance(model, dict) and any(
+            isinstance(p, dict) and p.get("problem_type") == "INCORRECT_FIELD_TYPE" for p in problems
+        ):
+            model = {k: v for k, v in model.items() if isinstance(v, str) or k in NESTED}
+            model = {k: v for k, v in model.items() if k not in ("owner", "converted_contact", "converted_account",
+                                                                   "converted_date", "lead_url")}
+            await app(dict(original), replay(json.dumps({"model": model}).encode()), _discard)
+        await send({**start})
+        await send({"type": "http.response.body", "body": answer})
+
+    return leaky
+
+
+def _json_object(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+async def _discard(_message: Message) -> None:
+    return None
+
+
+def _applies_sent(name: str) -> Callable[[], ASGIApp]:
+    """A create keeps the server-owned ``name`` the body sent inside model."""
+    app = reference()
+
+    def make() -> ASGIApp:
+        store: Store = app.state.store
+        own = store.insert_lead
+        pending: dict[str, Any] = {}
+
+        def insert_lead(account: str, document: dict[str, Any]) -> None:
+            if name in pending:
+                value = pending.pop(name)
+                moment = parse_rfc3339(value) if name.endswith("_at") else None
+                document = {**document, name: format_instant(moment) if moment is not None else value}
+            own(account, document)
+
+        store.insert_lead = insert_lead  # type: ignore[method-assign]
+
+        async def applying(scope: Scope, receive: Receive, send: Send) -> None:
+            if is_post_leads(scope):
+                raw = await read_body(receive)
+                try:
+                    model = json.loads(raw).get("model")
+                except (ValueError, AttributeError):
+                    model = None
+                if isinstance(model, dict) and isinstance(model.get(name), str):
+                    pending[name] = model[name]
+                receive = replay(raw)
+            await app(scope, receive, send)
+
+        return applying
+
+    return make
+
+
+FAULTS: list[Fault] = [
+    # values the schema allows
+    fault("echo-trims-whitespace", {"LEADS-CREATE-002", "LEADS-CREATE-007", "LEADS-CREATE-008"},
+          stored_as(_trimmed), "every text is stored trimmed of surrounding whitespace"),
+    fault("echo-truncates-at-255", {"LEADS-CREATE-002", "LEADS-CREATE-007", "LEADS-CREATE-008"},
+          stored_as(_truncated), "every text is cut to 255 characters (meta/post declares no maxLength)"),
+    fault("echo-normalises-unicode", {"LEADS-CREATE-002", "LEADS-CREATE-007", "LEADS-CREATE-008"},
+          stored_as(_nfc), "every text is stored in Unicode normal form C"),
+    fault("echo-keeps-the-first-email-only", {"LEADS-CREATE-002", "LEADS-CREATE-007", "LEADS-CREATE-008"},
+          stored_as(_first_email_only), "only the first email address of a create is stored"),
+    fault("echo-keeps-the-last-address-only",
+          {"LEADS-CREATE-002", "LEADS-CREATE-007", "LEADS-CREATE-008", "LEADS-META-004", "LEADS-ENVELOPE-006"},
+          stored_as(_last_address_only),
+          "only the last address of a create is stored (the unknown key of the first goes unwarned)"),
+    fault("echo-converted-date-offset-dropped",
+          {"LEADS-CREATE-002", "LEADS-CREATE-007", "LEADS-CREATE-008"},
+          stored_as(_converted_date_in_utc_wall_time), "converted_date's offset is dropped, its wall time kept"),
+    fault("phones-normalised-to-e164", {"LEADS-CREATE-011"}, stored_as(_e164),
+          "phone numbers are stored in E.164 (+14155550132): the same numbers, another form"),
+    # near misses
+    fault("filter-remote-id-prefix-match", {"LEADS-FILTER-003"}, _with_filters(lambda v: _PrefixRemoteId(**v)),
+          "remote_id matches every remote id it begins"),
+    fault("filter-owner-id-substring-match", {"LEADS-FILTER-004"}, _with_filters(lambda v: _SubstringOwner(**v)),
+          "owner_id matches every owner id it is part of"),
+    fault("filter-bound-offset-ignored", {"LEADS-FILTER-001", "LEADS-FILTER-002"}, _on(LEADS, _offset_ignored),
+          "a date-time bound's offset is dropped and its wall time read as UTC"),
+    fault("auth-account-token-prefix-accepted", {"LEADS-AUTH-004"},
+          lambda: RewriteRequest(reference(), edit=_account_token_prefix),
+          "an account token that begins with a known one is taken for it"),
+    fault("auth-api-key-any-case", {"LEADS-AUTH-002"}, lambda: RewriteRequest(reference(), edit=_api_key_any_case),
+          "the API key is compared without regard to case"),
+    # later pages
+    fault("expand-first-page-only", {"LEADS-EXPAND-002"}, _on(LEADS, _dropped_on_cursor_pages("expand")),
+          "expand is ignored on a page reached by a cursor"),
+    fault("rfc-is-custom-first-page-only", {"LEADS-RFC-003"}, _on(RFC, _dropped_on_cursor_pages("is_custom")),
+          "is_custom is ignored on a page reached by a cursor"),
+    fault("remote-data-without-flag-on-later-pages", {"LEADS-EXPAND-003"},
+          _on(LEADS, lambda scope: with_query(scope, [*query_pairs(scope), ("include_remote_data", "true")])
+              if query_param(scope, "cursor") and query_param(scope, "include_remote_data") is None else scope),
+          "a page reached by a cursor includes remote data though the query does not ask for it"),
+    # the second account
+    fault("rfc-is-custom-ignored-under-second-account", {"LEADS-RFC-003"},
+          _on(RFC, _second_account(lambda scope: with_query(
+              scope, [(k, v) for k, v in query_pairs(scope) if k != "is_custom"]))),
+          "is_custom is ignored under the second account"),
+    fault("meta-second-account-post-requires-title", {"LEADS-META-003"}, _second_account_requires_title,
+          "under the second account a create also needs a title, which its meta/post does not say"),
+    fault("tenant-create-follows-the-owner", {"LEADS-TENANT-004", "LEADS-CREATE-007", "LEADS-CREATE-008"},
+          _create_follows_the_owner,
+          "a create under the second account naming the first account's owner is stored under the first"),
+    # combinations
+    fault("envelope-unknown-key-skips-required-check", {"LEADS-ENVELOPE-003"}, _unknown_key_skips_required_check,
+          "a model holding an unknown key is created without checking its required fields"),
+    # valid variants of the input
+    fault("http-charset-refused", {"LEADS-HTTP-006"}, _charset_refused,
+          "a body sent as application/json; charset=utf-8 is answered 415"),
+    fault("retrieve-uuid-v4-only", {"LEADS-RETRIEVE-001", "LEADS-HTTP-006"}, _uuid_version_four_only,
+          "a lead id that is a UUID of another version than 4 is answered 400"),
+    fault("remote-data-false-read-as-true", {"LEADS-EXPAND-003"}, _on(LEADS, _remote_data_false_is_true),
+          "include_remote_data=false is read as true"),
+    # what was called untestable, and what generation left to chance
+    fault("http-json-served-as-html", {"LEADS-HTTP-003"}, _json_as_html,
+          "every JSON body is served as text/html"),
+    fault("http-500-on-long-text", {"LEADS-HTTP-001", "LEADS-CREATE-001"}, _server_error_on_long_text,
+          "a create holding a text longer than 200 characters is answered 500"),
+    # the new requirements
+    fault("envelope-mistyped-write-stored", {"LEADS-ENVELOPE-007"}, _mistyped_write_stored,
+          "a create refused for a field of the wrong type is stored all the same"),
+    fault("create-applies-sent-remote-id", {"LEADS-CREATE-012"}, _applies_sent("remote_id"),
+          "a create keeps the remote_id sent inside model"),
+    fault("create-applies-sent-created-at", {"LEADS-CREATE-012"}, _applies_sent("created_at"),
+          "a create keeps the created_at sent inside model"),
+]
