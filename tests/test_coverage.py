@@ -25,8 +25,13 @@ def _checks():
 
 
 def _named_ids(function) -> list[str]:
-    marks = getattr(function, "pytestmark", [])
-    return [i for mark in marks if mark.name == "requirement" for i in mark.args]
+    """The requirement IDs a check names: on itself, or on each of its parameters."""
+    marks = list(getattr(function, "pytestmark", []))
+    for mark in list(marks):
+        if mark.name == "parametrize":
+            for value in mark.args[1]:
+                marks.extend(getattr(value, "marks", ()))
+    return list(dict.fromkeys(i for mark in marks if mark.name == "requirement" for i in mark.args))
 
 
 def test_every_check_names_requirements_from_the_catalog():

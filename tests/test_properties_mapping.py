@@ -50,6 +50,7 @@ from conformance.suite._generated import (
     without_formats,
 )
 from conformance.suite._meta import MetaPost
+from conformance.suite.oracle.plan import WriteBudget
 from conformance.suite.properties import StatefulRun
 from conformance.target import Target
 
@@ -575,7 +576,9 @@ def _stateful(handler: Handler) -> StatefulRun:
         transport=httpx.MockTransport(handler),
     )
     schema = load_schema(target, target.client(authenticated=False), FRAGMENT, 3)
-    return StatefulRun(target, schema, Judge(FRAGMENT, META, KNOWN, tag="lc-run-1"), seed=3, max_examples=4)
+    budget = WriteBudget.split(40, {"stateful": 8})
+    return StatefulRun(target, schema, Judge(FRAGMENT, META, KNOWN, tag="lc-run-1"), seed=3, max_examples=4,
+                       budget=budget)
 
 
 def test_a_stateful_run_counts_the_links_it_followed():

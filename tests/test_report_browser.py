@@ -134,7 +134,7 @@ def test_what_failed_links_to_the_right_rows(browser, failing, tmp_path):
     _open(browser, failing)
     links = browser.find_elements(*_by("#what-failed a.id"))
     names = [link.text for link in links]
-    assert names == ["LEADS-RETRIEVE-001", "LEADS-RETRIEVE-003"]
+    assert names == ["LEADS-RETRIEVE-001", "LEADS-RETRIEVE-003", "LEADS-HTTP-001"]
     for name in names:
         _open(browser, failing)
         browser.find_element(*_by(f'#what-failed a.id[href="#{name}"]')).click()
@@ -155,9 +155,9 @@ def test_a_filter_hides_passing_rows_and_search_finds_by_id(browser, failing, tm
     assert passed and all(row.is_displayed() for row in passed)
     Select(browser.find_element(*_by("#filters select[name=status]"))).select_by_value("fail")
     visible = [row.get_attribute("id") for row in rows if row.is_displayed()]
-    assert visible == ["LEADS-RETRIEVE-001", "LEADS-RETRIEVE-003"]
+    assert visible == ["LEADS-RETRIEVE-001", "LEADS-RETRIEVE-003", "LEADS-HTTP-001"]
     assert not any(row.is_displayed() for row in passed)
-    assert browser.find_element("id", "shown").text == f"2 of {len(rows)} requirements shown"
+    assert browser.find_element("id", "shown").text == f"3 of {len(rows)} requirements shown"
     browser.save_screenshot(str(tmp_path / "filtered.png"))
     browser.find_element(*_by("#filters button[type=reset]")).click()
     search = browser.find_element(*_by("#filters input[name=q]"))

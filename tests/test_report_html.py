@@ -416,7 +416,7 @@ def test_render_html_without_evidence_still_names_the_reproduce_command():
 def test_the_obligation_of_a_check_is_its_docstring_first_line():
     assert (
         obligation("retrieve.py::test_malformed_id_gets_404_or_400")
-        == "A malformed lead id gets 404 or 400, never a 5xx."
+        == "A malformed lead id gets 404 or 400, never a 5xx (under every account)."
     )
     assert obligation("retrieve.py::test_malformed_id_gets_404_or_400[param]").startswith(
         "A malformed lead id"
@@ -480,10 +480,10 @@ def test_a_real_failing_run_gives_both_pages(tmp_path):
         for secret in (CREDENTIALS.api_key, *CREDENTIALS.account_tokens):
             assert secret not in text
     assert "The server answered 500 (Internal Server Error) to GET /crm/v1/leads/not-a-uuid" in page
-    assert 'href="checks.html#retrieve.py%3A%3Atest_malformed_id_gets_404_or_400"' in page
+    assert 'href="checks.html#retrieve.py%3A%3Atest_malformed_id_gets_404_or_400%5Baccount-a%5D"' in page
     data = json.loads(unescape(re.search(r'data-jsonblob="([^"]*)"', checks).group(1)))
     rows = {test["testId"]: test for tests in data["tests"].values() for test in tests}
-    failed = rows["retrieve.py::test_malformed_id_gets_404_or_400"]
+    failed = rows["retrieve.py::test_malformed_id_gets_404_or_400[account-a]"]
     assert "LEADS-RETRIEVE-003" in failed["requirements"]
     assert any(
         "curl -i" in extra["content"] and "not-a-uuid" in extra["content"] for extra in failed["extras"]
@@ -499,9 +499,9 @@ def test_a_real_failing_run_gives_both_pages(tmp_path):
         "Profile",
         "Run id",
     }
-    assert data["environment"]["Coverage cases"] == "all"
+    assert data["environment"]["Coverage cases"] == "at most 25 per operation"
     record = run.report
-    assert {c["test"] for c in record["checks"]} >= {"retrieve.py::test_malformed_id_gets_404_or_400"}
+    assert {c["test"] for c in record["checks"]} >= {"retrieve.py::test_malformed_id_gets_404_or_400[account-a]"}
     assert all(c["obligation"] for c in record["checks"])
     subjects = json.loads((tmp_path / "attestation.json").read_text())
     assert "checks.html" in json.dumps(subjects)

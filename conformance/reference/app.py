@@ -131,8 +131,8 @@ class _LeadsApi:
     def authenticate(self, request: Request) -> str:
         """Return the request's linked account token, or raise 401."""
         header = request.headers.get("authorization")
-        scheme, separator, rest = (header or "").partition(" ")
-        if not separator or scheme.lower() != "bearer":
+        scheme, _, rest = (header or "").partition(" ")
+        if scheme.lower() != "bearer":
             raise ApiError(401, "Authentication credentials were not provided.", _WWW_AUTHENTICATE)
         key = rest.lstrip(" ")
         if not key:
