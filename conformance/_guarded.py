@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from conformance import _wire
+from conformance._limits import backoff
 from conformance._outcomes import Inconclusive
 
 if TYPE_CHECKING:
@@ -79,6 +80,8 @@ class Pacing:
     max_consecutive_transport_failures: int = 3
     #: seconds an open breaker waits before one request may try the operation again (doubled each time)
     breaker_pause: float = 30.0
+    #: seconds of nothing but 429s after which the target is taken to throttle every request
+    storm_after: float = 45.0
 
 
 #: response extension set on a GET answered 5xx: whether its one re-send failed too
@@ -105,9 +108,21 @@ class GuardedTransport(httpx.BaseTransport):
         self._target = target
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Send within the run's adaptive concurrency window (``conformance._limits``)."""
         target = self._target
         operation = operation_key(request.method, request.url.path)
         target._admit(operation)
+        target.limit.acquire()
+        started = time.monotonic()
+        answer: httpx.Response | None = None
+        try:
+            answer = self._handle(request, operation)
+            return answer
+        finally:
+            target.limit.release(answer, operation, time.monotonic() - started)
+
+    def _handle(self, request: httpx.Request, operation: str) -> httpx.Response:
+        target = self._target
         attempts = itertools.count(1)
         try:
             response, line = self._answer(request, operation, attempts)
@@ -140,6 +155,7 @@ class GuardedTransport(httpx.BaseTransport):
         while True:
             self._pace()
             response, line = self._send(request, operation, next(attempts))
+            self._target._throttled(response.status_code == 429)
             if response.status_code != 429:
                 return response, line
             wait = self._throttle_wait(response, retries)
@@ -272,10 +288,11 @@ class GuardedTransport(httpx.BaseTransport):
         return wait
 
     def _retry_after(self, response: httpx.Response, attempt: int) -> float:
+        """``Retry-After``; without one, exponential backoff with jitter over the 429s in a row."""
         limit = self._target.pacing.max_retry_after
         seconds = retry_after_seconds(response.headers)
         if seconds is None:
-            seconds = float(min(2**attempt, limit))
+            seconds = backoff(max(attempt, self._target._state.throttle_streak))
         return max(0.0, min(seconds, limit))
 
     def close(self) -> None:
@@ -326,6 +343,11 @@ class _State:
     #: open operations a request is trying again now (half-open)
     trials: set[str] = field(default_factory=set)
     throttle_waited: float = 0.0
+    #: 429s in a row (any request), and since when every answer has been a 429 (None: the last was not)
+    throttle_streak: int = 0
+    throttled_since: float | None = None
+    #: the run stopped sending: every answer was a 429 for this many seconds
+    storm: float | None = None
     #: seconds spent pacing error responses (Merge throttles an IP after 20 in 10 s)
     paced: float = 0.0
     #: (sent, answered) of every attempt, monotonic seconds: where the run's time went

@@ -90,6 +90,7 @@ def resolve_target(options: RunOptions) -> Iterator[Target]:
         "timeout": options.timeout,
         "max_duration": options.max_duration,
         "run_id": options.run_id or new_run_id(),
+        "concurrency": options.concurrency,
     }
     if options.base_url:
         yield Target(

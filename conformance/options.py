@@ -78,7 +78,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("max_examples", "Generated examples per property, at most.", kind="int",
            default=DEFAULT_MAX_EXAMPLES, minimum=1),
     Option("coverage_cases", "Coverage-phase cases per operation, at most, spread over its scenarios and "
-           "parameters by the seed; 'all' sends every case the phase makes, as plain Schemathesis does; 0 none.",
+           "parameters by the seed; 'all' sends every case the phase makes, as plain Schemathesis does; "
+           "0 none.",
            kind="count", default=DEFAULT_COVERAGE_CASES, minimum=0),
     Option("seed", "Seed of every generated input: the same seed sends the same requests.", kind="int",
            default=DEFAULT_SEED, minimum=0),
@@ -104,7 +105,8 @@ OPTIONS: tuple[Option, ...] = (
            kind="file", pytest=False),
     Option("write_budget", "Leads the run may create at most (each stays in the target's CRM). Planned leads "
            "are shared by every check; generated cases that would create one stop at their share, and a "
-           "requirement that needed more is inconclusive.", kind="int", default=DEFAULT_WRITE_BUDGET, minimum=0),
+           "requirement that needed more is inconclusive.", kind="int", default=DEFAULT_WRITE_BUDGET,
+           minimum=0),
     Option("concurrency", "Requests in flight at once, at most; fewer while the target signals it is "
            "throttling or slowing down.", kind="int", default=DEFAULT_CONCURRENCY, minimum=1),
 )
@@ -137,7 +139,7 @@ def _click_type(option: Option) -> Any:
     if option.kind == "choice":
         return click.Choice(option.choices)
     if option.kind == "int":
-        return click.IntRange(min=option.minimum) if option.minimum is not None else int
+        return click.IntRange(min=int(option.minimum)) if option.minimum is not None else int
     if option.kind == "count":
         return _CountOrAll()
     if option.kind == "float":

@@ -71,6 +71,7 @@ def build_target(config: pytest.Config) -> Target:
         profile=config.getoption("conformance_profile"),
         verify_tls=not config.getoption("conformance_insecure"),
         timeout=config.getoption("conformance_timeout"),
+        concurrency=int(config.getoption("conformance_concurrency")),
         **kwargs,
     )
 
@@ -143,7 +144,8 @@ def install_collector(config: pytest.Config, outcomes: OutcomeCollector) -> None
 
 
 def install_model(config: pytest.Config, model: RunModel) -> None:
-    """Let the caller (the CLI) own the model of what the run wrote (its domain coverage goes in the report)."""
+    """Let the caller (the CLI) own the model of what the run wrote (its domain coverage goes in the
+    report)."""
     config.stash[_MODEL_KEY] = model
 
 

@@ -27,14 +27,20 @@ from conformance._outcomes import (
 from conformance._preflight import TargetNotTestable, preflight, resolve_target, validate
 from conformance._results import OutcomeCollector, TestOutcome
 from conformance.evidence import EvidenceLog
-from conformance.options import DEFAULT_COVERAGE_CASES, DEFAULT_CONCURRENCY, DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, DEFAULT_WRITE_BUDGET
+from conformance.options import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_COVERAGE_CASES,
+    DEFAULT_MAX_EXAMPLES,
+    DEFAULT_SEED,
+    DEFAULT_WRITE_BUDGET,
+)
 from conformance.plugin import install_collector, install_model, install_target
-from conformance.suite.oracle import RunModel
 from conformance.reporting import RunInfo, build_report, roll_up, write_reports
 from conformance.reporting.attestation import write_attestation
 from conformance.reporting.baseline import load_baseline
 from conformance.reporting.checks_html import check_records
 from conformance.spec import catalog_path, fragment_sha256, load_catalog
+from conformance.suite.oracle import RunModel
 from conformance.suite.oracle.domain import declared_domains
 from conformance.target import Target
 
@@ -147,7 +153,7 @@ def _run_info(
         concurrency=options.concurrency,
         created=created_leads(model, target),
         dimensions={rid: model.coverage.report(rid) for rid in declared_domains()} if model else {},
-        time=target.time_spent(),
+        time={**target.time_spent(), "concurrency": target.limit.report()},
     )
 
 
@@ -389,6 +395,9 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
         notes = [*bridge.errors, *target.notes]
         for operation, why in target.unresponsive_operations().items():
             notes.append(f"{operation} stopped answering ({why}); later calls to it were not sent")
+        storm = target.storm_note()
+        if storm:
+            notes.append(storm)
         if target.out_of_time():
             notes.append(f"the run reached --max-duration ({options.max_duration:g} s): no request after it")
         complete = int(code) in (0, 1)

@@ -35,6 +35,7 @@ import secrets
 import shlex
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -51,6 +52,7 @@ from conformance._guarded import (
     _State,
     is_loopback,
 )
+from conformance._limits import AdaptiveLimit
 from conformance._outcomes import Inconclusive, UsageError
 from conformance._redact import CREDENTIAL_HEADERS, MASK, Redactor
 from conformance.evidence import EvidenceLog
@@ -88,6 +90,9 @@ class Target:
     #: seconds the whole run may take (from the target's creation); None: no bound
     max_duration: float | None = None
     pacing: Pacing = field(default_factory=Pacing)
+    #: requests in flight at most (``--concurrency``); the window follows the target's signals
+    concurrency: int = 4
+    limit: AdaptiveLimit = field(init=False, repr=False)
     transport: httpx.BaseTransport | None = None
     #: the proxy requests go through (from the environment unless given; never for a loopback target)
     proxy: str | None = None
@@ -105,6 +110,7 @@ class Target:
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
+        self.limit = AdaptiveLimit(self.concurrency)
         if is_loopback(self.base_url):
             self.pacing.pace_errors = False
         if self.proxy is None and self.transport is None and not is_loopback(self.base_url):
@@ -116,6 +122,14 @@ class Target:
         masked = [*self.secrets, *_wire.proxy_secrets(self.proxy)]
         _KNOWN_SECRETS.update(masked)
         self.redactor = Redactor(masked)
+
+    def parallel(self, function: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        """``function`` over ``items``, up to ``concurrency`` at once (the transport's window bounds what is
+        in flight); the results in the items' order."""
+        if self.concurrency <= 1 or len(items) <= 1:
+            return [function(item) for item in items]
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="conformance") as pool:
+            return list(pool.map(function, items))
 
     def tag(self, label: str = "") -> str:
         """A tag unique to one write of this run, and the same in a run with the same run id."""
@@ -189,6 +203,8 @@ class Target:
             raise Inconclusive(
                 f"the run reached its --max-duration of {self.max_duration:g} s; {operation} was not sent"
             )
+        if state.storm is not None:
+            raise Inconclusive(self.storm_note() or "the target throttles every request")
         with state.lock:
             opened = state.open.get(operation)
             if opened is None:
@@ -199,6 +215,30 @@ class Target:
                 return
             why = state.unresponsive[operation]
         raise Inconclusive(f"the target stopped answering {operation} earlier in the run ({why})")
+
+    def _throttled(self, throttled: bool) -> None:
+        """Keep count of 429s in a row; once every answer has been a 429 for ``pacing.storm_after``
+        seconds, the target is throttling every request and the run sends nothing more."""
+        state = self._state
+        with state.lock:
+            if not throttled:
+                state.throttle_streak, state.throttled_since = 0, None
+                return
+            state.throttle_streak += 1
+            now = time.monotonic()
+            if state.throttled_since is None:
+                state.throttled_since = now
+            elif now - state.throttled_since >= self.pacing.storm_after and state.storm is None:
+                state.storm = now - state.throttled_since
+
+    def storm_note(self) -> str | None:
+        """One line when the target throttled every request for long enough that the run stopped."""
+        storm = self._state.storm
+        if storm is None:
+            return None
+        return (f"the target answered 429 to every request for {storm:.0f} s "
+                f"({self._state.throttle_streak} in a row): it throttles every request, so the run stopped "
+                "sending; what was left is inconclusive")
 
     def _may_resend(self, operation: str) -> bool:
         with self._state.lock:

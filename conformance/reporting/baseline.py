@@ -52,7 +52,7 @@ class Baseline:
 
 
 def _from_report(document: dict[str, Any]) -> list[dict[str, Any]]:
-    entries = []
+    entries: list[dict[str, Any]] = []
     when = document.get("finished_at") or document.get("started_at") or "an earlier run"
     for requirement in document.get("requirements", []):
         if requirement.get("status") not in ("fail", "warn", "known"):

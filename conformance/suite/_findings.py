@@ -22,7 +22,9 @@ class Findings:
     target: Target
     items: list[Violation] = field(default_factory=list)
 
-    def check(self, condition: bool, requirement: str, message: str, where: httpx.Response | None = None) -> bool:
+    def check(
+        self, condition: bool, requirement: str, message: str, where: httpx.Response | None = None
+    ) -> bool:
         if not condition:
             self.fail(requirement, message, where)
         return condition
@@ -34,7 +36,8 @@ class Findings:
             self.items.append(Violation(message, [requirement], self.target.last_reproduce()))
             return
         target = self.target
-        self.items.append(Violation(message, [requirement], target.reproduce_of(where), target.line_of(where)))
+        reproduce, line = target.reproduce_of(where), target.line_of(where)
+        self.items.append(Violation(message, [requirement], reproduce, line))
 
     def failed(self, requirement: str) -> bool:
         return any(requirement in v.requirements for v in self.items)

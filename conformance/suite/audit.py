@@ -18,21 +18,54 @@ from conformance.suite.oracle import RunModel
 
 #: every requirement the oracle judges
 ORACLE_REQUIREMENTS = (
-    "LEADS-AUTH-001", "LEADS-AUTH-002", "LEADS-AUTH-003", "LEADS-AUTH-004", "LEADS-AUTH-005",
-    "LEADS-AUTH-006", "LEADS-AUTH-007",
-    "LEADS-TENANT-001", "LEADS-TENANT-002", "LEADS-TENANT-003", "LEADS-TENANT-004",
-    "LEADS-CREATE-001", "LEADS-CREATE-002", "LEADS-CREATE-003", "LEADS-CREATE-004", "LEADS-CREATE-005",
-    "LEADS-CREATE-006", "LEADS-CREATE-007", "LEADS-CREATE-008", "LEADS-CREATE-009", "LEADS-CREATE-010",
-    "LEADS-CREATE-011", "LEADS-CREATE-012",
-    "LEADS-ENVELOPE-002", "LEADS-ENVELOPE-003", "LEADS-ENVELOPE-005", "LEADS-ENVELOPE-006",
+    "LEADS-AUTH-001",
+    "LEADS-AUTH-002",
+    "LEADS-AUTH-003",
+    "LEADS-AUTH-004",
+    "LEADS-AUTH-005",
+    "LEADS-AUTH-006",
+    "LEADS-AUTH-007",
+    "LEADS-TENANT-001",
+    "LEADS-TENANT-002",
+    "LEADS-TENANT-003",
+    "LEADS-TENANT-004",
+    "LEADS-CREATE-001",
+    "LEADS-CREATE-002",
+    "LEADS-CREATE-003",
+    "LEADS-CREATE-004",
+    "LEADS-CREATE-005",
+    "LEADS-CREATE-006",
+    "LEADS-CREATE-007",
+    "LEADS-CREATE-008",
+    "LEADS-CREATE-009",
+    "LEADS-CREATE-010",
+    "LEADS-CREATE-011",
+    "LEADS-CREATE-012",
+    "LEADS-ENVELOPE-002",
+    "LEADS-ENVELOPE-003",
+    "LEADS-ENVELOPE-005",
+    "LEADS-ENVELOPE-006",
     "LEADS-ENVELOPE-007",
-    "LEADS-PAGE-002", "LEADS-PAGE-004", "LEADS-PAGE-005",
-    "LEADS-FILTER-001", "LEADS-FILTER-002", "LEADS-FILTER-003", "LEADS-FILTER-004", "LEADS-FILTER-005",
+    "LEADS-PAGE-002",
+    "LEADS-PAGE-004",
+    "LEADS-PAGE-005",
+    "LEADS-FILTER-001",
+    "LEADS-FILTER-002",
+    "LEADS-FILTER-003",
+    "LEADS-FILTER-004",
+    "LEADS-FILTER-005",
     "LEADS-FILTER-006",
-    "LEADS-RETRIEVE-001", "LEADS-RETRIEVE-003",
-    "LEADS-EXPAND-001", "LEADS-EXPAND-002", "LEADS-EXPAND-003", "LEADS-EXPAND-004",
-    "LEADS-RFC-002", "LEADS-RFC-003",
-    "LEADS-HTTP-001", "LEADS-HTTP-002", "LEADS-HTTP-003",
+    "LEADS-RETRIEVE-001",
+    "LEADS-RETRIEVE-003",
+    "LEADS-EXPAND-001",
+    "LEADS-EXPAND-002",
+    "LEADS-EXPAND-003",
+    "LEADS-EXPAND-004",
+    "LEADS-RFC-002",
+    "LEADS-RFC-003",
+    "LEADS-HTTP-001",
+    "LEADS-HTTP-002",
+    "LEADS-HTTP-003",
 )
 
 
@@ -68,8 +101,9 @@ def test_every_answer_of_the_run_obeys_the_requirement(
         rest = verdicts.counts[requirement] - len(violations)
         if rest > 0:
             last = violations[-1]
-            violations[-1] = Violation(f"{last.message} (and {rest} more)", [requirement], last.reproduce,
-                                       last.exchange)
+            violations[-1] = Violation(
+                f"{last.message} (and {rest} more)", [requirement], last.reproduce, last.exchange
+            )
         raise violations[0] if len(violations) == 1 else ViolationGroup(violations)
     if verdicts.findings.get(requirement):
         return  # seen broken, and already reported by the check that sent the exchange

@@ -294,6 +294,7 @@ def test_near_miss_credentials_get_401(
         body = probe_body(probe_meta, run_tag(target, "auth")) if method == "POST" else None
         response = send_probe(anonymous_client, method, path, headers, body)
         findings.check(response.status_code == 401, requirement,
-                       f"{what} on {method} {response.request.url.path} answered {response.status_code}, not 401 "
+                       f"{what} on {method} {response.request.url.path} answered {response.status_code}, "
+                       "not 401 "
                        f"({describe(response)})", response)
     findings.raise_if_any()

@@ -104,7 +104,8 @@ def write_plan(
 
 @pytest.fixture(scope="session")
 def created_lead(write_plan: WritePlan) -> Created:
-    """The first planned lead: edge values, an unknown key and server-owned fields, created once for the run."""
+    """The first planned lead: edge values, an unknown key and server-owned fields, created once for the
+    run."""
     return write_plan.lead("edges")
 
 

@@ -9,6 +9,7 @@ debug mode, and two more are created from one body. The oracle judges every othe
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import httpx
@@ -58,15 +59,14 @@ def test_create_answers_201_with_model_warnings_and_errors(target: Target, write
     """
     findings = Findings(target)
     for name in PLANNED:
-        try:
+        with contextlib.suppress(Inconclusive):
             write_plan.lead(name)
-        except Inconclusive:
-            pass
     for refusal in write_plan.refusals:
         if refusal.requirement == "LEADS-CREATE-001" or (not refusal.requirement and refusal.lead in PLANNED):
             findings.fail(
                 "LEADS-CREATE-001",
-                f"the planned lead {refusal.lead!r} with {refusal.dropped} (values meta/post allows) was refused "
+                f"the planned lead {refusal.lead!r} with {refusal.dropped} (values meta/post allows) was "
+                "refused "
                 f"({describe(refusal.response)})",
                 refusal.response,
             )
@@ -82,7 +82,8 @@ def test_create_answers_201_with_model_warnings_and_errors(target: Target, write
             findings.check(
                 isinstance(body.get(key), kind),
                 "LEADS-CREATE-001",
-                f"{where}: {key} is {_type_name(body.get(key))}, not {'an object' if kind is dict else 'an array'}",
+                f"{where}: {key} is {_type_name(body.get(key))}, "
+                f"not {'an object' if kind is dict else 'an array'}",
                 response,
             )
         errors = body.get("errors")
@@ -101,7 +102,8 @@ def test_created_model_echoes_every_writable_field(target: Target, write_plan: W
         found = differences(created.sent, created.model, declined_fields(created.body))
         findings.check(
             not found.must, "LEADS-CREATE-002",
-            f"the planned lead {name!r} is not echoed as sent: " + "; ".join(found.must[:5]), created.response,
+            f"the planned lead {name!r} is not echoed as sent: " + "; ".join(found.must[:5]),
+            created.response,
         )
     findings.raise_if_any()
 
@@ -150,7 +152,8 @@ def test_created_and_modified_at_are_rfc3339_and_ordered(target: Target, write_p
             findings.check(
                 moments[field] is not None,
                 "LEADS-CREATE-005",
-                f"the planned lead {name!r}: {field} is {model.get(field)!r}, not an RFC 3339 date-time with an "
+                f"the planned lead {name!r}: {field} is {model.get(field)!r}, not an RFC 3339 date-time "
+                "with an "
                 "offset",
                 created.response,
             )
@@ -159,7 +162,8 @@ def test_created_and_modified_at_are_rfc3339_and_ordered(target: Target, write_p
             findings.check(
                 created_at <= modified_at,
                 "LEADS-CREATE-006",
-                f"the planned lead {name!r}: created_at {model.get('created_at')!r} is later than modified_at "
+                f"the planned lead {name!r}: created_at {model.get('created_at')!r} is later than "
+                "modified_at "
                 f"{model.get('modified_at')!r}",
                 created.response,
             )
@@ -179,7 +183,8 @@ def test_read_back_returns_the_written_values(
         http = client if created.account == "primary" else request.getfixturevalue("second_client")
         response = not_throttled(http.get(lead_path(created.id)))
         if not findings.check(response.status_code == 200, "LEADS-CREATE-007",
-                              f"the planned lead {name!r} cannot be read back ({describe(response)})", response):
+                              f"the planned lead {name!r} cannot be read back ({describe(response)})",
+                              response):
             continue
         lead = json_object(response, "LEADS-CREATE-007", "the read-back lead")
         problems = []
@@ -226,7 +231,8 @@ def test_logs_absent_without_debug_mode(target: Target, write_plan: WritePlan) -
     for name, created in planned(write_plan, ("edges", "twin-1", "twin-2")):
         logs = created.body.get("logs")
         findings.check(logs in (None, []), "LEADS-CREATE-009",
-                       f"the create of {name!r} without is_debug_mode answered logs {logs!r}"[:400], created.response)
+                       f"the create of {name!r} without is_debug_mode answered logs {logs!r}"[:400],
+                       created.response)
     findings.raise_if_any()
 
 
@@ -271,7 +277,8 @@ def test_server_owned_fields_sent_in_model_are_not_applied(
     never applied: neither the create's answer nor a read-back shows them."""
     sent = {name: created_lead.sent[name] for name in SERVER_OWNED if name in created_lead.sent}
     if not sent:
-        raise Inconclusive("the planned lead carrying server-owned fields was refused, and was created without "
+        raise Inconclusive("the planned lead carrying server-owned fields was refused, and was created "
+                           "without "
                            "them", ["LEADS-CREATE-012"])
     findings = Findings(target)
     read = not_throttled(client.get(lead_path(created_lead.id)))

@@ -7,7 +7,9 @@ A pointer may be written with or without a leading slash, and rooted at the body
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,19 +125,26 @@ def test_unrecognized_field_gets_201_and_a_warning_naming_it(target: Target, wri
     for refusal in write_plan.refusals:
         if refusal.requirement == "LEADS-ENVELOPE-002":
             raise Violation(
-                f"a create with unrecognized fields ({UNRECOGNIZED!r} and the server-owned ones) is not a 201 "
+                f"a create with unrecognized fields ({UNRECOGNIZED!r} and the server-owned ones) is not "
+                "a 201 "
                 f"({describe(refusal.response)})",
-                ["LEADS-ENVELOPE-002"], target.reproduce_of(refusal.response), target.line_of(refusal.response),
+                ["LEADS-ENVELOPE-002"],
+                target.reproduce_of(refusal.response),
+                target.line_of(refusal.response),
             )
     if UNRECOGNIZED not in created.sent:
         raise Inconclusive("the planned lead with an unrecognized field was not sent", ["LEADS-ENVELOPE-002"])
     line = target.line_of(created.response)
     if created.response.status_code != 201:
         raise Violation(
-            f"a create with the unrecognized field {UNRECOGNIZED!r} is not a 201 ({describe(created.response)})",
+            f"a create with the unrecognized field {UNRECOGNIZED!r} is not a 201 "
+            f"({describe(created.response)})",
             ["LEADS-ENVELOPE-002"], exchange=line,
         )
-    if not problems_named(created.body, "UNRECOGNIZED_FIELD", UNRECOGNIZED, ("warnings",), detail_counts=False):
+    named = problems_named(
+        created.body, "UNRECOGNIZED_FIELD", UNRECOGNIZED, ("warnings",), detail_counts=False
+    )
+    if not named:
         warnings = str(created.body.get("warnings"))[:500]
         raise Violation(
             f"no UNRECOGNIZED_FIELD warning whose pointer names {UNRECOGNIZED!r} (warnings: {warnings})",
@@ -152,7 +161,9 @@ def test_unknown_key_in_a_nested_item_gets_a_warning_naming_it(target: Target, w
     addresses = created.sent.get("addresses")
     first = addresses[0] if isinstance(addresses, list) and addresses else None
     if not isinstance(first, dict) or UNKNOWN_NESTED_KEY not in first:
-        raise Inconclusive("the planned lead with an unknown key in an address was not sent", ["LEADS-ENVELOPE-006"])
+        raise Inconclusive(
+            "the planned lead with an unknown key in an address was not sent", ["LEADS-ENVELOPE-006"]
+        )
     if created.response.status_code != 201:
         pytest.skip("the create with an unknown key in an address was not a 201 (LEADS-CREATE-001 says so)")
     path = ("addresses", 0, UNKNOWN_NESTED_KEY)
@@ -293,11 +304,20 @@ def test_body_without_an_object_model_gets_4xx(target: Target, client: httpx.Cli
     findings.raise_if_any()
 
 
+def carrying(tags: frozenset[str]) -> Callable[[dict[str, Any]], bool]:
+    """Whether a lead carries one of ``tags``."""
+    return lambda lead: any(carries_tag(lead, tag) for tag in tags)
+
+
 @pytest.mark.writes
 @pytest.mark.audit(order=1)
 @pytest.mark.requirement("LEADS-ENVELOPE-007")
 def test_refused_writes_store_nothing(
-    target: Target, client: httpx.Client, write_plan: WritePlan, run_model: RunModel, request: pytest.FixtureRequest
+    target: Target,
+    client: httpx.Client,
+    write_plan: WritePlan,
+    run_model: RunModel,
+    request: pytest.FixtureRequest,
 ) -> None:
     """A write refused with a 4xx stores nothing.
 
@@ -310,15 +330,14 @@ def test_refused_writes_store_nothing(
         pytest.skip("the target refused no write of the run but those checked under their own requirement")
     searches = [(client, write_plan.any_lead("primary"), {"primary", None})]
     if target.second_account_token:
-        try:
-            searches.append((request.getfixturevalue("second_client"), write_plan.any_lead("second"), {"second"}))
-        except Inconclusive:
-            pass
+        with contextlib.suppress(Inconclusive):
+            second = request.getfixturevalue("second_client")
+            searches.append((second, write_plan.any_lead("second"), {"second"}))
     for http, control, accounts in searches:
-        tags = {tag for tag, refusal in refused.items() if refusal.account in accounts}
+        tags = frozenset(tag for tag, refusal in refused.items() if refusal.account in accounts)
         if not tags:
             continue
-        found = find_in_list(http, lambda lead: any(carries_tag(lead, tag) for tag in tags), control.model)
+        found = find_in_list(http, carrying(tags), control.model)
         if found:
             lines = sorted({refused[tag].line for lead in found for tag in tags if carries_tag(lead, tag)})
             raise Violation(

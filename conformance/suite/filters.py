@@ -415,7 +415,9 @@ def contact_rule(
     return Rule(requirement, param, ",".join(wanted), matches, explain)
 
 
-def run_contacts(request: pytest.FixtureRequest, values_of: Callable[[Lead], list[str]]) -> list[tuple[Lead, str]]:
+def run_contacts(
+    request: pytest.FixtureRequest, values_of: Callable[[Lead], list[str]]
+) -> list[tuple[Lead, str]]:
     """The run's two edge-valued leads, each with the last of its values (a lead holds several), as the
     target now shows them; [] in the read-only profile or when they could not be created."""
     target: Target = request.getfixturevalue("target")
@@ -445,7 +447,8 @@ def check_contact_filter(
     """``param`` with the last values of the run's two leads (comma-separated), or with values of two of
     the target's leads when the run wrote none."""
     target: Target = request.getfixturevalue("target")
-    picked = run_contacts(request, values_of) or two_leads(request.getfixturevalue("lead_sample"), values_of, same)
+    sample = request.getfixturevalue("lead_sample")
+    picked = run_contacts(request, values_of) or two_leads(sample, values_of, same)
     if not picked:
         pytest.skip(f"fewer than two of the target's leads have a value for {param} to filter on")
     rule = contact_rule(requirement, param, [value for _, value in picked], values_of, same)

@@ -167,7 +167,8 @@ def post(client: httpx.Client, meta: MetaPost, model: dict[str, Any], tag: str) 
 
 def missing_nested(body: Any, parent: str, child: str) -> bool:
     """Whether a refusal holds a MISSING_REQUIRED_FIELD error naming ``parent.child``."""
-    return bool(problems_named(body, "MISSING_REQUIRED_FIELD", (parent, child), ("errors",), detail_counts=True))
+    named = problems_named(body, "MISSING_REQUIRED_FIELD", (parent, child), ("errors",), detail_counts=True)
+    return bool(named)
 
 
 @pytest.mark.writes
@@ -328,7 +329,9 @@ def test_generated_bodies_are_created_and_echoed(
     """
     meta_post.require_own(["LEADS-META-004"])
     if write_budget.left("meta-generated") <= 0:
-        raise write_budget.exhausted("meta-generated", "a body generated from request_schema", ["LEADS-META-004"])
+        raise write_budget.exhausted(
+            "meta-generated", "a body generated from request_schema", ["LEADS-META-004"]
+        )
     try:
         tagged = []
         for drawn in generated_models(meta_post.model_schema, seed, max_examples):
@@ -416,7 +419,8 @@ def listed_class_ids(client: httpx.Client, max_pages: int = 100) -> tuple[set[st
 def test_remote_field_classes_named_by_meta_post_exist(
     meta_response: httpx.Response, request: pytest.FixtureRequest
 ) -> None:
-    """Every remote field class named by meta/post exists in /leads/remote-field-classes (of the same account)."""
+    """Every remote field class named by meta/post exists in /leads/remote-field-classes (of the same
+    account)."""
     client = account_client(request, request.node.callspec.params["meta_response"])
     body = json_or_none(meta_response)
     if meta_response.status_code != 200 or not isinstance(body, dict):

@@ -101,10 +101,10 @@ from conformance.suite._generated import (
     OpenApiSchema,
     coverage_cases,
     example_cases,
-    fuzz,
-    spread,
+    fuzzed_cases,
     load_schema,
     run_stateful,
+    spread,
 )
 from conformance.suite._meta import MetaPost
 from conformance.suite._paths import SCHEMA_OPERATIONS as OPERATIONS
@@ -192,13 +192,12 @@ def test_generated_requests_get_conformant_answers(
     cases = example_cases(operation) + coverage_cases(operation, seed, limit=coverage_limit)
     if method == "POST":
         cases = cases[:1] + spread(cases[1:], seed)
-    for case in cases:
-        exploration.exercise(case)
-    fuzz(operation, seed, max_examples, exploration.exercise)
+    exploration.exercise_all(cases + fuzzed_cases(operation, seed, max_examples))
     if exploration.held:
         target.notes.append(
             f"{exploration.held} generated POST case(s) that would have created a lead were not sent: the "
-            f"--write-budget's share for generated cases ({budget.shares['generated'] if budget else 0}) was spent"
+            f"--write-budget's share for generated cases ({budget.shares['generated'] if budget else 0}) "
+            "was spent"
         )
     exploration.conclude(PROPERTY_REQUIREMENTS)
 
@@ -224,7 +223,9 @@ class StatefulRun:
     def explore(self) -> Exploration:
         """The run's exploration; inconclusive for every check when the state machine sent nothing."""
         if self.scenarios < 1:
-            raise self.budget.exhausted("stateful", "a stateful scenario", (*STATEFUL_REQUIREMENTS, LINK_REQUIREMENT))
+            raise self.budget.exhausted(
+                "stateful", "a stateful scenario", (*STATEFUL_REQUIREMENTS, LINK_REQUIREMENT)
+            )
         if self._exploration is None:
             exploration = Exploration(self.target, self.schema, self.judge, checks=STATEFUL_CHECKS)
             run_stateful(

@@ -160,7 +160,9 @@ def test_following_next_visits_every_remote_field_class_once(client: httpx.Clien
 
 
 # ------------------------------------------------------------------------------ RFC-003
-def filtered(client: httpx.Client, findings: Findings, value: str, size: int = MAX_PAGE_SIZE) -> Traversal | None:
+def filtered(
+    client: httpx.Client, findings: Findings, value: str, size: int = MAX_PAGE_SIZE
+) -> Traversal | None:
     """The classes listed with ``is_custom=value`` in pages of ``size`` (None after a violation)."""
     traversal = lenient_walk(
         client, REMOTE_FIELD_CLASSES, {"is_custom": value, "page_size": size}, TYPED_PAGES

@@ -139,7 +139,9 @@ def test_create_under_account_b_naming_account_a_objects_stays_in_account_b(
     else:
         refused = [r for r in write_plan.refusals if r.lead == "second-naming-first" and r.tag]
         if not refused:
-            raise Inconclusive("the create under account B naming account A's objects got no answer", [TENANT_004])
+            raise Inconclusive(
+                "the create under account B naming account A's objects got no answer", [TENANT_004]
+            )
         tags = {refusal.tag for refusal in refused}
         found = find_in_list(client, lambda item: any(carries_tag(item, tag) for tag in tags), control.model)
     if found:
@@ -202,7 +204,8 @@ def leaks(target: Target, reader: httpx.Client, query: dict[str, QueryValue], wa
     for item, page_query in walk.seen:
         if item.get("id") in watched:
             raise Violation(
-                f"account {owner}'s lead {item['id']!r} is listed under account {reading} by {shown(page_query)}",
+                f"account {owner}'s lead {item['id']!r} is listed under account {reading} by "
+                f"{shown(page_query)}",
                 [(charges or {}).get(item["id"], requirement)],
                 target.last_reproduce(),
             )
@@ -297,7 +300,8 @@ def test_no_list_query_shows_account_b_lead_under_account_a(
     request: pytest.FixtureRequest,
 ) -> None:
     """No query parameter of the lead list brings a lead of account B into account A's list: each parameter
-    is sent under A with a value that selects one of B's leads; a cursor minted under B is replayed under A."""
+    is sent under A with a value that selects one of B's leads; a cursor minted under B is replayed under
+    A."""
     subjects, charges = [], {}
     for name in ("second", "second-naming-first"):
         try:

@@ -216,9 +216,21 @@ def _second_account_requires_title() -> ASGIApp:
             except (ValueError, AttributeError):
                 model = None
             if isinstance(model, dict) and model.get("title") in (None, ""):
-                await send_json(send, 400, {"warnings": [], "errors": [{
-                    "title": "Missing Required Field", "detail": "title is a required field on model.",
-                    "problem_type": "MISSING_REQUIRED_FIELD", "source": {"pointer": "/model/title"}}]})
+                await send_json(
+                    send,
+                    400,
+                    {
+                        "warnings": [],
+                        "errors": [
+                            {
+                                "title": "Missing Required Field",
+                                "detail": "title is a required field on model.",
+                                "problem_type": "MISSING_REQUIRED_FIELD",
+                                "source": {"pointer": "/model/title"},
+                            }
+                        ],
+                    },
+                )
                 return
             receive = replay(raw)
         await app(scope, receive, send)
@@ -233,8 +245,11 @@ def _create_follows_the_owner() -> ASGIApp:
     store: Store = app.state.store
 
     def first_accounts(owner: Any) -> bool:
-        return isinstance(owner, str) and bool(store.related(ACCOUNT_A, "user", [owner])) and not store.related(
-            ACCOUNT_B, "user", [owner])
+        return (
+            isinstance(owner, str)
+            and bool(store.related(ACCOUNT_A, "user", [owner]))
+            and not store.related(ACCOUNT_B, "user", [owner])
+        )
 
     async def routed(scope: Scope, receive: Receive, send: Send) -> None:
         if is_post_leads(scope) and header(scope, "x-account-token") == ACCOUNT_B:
@@ -256,9 +271,24 @@ def _unknown_key_skips_required_check() -> ASGIApp:
     """A model holding a key the server does not know is created without checking its required fields
     (a model without one is checked as the reference checks it)."""
     app = create_app(ReferenceConfig(required_fields=(), meta_required_fields=CONFIG.required_fields))
-    known = {"owner", "lead_source", "title", "company", "first_name", "last_name", "addresses",
-             "email_addresses", "phone_numbers", "converted_date", "converted_contact", "converted_account",
-             "integration_params", "linked_account_params", "remote_fields", "lead_url"}
+    known = {
+        "owner",
+        "lead_source",
+        "title",
+        "company",
+        "first_name",
+        "last_name",
+        "addresses",
+        "email_addresses",
+        "phone_numbers",
+        "converted_date",
+        "converted_contact",
+        "converted_account",
+        "integration_params",
+        "linked_account_params",
+        "remote_fields",
+        "lead_url",
+    }
 
     async def chosen(scope: Scope, receive: Receive, send: Send) -> None:
         if is_post_leads(scope):
@@ -270,10 +300,22 @@ def _unknown_key_skips_required_check() -> ASGIApp:
             if isinstance(model, dict) and not set(model) - known:
                 missing = [name for name in CONFIG.required_fields if model.get(name) in (None, "", [])]
                 if missing:
-                    await send_json(send, 400, {"warnings": [], "errors": [{
-                        "title": "Missing Required Field", "detail": f"{name} is a required field on model.",
-                        "problem_type": "MISSING_REQUIRED_FIELD", "source": {"pointer": f"/model/{name}"},
-                    } for name in missing]})
+                    await send_json(
+                        send,
+                        400,
+                        {
+                            "warnings": [],
+                            "errors": [
+                                {
+                                    "title": "Missing Required Field",
+                                    "detail": f"{name} is a required field on model.",
+                                    "problem_type": "MISSING_REQUIRED_FIELD",
+                                    "source": {"pointer": f"/model/{name}"},
+                                }
+                                for name in missing
+                            ],
+                        },
+                    )
                     return
             receive = replay(raw)
         await app(scope, receive, send)
@@ -302,7 +344,9 @@ def _uuid_version_four_only() -> ASGIApp:
         ident = scope.get("path", "").rpartition("/")[2]
         return 400 if len(ident) == 36 and ident[14] != "4" else old
 
-    return RewriteResponse(reference(), method="GET", path_contains=LEADS + "/", status=status, only_status=404)
+    return RewriteResponse(
+        reference(), method="GET", path_contains=LEADS + "/", status=status, only_status=404
+    )
 
 
 def _remote_data_false_is_true(scope: Scope) -> Scope:
@@ -365,12 +409,17 @@ def _mistyped_write_stored() -> ASGIApp:
             problems = []
         sent = _json_object(raw)
         model = sent.get("model") if isinstance(sent, dict) else None
-        if start.get("status") == 400 and isinstance(model, dict) and any(
-            isinstance(p, dict) and p.get("problem_type") == "INCORRECT_FIELD_TYPE" for p in problems
+        if (
+            start.get("status") == 400
+            and isinstance(model, dict)
+            and any(isinstance(p, dict) and p.get("problem_type") == "INCORRECT_FIELD_TYPE" for p in problems)
         ):
             model = {k: v for k, v in model.items() if isinstance(v, str) or k in NESTED}
-            model = {k: v for k, v in model.items() if k not in ("owner", "converted_contact", "converted_account",
-                                                                   "converted_date", "lead_url")}
+            model = {
+                k: v
+                for k, v in model.items()
+                if k not in ("owner", "converted_contact", "converted_account", "converted_date", "lead_url")
+            }
             await app(dict(original), replay(json.dumps({"model": model}).encode()), _discard)
         await send({**start})
         await send({"type": "http.response.body", "body": answer})
@@ -426,74 +475,185 @@ def _applies_sent(name: str) -> Callable[[], ASGIApp]:
 
 FAULTS: list[Fault] = [
     # values the schema allows
-    fault("echo-trims-whitespace", {"LEADS-CREATE-002", "LEADS-CREATE-007", "LEADS-CREATE-008"},
-          stored_as(_trimmed), "every text is stored trimmed of surrounding whitespace"),
-    fault("echo-truncates-at-255", {"LEADS-CREATE-002", "LEADS-CREATE-007", "LEADS-CREATE-008"},
-          stored_as(_truncated), "every text is cut to 255 characters (meta/post declares no maxLength)"),
-    fault("echo-normalises-unicode", {"LEADS-CREATE-002", "LEADS-CREATE-007", "LEADS-CREATE-008"},
-          stored_as(_nfc), "every text is stored in Unicode normal form C"),
-    fault("echo-keeps-the-first-email-only", {"LEADS-CREATE-002", "LEADS-CREATE-007", "LEADS-CREATE-008"},
-          stored_as(_first_email_only), "only the first email address of a create is stored"),
-    fault("echo-keeps-the-last-address-only",
-          {"LEADS-CREATE-002", "LEADS-CREATE-007", "LEADS-CREATE-008", "LEADS-META-004", "LEADS-ENVELOPE-006"},
-          stored_as(_last_address_only),
-          "only the last address of a create is stored (the unknown key of the first goes unwarned)"),
-    fault("echo-converted-date-offset-dropped",
-          {"LEADS-CREATE-002", "LEADS-CREATE-007", "LEADS-CREATE-008"},
-          stored_as(_converted_date_in_utc_wall_time), "converted_date's offset is dropped, its wall time kept"),
-    fault("phones-normalised-to-e164", {"LEADS-CREATE-011"}, stored_as(_e164),
-          "phone numbers are stored in E.164 (+14155550132): the same numbers, another form"),
+    fault(
+        "echo-trims-whitespace",
+        {"LEADS-CREATE-002", "LEADS-CREATE-007", "LEADS-CREATE-008"},
+        stored_as(_trimmed),
+        "every text is stored trimmed of surrounding whitespace",
+    ),
+    fault(
+        "echo-truncates-at-255",
+        {"LEADS-CREATE-002", "LEADS-CREATE-007", "LEADS-CREATE-008"},
+        stored_as(_truncated),
+        "every text is cut to 255 characters (meta/post declares no maxLength)",
+    ),
+    fault(
+        "echo-normalises-unicode",
+        {"LEADS-CREATE-002", "LEADS-CREATE-007", "LEADS-CREATE-008"},
+        stored_as(_nfc),
+        "every text is stored in Unicode normal form C",
+    ),
+    fault(
+        "echo-keeps-the-first-email-only",
+        {"LEADS-CREATE-002", "LEADS-CREATE-007", "LEADS-CREATE-008"},
+        stored_as(_first_email_only),
+        "only the first email address of a create is stored",
+    ),
+    fault(
+        "echo-keeps-the-last-address-only",
+        {"LEADS-CREATE-002", "LEADS-CREATE-007", "LEADS-CREATE-008", "LEADS-META-004", "LEADS-ENVELOPE-006"},
+        stored_as(_last_address_only),
+        "only the last address of a create is stored (the unknown key of the first goes unwarned)",
+    ),
+    fault(
+        "echo-converted-date-offset-dropped",
+        {"LEADS-CREATE-002", "LEADS-CREATE-007", "LEADS-CREATE-008"},
+        stored_as(_converted_date_in_utc_wall_time),
+        "converted_date's offset is dropped, its wall time kept",
+    ),
+    fault(
+        "phones-normalised-to-e164",
+        {"LEADS-CREATE-011"},
+        stored_as(_e164),
+        "phone numbers are stored in E.164 (+14155550132): the same numbers, another form",
+    ),
     # near misses
-    fault("filter-remote-id-prefix-match", {"LEADS-FILTER-003"}, _with_filters(lambda v: _PrefixRemoteId(**v)),
-          "remote_id matches every remote id it begins"),
-    fault("filter-owner-id-substring-match", {"LEADS-FILTER-004"}, _with_filters(lambda v: _SubstringOwner(**v)),
-          "owner_id matches every owner id it is part of"),
-    fault("filter-bound-offset-ignored", {"LEADS-FILTER-001", "LEADS-FILTER-002"}, _on(LEADS, _offset_ignored),
-          "a date-time bound's offset is dropped and its wall time read as UTC"),
-    fault("auth-account-token-prefix-accepted", {"LEADS-AUTH-004"},
-          lambda: RewriteRequest(reference(), edit=_account_token_prefix),
-          "an account token that begins with a known one is taken for it"),
-    fault("auth-api-key-any-case", {"LEADS-AUTH-002"}, lambda: RewriteRequest(reference(), edit=_api_key_any_case),
-          "the API key is compared without regard to case"),
+    fault(
+        "filter-remote-id-prefix-match",
+        {"LEADS-FILTER-003"},
+        _with_filters(lambda v: _PrefixRemoteId(**v)),
+        "remote_id matches every remote id it begins",
+    ),
+    fault(
+        "filter-owner-id-substring-match",
+        {"LEADS-FILTER-004"},
+        _with_filters(lambda v: _SubstringOwner(**v)),
+        "owner_id matches every owner id it is part of",
+    ),
+    fault(
+        "filter-bound-offset-ignored",
+        {"LEADS-FILTER-001", "LEADS-FILTER-002"},
+        _on(LEADS, _offset_ignored),
+        "a date-time bound's offset is dropped and its wall time read as UTC",
+    ),
+    fault(
+        "auth-account-token-prefix-accepted",
+        {"LEADS-AUTH-004"},
+        lambda: RewriteRequest(reference(), edit=_account_token_prefix),
+        "an account token that begins with a known one is taken for it",
+    ),
+    fault(
+        "auth-api-key-any-case",
+        {"LEADS-AUTH-002"},
+        lambda: RewriteRequest(reference(), edit=_api_key_any_case),
+        "the API key is compared without regard to case",
+    ),
     # later pages
-    fault("expand-first-page-only", {"LEADS-EXPAND-002"}, _on(LEADS, _dropped_on_cursor_pages("expand")),
-          "expand is ignored on a page reached by a cursor"),
-    fault("rfc-is-custom-first-page-only", {"LEADS-RFC-003"}, _on(RFC, _dropped_on_cursor_pages("is_custom")),
-          "is_custom is ignored on a page reached by a cursor"),
-    fault("remote-data-without-flag-on-later-pages", {"LEADS-EXPAND-003"},
-          _on(LEADS, lambda scope: with_query(scope, [*query_pairs(scope), ("include_remote_data", "true")])
-              if query_param(scope, "cursor") and query_param(scope, "include_remote_data") is None else scope),
-          "a page reached by a cursor includes remote data though the query does not ask for it"),
+    fault(
+        "expand-first-page-only",
+        {"LEADS-EXPAND-002"},
+        _on(LEADS, _dropped_on_cursor_pages("expand")),
+        "expand is ignored on a page reached by a cursor",
+    ),
+    fault(
+        "rfc-is-custom-first-page-only",
+        {"LEADS-RFC-003"},
+        _on(RFC, _dropped_on_cursor_pages("is_custom")),
+        "is_custom is ignored on a page reached by a cursor",
+    ),
+    fault(
+        "remote-data-without-flag-on-later-pages",
+        {"LEADS-EXPAND-003"},
+        _on(
+            LEADS,
+            lambda scope: (
+                with_query(scope, [*query_pairs(scope), ("include_remote_data", "true")])
+                if query_param(scope, "cursor") and query_param(scope, "include_remote_data") is None
+                else scope
+            ),
+        ),
+        "a page reached by a cursor includes remote data though the query does not ask for it",
+    ),
     # the second account
-    fault("rfc-is-custom-ignored-under-second-account", {"LEADS-RFC-003"},
-          _on(RFC, _second_account(lambda scope: with_query(
-              scope, [(k, v) for k, v in query_pairs(scope) if k != "is_custom"]))),
-          "is_custom is ignored under the second account"),
-    fault("meta-second-account-post-requires-title", {"LEADS-META-003"}, _second_account_requires_title,
-          "under the second account a create also needs a title, which its meta/post does not say"),
-    fault("tenant-create-follows-the-owner", {"LEADS-TENANT-004", "LEADS-CREATE-007", "LEADS-CREATE-008"},
-          _create_follows_the_owner,
-          "a create under the second account naming the first account's owner is stored under the first"),
+    fault(
+        "rfc-is-custom-ignored-under-second-account",
+        {"LEADS-RFC-003"},
+        _on(
+            RFC,
+            _second_account(
+                lambda scope: with_query(scope, [(k, v) for k, v in query_pairs(scope) if k != "is_custom"])
+            ),
+        ),
+        "is_custom is ignored under the second account",
+    ),
+    fault(
+        "meta-second-account-post-requires-title",
+        {"LEADS-META-003"},
+        _second_account_requires_title,
+        "under the second account a create also needs a title, which its meta/post does not say",
+    ),
+    fault(
+        "tenant-create-follows-the-owner",
+        {"LEADS-TENANT-004", "LEADS-CREATE-007", "LEADS-CREATE-008"},
+        _create_follows_the_owner,
+        "a create under the second account naming the first account's owner is stored under the first",
+    ),
     # combinations
-    fault("envelope-unknown-key-skips-required-check", {"LEADS-ENVELOPE-003"}, _unknown_key_skips_required_check,
-          "a model holding an unknown key is created without checking its required fields"),
+    fault(
+        "envelope-unknown-key-skips-required-check",
+        {"LEADS-ENVELOPE-003"},
+        _unknown_key_skips_required_check,
+        "a model holding an unknown key is created without checking its required fields",
+    ),
     # valid variants of the input
-    fault("http-charset-refused", {"LEADS-HTTP-006"}, _charset_refused,
-          "a body sent as application/json; charset=utf-8 is answered 415"),
-    fault("retrieve-uuid-v4-only", {"LEADS-RETRIEVE-001", "LEADS-HTTP-006"}, _uuid_version_four_only,
-          "a lead id that is a UUID of another version than 4 is answered 400"),
-    fault("remote-data-false-read-as-true", {"LEADS-EXPAND-003"}, _on(LEADS, _remote_data_false_is_true),
-          "include_remote_data=false is read as true"),
+    fault(
+        "http-charset-refused",
+        {"LEADS-HTTP-006"},
+        _charset_refused,
+        "a body sent as application/json; charset=utf-8 is answered 415",
+    ),
+    fault(
+        "retrieve-uuid-v4-only",
+        {"LEADS-RETRIEVE-001", "LEADS-HTTP-006"},
+        _uuid_version_four_only,
+        "a lead id that is a UUID of another version than 4 is answered 400",
+    ),
+    fault(
+        "remote-data-false-read-as-true",
+        {"LEADS-EXPAND-003"},
+        _on(LEADS, _remote_data_false_is_true),
+        "include_remote_data=false is read as true",
+    ),
     # what was called untestable, and what generation left to chance
-    fault("http-json-served-as-html", {"LEADS-HTTP-003"}, _json_as_html,
-          "every JSON body is served as text/html"),
-    fault("http-500-on-long-text", {"LEADS-HTTP-001", "LEADS-CREATE-001"}, _server_error_on_long_text,
-          "a create holding a text longer than 200 characters is answered 500"),
+    fault(
+        "http-json-served-as-html",
+        {"LEADS-HTTP-003"},
+        _json_as_html,
+        "every JSON body is served as text/html",
+    ),
+    fault(
+        "http-500-on-long-text",
+        {"LEADS-HTTP-001", "LEADS-CREATE-001"},
+        _server_error_on_long_text,
+        "a create holding a text longer than 200 characters is answered 500",
+    ),
     # the new requirements
-    fault("envelope-mistyped-write-stored", {"LEADS-ENVELOPE-007"}, _mistyped_write_stored,
-          "a create refused for a field of the wrong type is stored all the same"),
-    fault("create-applies-sent-remote-id", {"LEADS-CREATE-012"}, _applies_sent("remote_id"),
-          "a create keeps the remote_id sent inside model"),
-    fault("create-applies-sent-created-at", {"LEADS-CREATE-012"}, _applies_sent("created_at"),
-          "a create keeps the created_at sent inside model"),
+    fault(
+        "envelope-mistyped-write-stored",
+        {"LEADS-ENVELOPE-007"},
+        _mistyped_write_stored,
+        "a create refused for a field of the wrong type is stored all the same",
+    ),
+    fault(
+        "create-applies-sent-remote-id",
+        {"LEADS-CREATE-012"},
+        _applies_sent("remote_id"),
+        "a create keeps the remote_id sent inside model",
+    ),
+    fault(
+        "create-applies-sent-created-at",
+        {"LEADS-CREATE-012"},
+        _applies_sent("created_at"),
+        "a create keeps the created_at sent inside model",
+    ),
 ]

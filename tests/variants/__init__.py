@@ -47,6 +47,7 @@ from tests.variants._base import (
 from tests.variants.account_meta import ACCOUNT_META
 from tests.variants.large_account import LARGE_ACCOUNT as LARGE_ACCOUNT  # its own test: minutes long
 from tests.variants.scheme_less_urls import SCHEME_LESS_URLS
+from tests.variants.slow_vendor import SLOW_VENDOR
 
 # ---------------------------------------------------------------- newest first, signed cursors
 
@@ -502,4 +503,5 @@ VARIANTS: list[Variant] = [
             "remote_fields, no status, and only last_name required."),
     SCHEME_LESS_URLS,
     ACCOUNT_META,
+    SLOW_VENDOR,
 ]

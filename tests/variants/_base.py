@@ -167,11 +167,12 @@ class PlainTextStatus:
 
 @dataclass
 class Throttle:
-    """Answer every ``every``-th request with 429 and ``Retry-After``, as a rate-limited server does."""
+    """Answer every ``every``-th request with 429 and ``Retry-After`` (None: without one), as a
+    rate-limited server does."""
 
     app: ASGIApp
     every: int
-    retry_after: str = "0"
+    retry_after: str | None = "0"
     count: int = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -179,9 +180,9 @@ class Throttle:
             self.count += 1
             if self.count % self.every == 0:
                 body = b'{"detail":"Request was throttled."}'
+                wait = [(b"retry-after", self.retry_after.encode("ascii"))] if self.retry_after else []
                 await send({"type": "http.response.start", "status": 429,
-                            "headers": [(b"content-type", b"application/json"),
-                                        (b"retry-after", self.retry_after.encode("ascii")),
+                            "headers": [(b"content-type", b"application/json"), *wait,
                                         (b"content-length", str(len(body)).encode())]})
                 await send({"type": "http.response.body", "body": body})
                 return

@@ -33,7 +33,14 @@ from conformance.suite._generated.inputs import (
     prepare_valid_body,
     with_absent_required_fields,
 )
-from conformance.suite._generated.phases import coverage_cases, example_cases, fuzz, run_stateful, spread
+from conformance.suite._generated.phases import (
+    coverage_cases,
+    example_cases,
+    fuzz,
+    fuzzed_cases,
+    run_stateful,
+    spread,
+)
 from conformance.suite._generated.transport import load_schema, reproduce, wire_headers
 
 __all__ = [
@@ -53,6 +60,7 @@ __all__ = [
     "coverage_cases",
     "example_cases",
     "fuzz",
+    "fuzzed_cases",
     "load_schema",
     "operation_parameters",
     "prepare_valid_body",

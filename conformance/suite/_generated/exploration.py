@@ -92,19 +92,29 @@ class Exploration:
         return response
 
     def exercise(self, case: Case) -> None:
-        """Prepare one case for the target, send it, and check the answer.
+        """Prepare one case for the target, send it, and check the answer."""
+        self.exercise_all([case])
 
-        A case that may create a lead is sent only while the write budget's share for generated cases
-        lasts; a case that must be refused (it creates nothing) is always sent.
-        """
+    def ready(self, case: Case) -> bool:
+        """Prepare a case for the target; whether it is to be sent. A case that may create a lead is sent
+        only while the write budget's share for generated cases lasts; a case that must be refused (it
+        creates nothing) is always sent."""
         self.judge.prepare(case)
         if self.budget is not None and self.judge.would_create(case) and not self.budget.allow("generated"):
             self.held += 1
-            return
-        recorder = Recorder(label=case.operation.label)
-        recorder.record_case(case=case)
-        response = self.send(case)
-        if response is not None:
+            return False
+        return True
+
+    def exercise_all(self, cases: list[Case]) -> None:
+        """Prepare the cases one after another (the same seed prepares the same bodies), send them up to
+        ``--concurrency`` at once, then check each answer in the cases' order."""
+        ready = [case for case in cases if self.ready(case)]
+        answers = self.target.parallel(self.send, ready)
+        for case, response in zip(ready, answers, strict=True):
+            if response is None:
+                continue
+            recorder = Recorder(label=case.operation.label)
+            recorder.record_case(case=case)
             recorder.record_response(case_id=case.id, response=response)
             self.evaluate(case, response, recorder)
 

@@ -26,7 +26,8 @@ from conformance.suite._generated.adapter import (
 )
 from conformance.suite._generated.exploration import Exploration
 
-__all__ = ["coverage_cases", "example_cases", "fuzz", "generation_settings", "run_stateful", "spread"]
+__all__ = ["coverage_cases", "example_cases", "fuzz", "fuzzed_cases", "generation_settings", "run_stateful",
+           "spread"]
 
 
 def example_cases(operation: APIOperation) -> list[Case]:
@@ -92,7 +93,8 @@ def generation_settings(max_examples: int, **extra: Any) -> hypothesis.settings:
 
 
 def fuzz(operation: APIOperation, seed: int, max_examples: int, exercise: Callable[[Case], None]) -> None:
-    """The fuzzing phase: ``max_examples`` cases, positive and negative, drawn from the run's seed."""
+    """The fuzzing phase: ``max_examples`` cases, positive and negative, drawn from the run's seed and
+    handed to ``exercise`` one by one (see ``fuzzed_cases`` to have them all first)."""
     strategy = st.one_of(
         operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
         operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
@@ -105,6 +107,13 @@ def fuzz(operation: APIOperation, seed: int, max_examples: int, exercise: Callab
         exercise(case)
 
     run()
+
+
+def fuzzed_cases(operation: APIOperation, seed: int, max_examples: int) -> list[Case]:
+    """The fuzzing phase's cases, drawn first (so that they can be sent several at once)."""
+    drawn: list[Case] = []
+    fuzz(operation, seed, max_examples, drawn.append)
+    return drawn
 
 
 def run_stateful(

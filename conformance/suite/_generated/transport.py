@@ -63,8 +63,8 @@ def _send(target: Target, client: httpx.Client, data: dict[str, Any]) -> Respons
     started = time.monotonic()
     answer = client.send(request)
     prepared.headers = CaseInsensitiveDict(request.headers)
-    # the exchange just logged is this one: a failure found on this answer names its evidence line
-    prepared.evidence_line = target.exchange_line()  # type: ignore[attr-defined]
+    # a failure found on this answer names the evidence line of the exchange that answered it
+    prepared.evidence_line = target.line_of(answer)  # type: ignore[attr-defined]
     headers: dict[str, list[str]] = {}
     for name, value in answer.headers.multi_items():
         headers.setdefault(name.lower(), []).append(value)

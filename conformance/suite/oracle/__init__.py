@@ -35,7 +35,8 @@ class RunModel:
     oracle: Oracle | None = None
 
     def conclude(self, check: str, requirements: list[str] | tuple[str, ...]) -> None:
-        """Raise what the oracle saw on the exchanges of ``check`` for ``requirements`` (see ``Oracle.conclude``)."""
+        """Raise what the oracle saw on the exchanges of ``check`` for ``requirements`` (see
+        ``Oracle.conclude``)."""
         if self.oracle is None:
             raise RuntimeError("the oracle was not watching this run")
         self.oracle.conclude(check, requirements)

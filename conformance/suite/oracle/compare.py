@@ -153,13 +153,19 @@ def _nested(found: Differences, name: str, sent: list[Any], got: Any) -> None:
         if any(all(other.get(key) == value for key, value in wanted.items()) for other in shown):
             continue
         number = wanted.get("phone_number")
-        if name == "phone_numbers" and isinstance(number, str) and any(
-            isinstance(other.get("phone_number"), str)
-            and same_number(number, other["phone_number"])
-            and all(other.get(key) == value for key, value in wanted.items() if key != "phone_number")
-            for other in shown
+        if (
+            name == "phone_numbers"
+            and isinstance(number, str)
+            and any(
+                isinstance(other.get("phone_number"), str)
+                and same_number(number, other["phone_number"])
+                and all(other.get(key) == value for key, value in wanted.items() if key != "phone_number")
+                for other in shown
+            )
         ):
-            found.should.append(f"{name}[{index}]: sent {number!r}, got it as the same number in another form")
+            found.should.append(
+                f"{name}[{index}]: sent {number!r}, got it as the same number in another form"
+            )
             continue
         found.must.append(f"{name}[{index}]: sent {_short(wanted)}, not among {len(shown)} item(s) shown")
 

@@ -37,23 +37,37 @@ def _long(prefix: str) -> str:
     filler = "Analytical Engine, Difference Engine; "
     while len(text) < LONG:
         text += filler
-    return text[:LONG - 1] + "."
+    return text[: LONG - 1] + "."
 
 
 #: the edge values of each planned lead, by field (nested ones by list)
 EDGE_LEADS: tuple[dict[str, Any], ...] = (
     {
         "first_name": "  Ada  Augusta  ",
-        "last_name": "Lovelace-Ñúñez 李 \U0001F984 e\u0301",
+        "last_name": "Lovelace-Ñúñez 李 \U0001f984 e\u0301",
         "company": _long("Analytical Engines"),
         "title": "Directrice générale — مديرة عامة",
         "lead_url": "https://example.com/leads/lovelace",
         "converted_date": "2026-01-15T10:30:00.123456+05:30",
         "addresses": [
-            {"street_1": "  1 Infinite Loop  ", "street_2": "Bâtiment \U00010348", "city": "São Paulo",
-             "state": "SP", "postal_code": "01310-100", "country": "BR", "address_type": "BILLING"},
-            {"street_1": "Kärntner Straße 1", "street_2": None, "city": "Wien", "state": "W",
-             "postal_code": "1010", "country": "AT", "address_type": "SHIPPING"},
+            {
+                "street_1": "  1 Infinite Loop  ",
+                "street_2": "Bâtiment \U00010348",
+                "city": "São Paulo",
+                "state": "SP",
+                "postal_code": "01310-100",
+                "country": "BR",
+                "address_type": "BILLING",
+            },
+            {
+                "street_1": "Kärntner Straße 1",
+                "street_2": None,
+                "city": "Wien",
+                "state": "W",
+                "postal_code": "1010",
+                "country": "AT",
+                "address_type": "SHIPPING",
+            },
         ],
         "email_addresses": [
             {"email_address": "ada.lovelace@example.com", "email_address_type": "Work"},
@@ -65,15 +79,19 @@ EDGE_LEADS: tuple[dict[str, Any], ...] = (
         ],
     },
     {
-        "first_name": "Zoë \U0001F469\U0001F3FD\u200d\U0001F4BB",
+        "first_name": "Zoë \U0001f469\U0001f3fd\u200d\U0001f4bb",
         "last_name": "  Hopper  ",
         "company": "Ñandú & Søn — 株式会社",
         "title": _long("Rear Admiral"),
         "lead_url": None,
         "converted_date": "2025-12-31T23:59:59.5-08:00",
         "addresses": [
-            {"street_1": "\u05e8\u05d7\u05d5\u05d1 \u05d4\u05e8\u05e6\u05dc 1", "city": "תל אביב",
-             "country": "IL", "address_type": "BILLING"},
+            {
+                "street_1": "\u05e8\u05d7\u05d5\u05d1 \u05d4\u05e8\u05e6\u05dc 1",
+                "city": "תל אביב",
+                "country": "IL",
+                "address_type": "BILLING",
+            },
         ],
         "email_addresses": [
             {"email_address": "grace.hopper@example.com", "email_address_type": "Work"},
@@ -92,7 +110,8 @@ def edge_model(meta: MetaPost, tag: str, known: dict[str, str], index: int = 0) 
     offered = offered_fields(meta)
     values = EDGE_LEADS[index % len(EDGE_LEADS)]
     model = {
-        name: value for name, value in values.items()
+        name: value
+        for name, value in values.items()
         if (offered is None or name in offered) and (value is not None or _takes_null(meta, name))
     }
     for name in RELATION_FIELDS:

@@ -99,8 +99,15 @@ DOCUMENTED = {
     ("GET", RFC): (200, "PaginatedRemoteFieldClassList"),
 }
 #: list parameters that do not change whether a live, non-shell lead the run wrote is listed
-NEUTRAL = {"page_size", "cursor", "expand", "include_remote_data", "include_remote_fields",
-           "include_deleted_data", "include_shell_data"}
+NEUTRAL = {
+    "page_size",
+    "cursor",
+    "expand",
+    "include_remote_data",
+    "include_remote_fields",
+    "include_deleted_data",
+    "include_shell_data",
+}
 
 
 @dataclass(frozen=True)
@@ -156,7 +163,7 @@ class Verdicts:
         if len(tally.findings) < MAX_KEPT and all(f.message != message for f in tally.findings):
             tally.findings.append(finding)
 
-    def check(self, condition: bool, requirement: str, message: Callable[[], str], line: int) -> bool:
+    def check(self, condition: bool, requirement: str, message: Callable[..., str], line: int) -> bool:
         if condition:
             self.ok(requirement)
         else:
@@ -213,7 +220,7 @@ def operation_of(method: str, path: str, base_path: str) -> tuple[str | None, st
     """The Leads operation a request path names, and the lead id of a retrieve."""
     if not path.startswith(base_path + "/crm/v1/leads"):
         return None, None
-    rest = path[len(base_path) + len("/crm/v1/leads"):]
+    rest = path[len(base_path) + len("/crm/v1/leads") :]
     if rest == "":
         return (LIST if method == "GET" else CREATE if method == "POST" else None), None
     if rest == "/meta/post":
@@ -275,7 +282,9 @@ class Oracle:
     def __call__(self, exchange: Exchange, body: bytes) -> None:
         try:
             with self._lock:
-                self.verdicts.reproduce = lambda line: self.target.curl(exchange) if line == exchange.line else None
+                self.verdicts.reproduce = lambda line: (
+                    self.target.curl(exchange) if line == exchange.line else None
+                )
                 self.verdicts.current = self.target.context[0]
                 self._judge(exchange, body)
         except Exception:  # a fault of the oracle must not break the request it watches
@@ -345,18 +354,24 @@ class Oracle:
 
     def _documented(self, seen: Seen) -> None:
         """A 2xx answer uses the operation's documented status, and its body matches the fragment (the
-        contract's tolerances applied: open enums, nullable everything, extra properties, advisory formats)."""
+        contract's tolerances applied: open enums, nullable everything, extra properties, advisory
+        formats)."""
         if not 200 <= seen.status < 300:
             return
         documented, component = DOCUMENTED[(seen.method, seen.operation)]
-        problems = [] if seen.status == documented else [f"status {seen.status} is not the documented {documented}"]
+        problems = (
+            [] if seen.status == documented else [f"status {seen.status} is not the documented {documented}"]
+        )
         if seen.answer is not None or seen.exchange.content_type:
             problems += shape_problems(seen.answer, component)
         self.coverage.note("LEADS-HTTP-002", operation=seen.operation)
         self.verdicts.check(
-            not problems, "LEADS-HTTP-002",
-            lambda: f"{seen.shown} answered {seen.status} with a body that is not a {component}: "
-            + "; ".join(problems[:3]),
+            not problems,
+            "LEADS-HTTP-002",
+            lambda: (
+                f"{seen.shown} answered {seen.status} with a body that is not a {component}: "
+                + "; ".join(problems[:3])
+            ),
             seen.line,
         )
 
@@ -367,7 +382,8 @@ class Oracle:
         kind = (seen.exchange.content_type or "").split(";")[0].strip().lower()
         self.coverage.note("LEADS-HTTP-003", operation=seen.operation)
         self.verdicts.check(
-            kind == "application/json" or kind.endswith("+json"), "LEADS-HTTP-003",
+            kind == "application/json" or kind.endswith("+json"),
+            "LEADS-HTTP-003",
             lambda: f"{seen.shown} answered a JSON body ({seen.status}) as {kind or 'no Content-Type'!r}",
             seen.line,
         )
@@ -418,8 +434,9 @@ class Oracle:
             "LEADS-AUTH-001": "missing",
             "LEADS-AUTH-002": self._credential_class(key, self.target.token),
             "LEADS-AUTH-003": "missing",
-            "LEADS-AUTH-004": self._credential_class(seen.headers.get("x-account-token"),
-                                                     self.target.account_token),
+            "LEADS-AUTH-004": self._credential_class(
+                seen.headers.get("x-account-token"), self.target.account_token
+            ),
             "LEADS-AUTH-005": "scheme",
         }
         for requirement in defects:
@@ -447,8 +464,9 @@ class Oracle:
                 return
             tags = frozenset(tags_in(seen.sent, self.target.run_id))
             if tags:
-                self.ledger.refuse(Refused(None, tags, "LEADS-AUTH-007", status, seen.line,
-                                           seen.exchange.answered_at))
+                self.ledger.refuse(
+                    Refused(None, tags, "LEADS-AUTH-007", status, seen.line, seen.exchange.answered_at)
+                )
 
     # -- creates -------------------------------------------------------------------------------
     def _create(self, seen: Seen, account: str) -> None:
@@ -490,27 +508,36 @@ class Oracle:
             self.verdicts.check(
                 earlier is None,
                 "LEADS-CREATE-003",
-                lambda: f"{seen.shown} answered the id {ident!r}, which the create of line "
-                f"{earlier.line if earlier else '?'} answered too",
+                lambda: (
+                    f"{seen.shown} answered the id {ident!r}, which the create of line "
+                    f"{earlier.line if earlier else '?'} answered too"
+                ),
                 seen.line,
             )
         if status == 201:
             self._created(seen, account, model_sent, answer, model)
 
-    def _created(self, seen: Seen, account: str, sent: dict[str, Any], answer: dict[str, Any],
-                 model: dict[str, Any]) -> None:
+    def _created(
+        self, seen: Seen, account: str, sent: dict[str, Any], answer: dict[str, Any], model: dict[str, Any]
+    ) -> None:
         line = seen.line
         verdicts = self.verdicts
         ident = model.get("id")
-        verdicts.check(isinstance(ident, str) and bool(ident), "LEADS-CREATE-003",
-                       lambda: f"a create answered model.id {ident!r}, not a non-empty string", line)
+        verdicts.check(
+            isinstance(ident, str) and bool(ident),
+            "LEADS-CREATE-003",
+            lambda: f"a create answered model.id {ident!r}, not a non-empty string",
+            line,
+        )
         verdicts.check(is_uuid(ident), "LEADS-CREATE-004", lambda: f"model.id {ident!r} is not a UUID", line)
         errors = answer.get("errors")
         verdicts.check(
             isinstance(answer.get("warnings"), list) and isinstance(errors, list) and not errors,
             "LEADS-CREATE-001",
-            lambda: f"a 201 create answer has warnings {_short(answer.get('warnings'))} and errors "
-            f"{_short(errors)} (arrays, errors empty)",
+            lambda: (
+                f"a 201 create answer has warnings {_short(answer.get('warnings'))} and errors "
+                f"{_short(errors)} (arrays, errors empty)"
+            ),
             line,
         )
         self._timestamps(model, f"the create of {seen.shown}", line)
@@ -523,14 +550,20 @@ class Oracle:
         created, modified = parse_datetime(model.get("created_at")), parse_datetime(model.get("modified_at"))
         for name, moment in (("created_at", created), ("modified_at", modified)):
             self.verdicts.check(
-                moment is not None, "LEADS-CREATE-005",
-                lambda name=name: f"{where}: {name} {model.get(name)!r} is not an RFC 3339 date-time", line,
+                moment is not None,
+                "LEADS-CREATE-005",
+                lambda name=name: f"{where}: {name} {model.get(name)!r} is not an RFC 3339 date-time",
+                line,
             )
         if created is not None and modified is not None:
             self.verdicts.check(
-                created <= modified, "LEADS-CREATE-006",
-                lambda: f"{where}: created_at {model.get('created_at')!r} is later than modified_at "
-                f"{model.get('modified_at')!r}", line,
+                created <= modified,
+                "LEADS-CREATE-006",
+                lambda: (
+                    f"{where}: created_at {model.get('created_at')!r} is later than modified_at "
+                    f"{model.get('modified_at')!r}"
+                ),
+                line,
             )
 
     def _logs(self, seen: Seen, answer: dict[str, Any]) -> None:
@@ -538,18 +571,26 @@ class Oracle:
         logs = answer.get("logs")
         if debug == "false":
             self.verdicts.check(
-                logs in (None, []), "LEADS-CREATE-009",
-                lambda: f"{seen.shown} (no is_debug_mode) answered logs {_short(logs)}", seen.line,
+                logs in (None, []),
+                "LEADS-CREATE-009",
+                lambda: f"{seen.shown} (no is_debug_mode) answered logs {_short(logs)}",
+                seen.line,
             )
         elif debug == "true":
             problems = (
-                [issue for index, item in enumerate(logs)
-                 for issue in shape_problems(item, "DebugModeLog", f"logs[{index}]")]
-                if isinstance(logs, list) else [f"logs is {_short(logs)}, not an array"]
+                [
+                    issue
+                    for index, item in enumerate(logs)
+                    for issue in shape_problems(item, "DebugModeLog", f"logs[{index}]")
+                ]
+                if isinstance(logs, list)
+                else [f"logs is {_short(logs)}, not an array"]
             )
             self.verdicts.check(
-                not problems, "LEADS-CREATE-010",
-                lambda: f"{seen.shown}: {'; '.join(problems)[:300]}", seen.line,
+                not problems,
+                "LEADS-CREATE-010",
+                lambda: f"{seen.shown}: {'; '.join(problems)[:300]}",
+                seen.line,
             )
 
     def _fits_meta(self, account: str) -> Callable[[str, Any], bool]:
@@ -571,23 +612,27 @@ class Oracle:
 
         return allowed
 
-    def _echo(self, seen: Seen, account: str, sent: dict[str, Any], answer: dict[str, Any],
-              model: dict[str, Any]) -> None:
+    def _echo(
+        self, seen: Seen, account: str, sent: dict[str, Any], answer: dict[str, Any], model: dict[str, Any]
+    ) -> None:
         allowed = self._fits_meta(account)
         comparable = {name: value for name, value in sent.items() if allowed(name, value)}
         found = differences(comparable, model, declined_fields(answer), self.relations[account])
         classes = value_classes(comparable)
         self.coverage.note("LEADS-CREATE-002", account=account, values=classes, fields=found.compared)
         self.verdicts.check(
-            not found.must, "LEADS-CREATE-002",
+            not found.must,
+            "LEADS-CREATE-002",
             lambda: f"the 201 to {seen.shown} does not echo what was sent: " + "; ".join(found.must[:4]),
             seen.line,
         )
-        if any("phone_numbers" == name for name in found.compared):
+        if any(name == "phone_numbers" for name in found.compared):
             self.coverage.note("LEADS-CREATE-011", account=account)
             self.verdicts.check(
-                not found.should, "LEADS-CREATE-011",
-                lambda: f"the 201 to {seen.shown}: " + "; ".join(found.should[:3]), seen.line,
+                not found.should,
+                "LEADS-CREATE-011",
+                lambda: f"the 201 to {seen.shown}: " + "; ".join(found.should[:3]),
+                seen.line,
             )
 
     def _server_owned(self, sent: dict[str, Any], shown: dict[str, Any], where: str, line: int) -> None:
@@ -608,8 +653,10 @@ class Oracle:
         if any(name in sent for name in SERVER_OWNED):
             self.coverage.note("LEADS-CREATE-012", fields=[name for name in SERVER_OWNED if name in sent])
             self.verdicts.check(
-                not applied, "LEADS-CREATE-012",
-                lambda: f"{where} took server-owned values sent inside model: " + ", ".join(applied), line,
+                not applied,
+                "LEADS-CREATE-012",
+                lambda: f"{where} took server-owned values sent inside model: " + ", ".join(applied),
+                line,
             )
 
     def _unknown_keys(self, seen: Seen, account: str, sent: dict[str, Any], answer: dict[str, Any]) -> None:
@@ -617,13 +664,18 @@ class Oracle:
         for name in sent:
             if name in known:
                 continue
-            self.coverage.note("LEADS-ENVELOPE-002", account=account,
-                               key="server-owned" if name in SERVER_OWNED else "unknown")
+            self.coverage.note(
+                "LEADS-ENVELOPE-002",
+                account=account,
+                key="server-owned" if name in SERVER_OWNED else "unknown",
+            )
             self.verdicts.check(
                 bool(problems_named(answer, "UNRECOGNIZED_FIELD", name, ("warnings",), detail_counts=False)),
                 "LEADS-ENVELOPE-002",
-                lambda name=name: f"the 201 to {seen.shown} has no UNRECOGNIZED_FIELD warning naming the "
-                f"unknown field {name!r}",
+                lambda name=name: (
+                    f"the 201 to {seen.shown} has no UNRECOGNIZED_FIELD warning naming the "
+                    f"unknown field {name!r}"
+                ),
                 seen.line,
             )
         for name, keys in nested.items():
@@ -635,11 +687,16 @@ class Oracle:
                     path = (name, index, key)
                     self.coverage.note("LEADS-ENVELOPE-006", account=account, item=name)
                     self.verdicts.check(
-                        bool(problems_named(answer, "UNRECOGNIZED_FIELD", path, ("warnings",),
-                                            detail_counts=False)),
+                        bool(
+                            problems_named(
+                                answer, "UNRECOGNIZED_FIELD", path, ("warnings",), detail_counts=False
+                            )
+                        ),
                         "LEADS-ENVELOPE-006",
-                        lambda path=path: f"the 201 to {seen.shown} has no UNRECOGNIZED_FIELD warning naming "
-                        f"/model/{'/'.join(map(str, path))}",
+                        lambda path=path: (
+                            f"the 201 to {seen.shown} has no UNRECOGNIZED_FIELD warning naming "
+                            f"/model/{'/'.join(map(str, path))}"
+                        ),
                         seen.line,
                     )
 
@@ -649,10 +706,13 @@ class Oracle:
             return
         missing = any(
             isinstance(item, dict) and item.get("problem_type") == "MISSING_REQUIRED_FIELD"
-            for key, item in problems_of(answer) if key == "errors"
+            for key, item in problems_of(answer)
+            if key == "errors"
         )
         requirement = "LEADS-ENVELOPE-003" if missing else "LEADS-ENVELOPE-007"
-        self.ledger.refuse(Refused(account, tags, requirement, seen.status, seen.line, seen.exchange.answered_at))
+        self.ledger.refuse(
+            Refused(account, tags, requirement, seen.status, seen.line, seen.exchange.answered_at)
+        )
 
     # -- reads ---------------------------------------------------------------------------------
     def _list(self, seen: Seen, account: str) -> None:
@@ -667,8 +727,10 @@ class Oracle:
         if first:
             self.coverage.note("LEADS-PAGE-005", account=account)
             self.verdicts.check(
-                body.get("previous") is None, "LEADS-PAGE-005",
-                lambda: f"{seen.shown} (a first page) has previous {_short(body.get('previous'))}", seen.line,
+                body.get("previous") is None,
+                "LEADS-PAGE-005",
+                lambda: f"{seen.shown} (a first page) has previous {_short(body.get('previous'))}",
+                seen.line,
             )
         rules = self._filters(seen, account)
         for lead in leads:
@@ -676,8 +738,9 @@ class Oracle:
             for rule in rules:
                 rule.judge(self, seen, lead, page, account)
         for rule in rules if not leads else []:
-            self.coverage.note(rule.requirement, parameter=rule.param, page=page, values=rule.classes(),
-                               account=account)
+            self.coverage.note(
+                rule.requirement, parameter=rule.param, page=page, values=rule.classes(), account=account
+            )
             self.verdicts.ok(rule.requirement)
         self.listed[account].update(lead["id"] for lead in leads if isinstance(lead.get("id"), str))
         self._walk(seen, account, [lead.get("id") for lead in leads], body)
@@ -690,18 +753,25 @@ class Oracle:
             # TENANT-001 asks for a 404; TENANT-003 and -004 that the lead never shows up (no 2xx)
             requirement = self._isolation_requirement(owner, account, RETRIEVE)
             kept = status == 404 if requirement == "LEADS-TENANT-001" else not 200 <= status < 300
-            self.coverage.note(requirement, operation=RETRIEVE, parameter=[k for k, _ in seen.query] or ["none"])
+            self.coverage.note(
+                requirement, operation=RETRIEVE, parameter=[k for k, _ in seen.query] or ["none"]
+            )
             self.verdicts.check(
-                kept, requirement,
-                lambda: f"{seen.shown} under the {account} account, of a lead the run created under the "
-                f"{owner.account} account, answered {status}" + (", not 404" if status != 404 else ""),
+                kept,
+                requirement,
+                lambda: (
+                    f"{seen.shown} under the {account} account, of a lead the run created under the "
+                    f"{owner.account} account, answered {status}" + (", not 404" if status != 404 else "")
+                ),
                 seen.line,
             )
             return
         if status == 200 and isinstance(seen.answer, dict):
             lead = seen.answer
             shown = lead.get("id")
-            same = shown == ident or (is_uuid(shown) and is_uuid(ident) and str(shown).lower() == ident.lower())
+            same = shown == ident or (
+                is_uuid(shown) and is_uuid(ident) and str(shown).lower() == ident.lower()
+            )
             requirement = "LEADS-CREATE-007" if owner is not None else "LEADS-RETRIEVE-001"
             self.verdicts.check(
                 same, requirement, lambda: f"{seen.shown} answered the lead {shown!r}", seen.line
@@ -713,7 +783,8 @@ class Oracle:
                 self.coverage.note("LEADS-CREATE-007", account=account)
                 self.verdicts.fail(
                     "LEADS-CREATE-007",
-                    f"{seen.shown}, a lead the run created (line {owner.line}), answered {status}", seen.line,
+                    f"{seen.shown}, a lead the run created (line {owner.line}), answered {status}",
+                    seen.line,
                 )
             return
         if seen.query or status in (401, 429):
@@ -722,16 +793,21 @@ class Oracle:
             kind = _uuid_class(ident)
             self.coverage.note("LEADS-RETRIEVE-001", values=kind, account=account)
             self.verdicts.check(
-                status in (200, 404), "LEADS-RETRIEVE-001",
-                lambda: f"{seen.shown}: a well-formed UUID ({kind}) that names no lead the run knows answered "
-                f"{status}, not 404",
+                status in (200, 404),
+                "LEADS-RETRIEVE-001",
+                lambda: (
+                    f"{seen.shown}: a well-formed UUID ({kind}) that names no lead the run knows answered "
+                    f"{status}, not 404"
+                ),
                 seen.line,
             )
         else:
             self.coverage.note("LEADS-RETRIEVE-003", account=account)
             self.verdicts.check(
-                status in (200, 400, 404), "LEADS-RETRIEVE-003",
-                lambda: f"{seen.shown}: a malformed lead id answered {status}, neither 404 nor 400", seen.line,
+                status in (200, 400, 404),
+                "LEADS-RETRIEVE-003",
+                lambda: f"{seen.shown}: a malformed lead id answered {status}, neither 404 nor 400",
+                seen.line,
             )
 
     def _lead(self, seen: Seen, account: str, lead: dict[str, Any], page: str) -> None:
@@ -756,8 +832,12 @@ class Oracle:
         elif operation == LIST:
             named = [k for k, _ in seen.query if k != "cursor"]
             for requirement in self._isolation_requirements(account):
-                self.coverage.note(requirement, operation=LIST, page=page,
-                                   parameter=named if set(named) - {"page_size"} else [*named, "none"])
+                self.coverage.note(
+                    requirement,
+                    operation=LIST,
+                    page=page,
+                    parameter=named if set(named) - {"page_size"} else [*named, "none"],
+                )
                 self.verdicts.ok(requirement)
         if owner is not None and owner.account == account:
             self.ledger.seen(owner.id, lead)
@@ -766,14 +846,20 @@ class Oracle:
             expanded = set(_expand_names(seen.single("expand")) or ())
             # how expand renders a relation is EXPAND's concern: one it expanded to null or to anything but
             # an object is not compared by id
-            sent = {name: value for name, value in comparable.items()
-                    if not (name in expanded and not isinstance(lead.get(name), dict))}
+            sent = {
+                name: value
+                for name, value in comparable.items()
+                if not (name in expanded and not isinstance(lead.get(name), dict))
+            }
             found = differences(sent, lead, owner.declined, self.relations[account])
             self.coverage.note(requirement, account=account, page=page, values=classes)
             self.verdicts.check(
-                not found.must, requirement,
-                lambda: f"{seen.shown} shows the lead {ident!r} (created on line {owner.line}) with other values "
-                "than were written: " + "; ".join(found.must[:4]),
+                not found.must,
+                requirement,
+                lambda: (
+                    f"{seen.shown} shows the lead {ident!r} (created on line {owner.line}) with other values "
+                    "than were written: " + "; ".join(found.must[:4])
+                ),
                 seen.line,
             )
             self._server_owned(owner.sent, lead, f"{seen.shown}, lead {ident!r},", seen.line)
@@ -817,7 +903,8 @@ class Oracle:
             if refusal is not None and refusal.answered_at < seen.exchange.sent_at:
                 self.verdicts.fail(
                     refusal.requirement,
-                    f"{seen.shown} shows the lead {lead.get('id')!r} carrying the tag {tag!r} of a write the target "
+                    f"{seen.shown} shows the lead {lead.get('id')!r} carrying the tag {tag!r} of a write "
+                    "the target "
                     f"refused with {refusal.status} (line {refusal.line})",
                     seen.line,
                 )
@@ -831,36 +918,47 @@ class Oracle:
                 value = lead.get(name)
                 self.coverage.note("LEADS-EXPAND-001", operation=seen.operation, page=page, account=account)
                 self.verdicts.check(
-                    value is None or isinstance(value, str), "LEADS-EXPAND-001",
-                    lambda name=name, value=value: f"{where}: {name} is {_short(value)} without expand", seen.line,
+                    value is None or isinstance(value, str),
+                    "LEADS-EXPAND-001",
+                    lambda name=name, value=value: f"{where}: {name} is {_short(value)} without expand",
+                    seen.line,
                 )
         else:
             named = _expand_names(seen.single("expand"))
             for name in named or ():
                 value = lead.get(name)
-                self.coverage.note("LEADS-EXPAND-002", operation=seen.operation, page=page, parameter=name,
-                                   account=account)
+                self.coverage.note(
+                    "LEADS-EXPAND-002", operation=seen.operation, page=page, parameter=name, account=account
+                )
                 self.verdicts.check(
-                    value is None or (isinstance(value, dict) and "id" in value), "LEADS-EXPAND-002",
-                    lambda name=name, value=value: f"{where}: {name} is {_short(value)} with expand naming it",
+                    value is None or (isinstance(value, dict) and "id" in value),
+                    "LEADS-EXPAND-002",
+                    lambda name=name, value=value: (
+                        f"{where}: {name} is {_short(value)} with expand naming it"
+                    ),
                     seen.line,
                 )
         flag = seen.single("include_remote_data") if "include_remote_data" in params else "false"
         value = lead.get("remote_data")
         if flag == "false":
             given = "absent" if "include_remote_data" not in params else "false"
-            self.coverage.note("LEADS-EXPAND-003", operation=seen.operation, page=page, parameter=given,
-                               account=account)
+            self.coverage.note(
+                "LEADS-EXPAND-003", operation=seen.operation, page=page, parameter=given, account=account
+            )
             self.verdicts.check(
-                value is None, "LEADS-EXPAND-003",
-                lambda: f"{where}: remote_data is {_short(value)} with include_remote_data {given}", seen.line,
+                value is None,
+                "LEADS-EXPAND-003",
+                lambda: f"{where}: remote_data is {_short(value)} with include_remote_data {given}",
+                seen.line,
             )
         elif flag == "true":
             self.coverage.note("LEADS-EXPAND-004", operation=seen.operation, page=page, account=account)
             problems = _remote_data_problems(value)
             self.verdicts.check(
-                not problems, "LEADS-EXPAND-004",
-                lambda: f"{where}: with include_remote_data=true, {problems[0]}", seen.line,
+                not problems,
+                "LEADS-EXPAND-004",
+                lambda: f"{where}: with include_remote_data=true, {problems[0]}",
+                seen.line,
             )
 
     def _page_size(self, seen: Seen, results: list[Any], requirement: str, account: str, page: str) -> None:
@@ -869,12 +967,15 @@ class Oracle:
             return
         size = int(text)
         bound = min(size, 100)
-        self.coverage.note(requirement, account=account, page=page,
-                           values="above-maximum" if size > 100 else "within")
+        self.coverage.note(
+            requirement, account=account, page=page, values="above-maximum" if size > 100 else "within"
+        )
         self.verdicts.check(
-            len(results) <= bound, requirement,
-            lambda: f"{seen.shown} answered {len(results)} results" + (
-                ", more than the maximum of 100" if size > 100 else ""
+            len(results) <= bound,
+            requirement,
+            lambda: (
+                f"{seen.shown} answered {len(results)} results"
+                + (", more than the maximum of 100" if size > 100 else "")
             ),
             seen.line,
         )
@@ -886,13 +987,25 @@ class Oracle:
             value = seen.single(name)
             moment = parse_datetime(value)
             if moment is not None:
-                rules.append(DateRule(name, requirement, str(value), lead_field, moment, name.endswith("_after"),
-                                      self._bound_class(str(value), moment, lead_field, account)))
+                rules.append(
+                    DateRule(
+                        name,
+                        requirement,
+                        str(value),
+                        lead_field,
+                        moment,
+                        name.endswith("_after"),
+                        self._bound_class(str(value), moment, lead_field, account),
+                    )
+                )
         for name, (lead_field, requirement) in EXACT_FILTERS.items():
             value = seen.single(name)
             if value:
-                rules.append(ExactRule(name, requirement, value, lead_field,
-                                       self._value_class(value, lead_field, account)))
+                rules.append(
+                    ExactRule(
+                        name, requirement, value, lead_field, self._value_class(value, lead_field, account)
+                    )
+                )
         for name, (list_field, sub, requirement) in CONTACT_FILTERS.items():
             value = seen.single(name)
             wanted = [part for part in (value or "").split(",") if part.strip()]
@@ -927,8 +1040,10 @@ class Oracle:
 
     def _bound_class(self, text: str, moment: datetime, lead_field: str, account: str) -> list[str]:
         classes = ["utc" if moment.utcoffset() == timedelta(0) else "offset"]
-        if any(lead.shown.get(lead_field) is not None and parse_datetime(lead.shown.get(lead_field)) == moment
-               for lead in self.ledger.leads(account)):
+        if any(
+            lead.shown.get(lead_field) is not None and parse_datetime(lead.shown.get(lead_field)) == moment
+            for lead in self.ledger.leads(account)
+        ):
             classes.append("own-instant")
         return classes
 
@@ -964,13 +1079,19 @@ class Oracle:
         params = dict(walk.params)
         if quiet:
             repeated = [ident for ident, count in Counter(walk.ids).items() if count > 1]
-            self.coverage.note(requirement, account=walk.account,
-                               page="later" if walk.pages > 1 else "first",
-                               parameter=[k for k in params if k != "page_size"] or ["none"])
+            self.coverage.note(
+                requirement,
+                account=walk.account,
+                page="later" if walk.pages > 1 else "first",
+                parameter=[k for k in params if k != "page_size"] or ["none"],
+            )
             self.verdicts.check(
-                not repeated, requirement,
-                lambda: f"the walk from {walk.first_line} to {seen.line} ({walk.pages} pages) visited "
-                f"{_short(repeated[:3])} more than once",
+                not repeated,
+                requirement,
+                lambda: (
+                    f"the walk from {walk.first_line} to {seen.line} ({walk.pages} pages) visited "
+                    f"{_short(repeated[:3])} more than once"
+                ),
                 seen.line,
             )
         if rfc:
@@ -980,11 +1101,18 @@ class Oracle:
     def _absent(self, walk: Walk, seen: Seen, params: dict[str, str]) -> None:
         """A lead the run wrote, matching the walk's one filter (or none), is in a walk that ended on its
         first page: no paging can have lost it (a lead lost between pages is PAGE-004's concern)."""
-        if walk.pages != 1 or any(name not in NEUTRAL and name not in DATE_FILTERS and name not in EXACT_FILTERS
-               and name not in CONTACT_FILTERS for name in params):
+        if walk.pages != 1 or any(
+            name not in NEUTRAL
+            and name not in DATE_FILTERS
+            and name not in EXACT_FILTERS
+            and name not in CONTACT_FILTERS
+            for name in params
+        ):
             return
-        rules = self._filters(Seen(seen.exchange, LIST, "GET", None, list(walk.params), seen.headers,
-                                   200, None, None), walk.account)
+        rules = self._filters(
+            Seen(seen.exchange, LIST, "GET", None, list(walk.params), seen.headers, 200, None, None),
+            walk.account,
+        )
         if len(rules) > 1:
             return
         requirement = rules[0].requirement if rules else "LEADS-CREATE-008"
@@ -994,8 +1122,9 @@ class Oracle:
         for lead in candidates:
             if rules and not rules[0].surely_holds(lead.shown):
                 continue
-            self.coverage.note(requirement, account=walk.account, walk="ended",
-                               page="later" if walk.pages > 1 else "first")
+            self.coverage.note(
+                requirement, account=walk.account, walk="ended", page="later" if walk.pages > 1 else "first"
+            )
             if lead.id in visited:
                 self.verdicts.ok(requirement)
                 continue
@@ -1007,9 +1136,11 @@ class Oracle:
         for charged, leads in missing.items():
             self.verdicts.fail(
                 charged,
-                f"the walk of {what} from line {walk.first_line} to line {seen.line} ({walk.pages} pages, ended) "
+                f"the walk of {what} from line {walk.first_line} to line {seen.line} "
+                f"({walk.pages} pages, ended) "
                 f"did not list {len(leads)} lead(s) the run created before it and that match it"
-                + ("" if charged == requirement else ", which no list of the account has ever shown") + ": "
+                + ("" if charged == requirement else ", which no list of the account has ever shown")
+                + ": "
                 + ", ".join(f"{lead.id} (line {lead.line})" for lead in leads[:3]),
                 seen.line,
             )
@@ -1025,8 +1156,10 @@ class Oracle:
         self._page_size(seen, results, "LEADS-RFC-002", account, page)
         if first:
             self.verdicts.check(
-                body.get("previous") is None, "LEADS-RFC-002",
-                lambda: f"{seen.shown} (a first page) has previous {_short(body.get('previous'))}", seen.line,
+                body.get("previous") is None,
+                "LEADS-RFC-002",
+                lambda: f"{seen.shown} (a first page) has previous {_short(body.get('previous'))}",
+                seen.line,
             )
         custom = seen.single("is_custom")
         if custom in ("true", "false"):
@@ -1036,9 +1169,12 @@ class Oracle:
                     continue
                 self.coverage.note("LEADS-RFC-003", account=account, page=page, values=custom)
                 self.verdicts.check(
-                    item.get("is_custom") is wanted, "LEADS-RFC-003",
-                    lambda item=item: f"{seen.shown} lists the class {item.get('id')!r} with is_custom "
-                    f"{item.get('is_custom')!r}",
+                    item.get("is_custom") is wanted,
+                    "LEADS-RFC-003",
+                    lambda item=item: (
+                        f"{seen.shown} lists the class {item.get('id')!r} with is_custom "
+                        f"{item.get('is_custom')!r}"
+                    ),
                     seen.line,
                 )
         self._walk(seen, account, [item.get("id") for item in results if isinstance(item, dict)], body)
@@ -1070,7 +1206,8 @@ class Rule:
         raise NotImplementedError
 
     def surely_holds(self, lead: dict[str, Any]) -> bool:
-        """Whether the lead satisfies the filter beyond doubt (used before calling its absence a violation)."""
+        """Whether the lead satisfies the filter beyond doubt (before its absence is called a
+        violation)."""
         return self.holds(lead) is True
 
     def explain(self, lead: dict[str, Any]) -> str:  # pragma: no cover - overridden
@@ -1083,12 +1220,17 @@ class Rule:
         verdict = self.holds(lead)
         if verdict is None:
             return
-        oracle.coverage.note(self.requirement, parameter=self.param, page=page, values=self.classes(),
-                             account=account)
+        oracle.coverage.note(
+            self.requirement, parameter=self.param, page=page, values=self.classes(), account=account
+        )
         oracle.verdicts.check(
-            verdict, self.requirement,
-            lambda: f"{seen.shown} ({'first page' if page == 'first' else 'a page reached by next'}) returned the lead "
-            f"{lead.get('id')!r}, which {self.shown} excludes: {self.explain(lead)}",
+            verdict,
+            self.requirement,
+            lambda: (
+                f"{seen.shown} ({'first page' if page == 'first' else 'a page reached by next'}) "
+                "returned the lead "
+                f"{lead.get('id')!r}, which {self.shown} excludes: {self.explain(lead)}"
+            ),
             seen.line,
         )
 
@@ -1145,10 +1287,17 @@ class ContactRule(Rule):
     sub_field: str = "email_address"
     wanted: list[str] = field(default_factory=list)
 
-    def _values(self, lead: dict[str, Any]) -> list[str]:
+    def _values(self, lead: dict[str, Any]) -> list[Any]:
         items = lead.get(self.list_field)
-        return [item.get(self.sub_field) for item in items if isinstance(item, dict)
-                and isinstance(item.get(self.sub_field), str)] if isinstance(items, list) else []
+        return (
+            [
+                item.get(self.sub_field)
+                for item in items
+                if isinstance(item, dict) and isinstance(item.get(self.sub_field), str)
+            ]
+            if isinstance(items, list)
+            else []
+        )
 
     def _same(self, a: str, b: str) -> bool:
         if self.list_field == "email_addresses":
@@ -1170,9 +1319,14 @@ def _request_fields() -> tuple[set[str], dict[str, set[str]]]:
     """LeadRequest's properties, and the properties of each nested request item, from the fragment."""
     schemas = load_fragment()["components"]["schemas"]
     known = set((schemas.get("LeadRequest") or {}).get("properties") or {})
-    items = {"addresses": "AddressRequest", "email_addresses": "EmailAddressRequest",
-             "phone_numbers": "PhoneNumberRequest"}
-    nested = {name: set((schemas.get(record) or {}).get("properties") or {}) for name, record in items.items()}
+    items = {
+        "addresses": "AddressRequest",
+        "email_addresses": "EmailAddressRequest",
+        "phone_numbers": "PhoneNumberRequest",
+    }
+    nested = {
+        name: set((schemas.get(record) or {}).get("properties") or {}) for name, record in items.items()
+    }
     return known, {name: keys for name, keys in nested.items() if name in NESTED_FIELDS and keys}
 
 

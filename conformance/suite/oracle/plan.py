@@ -20,7 +20,8 @@ needs a write beyond its share is inconclusive, naming the budget.
 
 A planned create the target refuses is sent again without what it may have refused (the unknown and
 server-owned keys, the charset, then the edge values), so one refused value does not blind every check
-that needs the lead; each refusal is kept for the check whose requirement it breaks. Right after the first lead's
+that needs the lead; each refusal is kept for the check whose requirement it breaks. Right after the first
+lead's
 create, before any other write, the plan looks for it in the list (a lead listed only later is not
 listed at once).
 """
@@ -31,6 +32,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -48,7 +50,16 @@ from conformance.suite.oracle.edges import edge_model, with_unknown_keys
 from conformance.suite.oracle.ledger import Ledger
 from conformance.target import Target, json_or_none
 
-__all__ = ["EXPLORATION_CREATES", "JSON_WITH_CHARSET", "PURPOSES", "STATEFUL_STEPS", "Attempt", "Refusal", "WriteBudget", "WritePlan"]
+__all__ = [
+    "EXPLORATION_CREATES",
+    "JSON_WITH_CHARSET",
+    "PURPOSES",
+    "STATEFUL_STEPS",
+    "Attempt",
+    "Refusal",
+    "WriteBudget",
+    "WritePlan",
+]
 
 #: who writes, in the order the budget serves them
 PURPOSES = ("plan", "meta-generated", "stateful", "exploration", "generated")
@@ -96,7 +107,9 @@ class WriteBudget:
     def left(self, purpose: str) -> int:
         return self.shares.get(purpose, 0) - self.used.get(purpose, 0)
 
-    def exhausted(self, purpose: str, what: str, requirements: list[str] | tuple[str, ...] = ()) -> Inconclusive:
+    def exhausted(
+        self, purpose: str, what: str, requirements: list[str] | tuple[str, ...] = ()
+    ) -> Inconclusive:
         """The inconclusive outcome of a check that needed a write beyond ``purpose``'s share."""
         return Inconclusive(
             f"{what} needs a write beyond the --write-budget of {self.total} creates "
@@ -122,7 +135,10 @@ class Attempt:
 
 
 def with_fallbacks(
-    edges_and_keys: dict[str, Any], edges: dict[str, Any], plain_and_keys: dict[str, Any], plain: dict[str, Any]
+    edges_and_keys: dict[str, Any],
+    edges: dict[str, Any],
+    plain_and_keys: dict[str, Any],
+    plain: dict[str, Any],
 ) -> list[Attempt]:
     """A lead with edge values and unknown keys, then without the keys, then plain values with the keys,
     then plain values alone: each refusal points at what the next attempt leaves out."""
@@ -177,7 +193,11 @@ class WritePlan:
 
     def any_lead(self, account: str) -> Created:
         """A planned lead of ``account``, the first that could be created (inconclusive when none could)."""
-        names = ("edges", "debug", "twin-1", "twin-2") if account == "primary" else ("second", "second-naming-first")
+        names = (
+            ("edges", "debug", "twin-1", "twin-2")
+            if account == "primary"
+            else ("second", "second-naming-first")
+        )
         failure: Inconclusive | None = None
         for name in names:
             try:
@@ -191,22 +211,43 @@ class WritePlan:
             return
         meta = self.metas("primary")
         known = self.known
-        self._create("edges", "primary", meta, lambda tag: with_fallbacks(
-            with_unknown_keys(edge_model(meta, tag, known, 0), tag), edge_model(meta, tag, known, 0),
-            with_unknown_keys(full_body(meta, tag, known), tag), full_body(meta, tag, known),
-        ))
+        self._create(
+            "edges",
+            "primary",
+            meta,
+            lambda tag: with_fallbacks(
+                with_unknown_keys(edge_model(meta, tag, known, 0), tag),
+                edge_model(meta, tag, known, 0),
+                with_unknown_keys(full_body(meta, tag, known), tag),
+                full_body(meta, tag, known),
+            ),
+        )
         if "edges" in self.leads:
             self._look_for_it_at_once(self.leads["edges"])
         debug = {"is_debug_mode": "true"}
-        self._create("debug", "primary", meta, lambda tag: [
-            Attempt(edge_model(meta, tag, known, 1), "a charset in the Content-Type", "LEADS-HTTP-006", debug,
-                    JSON_WITH_CHARSET),
-            Attempt(edge_model(meta, tag, known, 1), "edge values", "LEADS-CREATE-001", debug),
-            Attempt(full_body(meta, tag, known), params=debug),
-        ])
+        self._create(
+            "debug",
+            "primary",
+            meta,
+            lambda tag: [
+                Attempt(
+                    edge_model(meta, tag, known, 1),
+                    "a charset in the Content-Type",
+                    "LEADS-HTTP-006",
+                    debug,
+                    JSON_WITH_CHARSET,
+                ),
+                Attempt(edge_model(meta, tag, known, 1), "edge values", "LEADS-CREATE-001", debug),
+                Attempt(full_body(meta, tag, known), params=debug),
+            ],
+        )
         tag = run_tag(self.target, "twin")
-        twins = [Attempt(tagged_required_only(meta, tag, known), "only the fields meta/post requires",
-                         "LEADS-META-003"), Attempt(full_body(meta, tag, known))]
+        twins = [
+            Attempt(
+                tagged_required_only(meta, tag, known), "only the fields meta/post requires", "LEADS-META-003"
+            ),
+            Attempt(full_body(meta, tag, known)),
+        ]
         self._create("twin-1", "primary", meta, lambda _tag: twins)
         if "twin-1" in self.leads:
             taken = self.leads["twin-1"].sent
@@ -217,17 +258,28 @@ class WritePlan:
             return
         if "second" not in self.clients:
             for name in ("second", "second-naming-first"):
-                self.failures[name] = Inconclusive("no second account token was given (--second-account-token)")
+                self.failures[name] = Inconclusive(
+                    "no second account token was given (--second-account-token)"
+                )
             return
         meta = self.metas("second")
         known = self.known
         self._create("second", "second", meta, lambda tag: [Attempt(tagged_required_only(meta, tag, {}))])
-        self._create("second-naming-first", "second", meta, lambda tag: with_fallbacks(
-            with_unknown_keys(edge_model(meta, tag, known, 1), tag), edge_model(meta, tag, known, 1),
-            with_unknown_keys(full_body(meta, tag, known), tag), full_body(meta, tag, known),
-        ))
+        self._create(
+            "second-naming-first",
+            "second",
+            meta,
+            lambda tag: with_fallbacks(
+                with_unknown_keys(edge_model(meta, tag, known, 1), tag),
+                edge_model(meta, tag, known, 1),
+                with_unknown_keys(full_body(meta, tag, known), tag),
+                full_body(meta, tag, known),
+            ),
+        )
 
-    def _create(self, name: str, account: str, meta: MetaPost, attempts: Callable[[str], list[Attempt]]) -> None:
+    def _create(
+        self, name: str, account: str, meta: MetaPost, attempts: Callable[[str], list[Attempt]]
+    ) -> None:
         """Create ``name`` from the first of its attempts the target takes. A refused attempt is kept as a
         refusal; when the attempt right after it is taken, the refusal is charged to the requirement the
         difference between them points at (the one attempt left out)."""
@@ -247,27 +299,38 @@ class WritePlan:
                     refused = Refusal(name, attempt.dropped or "its body", "", response, tag)
                     self.refusals.append(refused)
                     if index + 1 == len(options):
-                        raise Inconclusive(f"the planned lead {name!r} could not be created ({describe(response)})")
+                        raise Inconclusive(
+                            f"the planned lead {name!r} could not be created ({describe(response)})"
+                        )
                     index += 1
                 elif refused is not None and index > 0:
                     charged = options[index - 1].charged
                     self.refusals[self.refusals.index(refused)] = Refusal(
-                        refused.lead, refused.dropped, charged, refused.response, refused.tag)
+                        refused.lead, refused.dropped, charged, refused.response, refused.tag
+                    )
             self.leads[name] = created
             self._space_after(previous, created)
         except Inconclusive as exc:
             self.failures[name] = exc
 
-    def _send(self, account: str, meta: MetaPost, attempt: Attempt, tag: str,
-              name: str) -> tuple[Created | None, httpx.Response]:
+    def _send(
+        self, account: str, meta: MetaPost, attempt: Attempt, tag: str, name: str
+    ) -> tuple[Created | None, httpx.Response]:
         if not self.budget.allow("plan"):
             raise self.budget.exhausted("plan", f"the planned lead {name!r}")
         http = self.clients[account]
         content = json.dumps(request_body(meta, attempt.model, tag)).encode("utf-8")
-        response = not_throttled(http.post(LEADS, content=content, params=attempt.params,
-                                           headers={"Content-Type": attempt.content_type}))
+        response = not_throttled(
+            http.post(
+                LEADS, content=content, params=attempt.params, headers={"Content-Type": attempt.content_type}
+            )
+        )
         answer = json_or_none(response)
-        if 200 <= response.status_code < 300 and isinstance(answer, dict) and isinstance(answer.get("model"), dict):
+        if (
+            200 <= response.status_code < 300
+            and isinstance(answer, dict)
+            and isinstance(answer.get("model"), dict)
+        ):
             return Created(sent=attempt.model, response=response, body=answer, account=account), response
         return None, response
 
@@ -305,14 +368,21 @@ class WritePlan:
         meta = self.metas("primary")
         while len(chain) < TIMELINE:
             if not self.budget.allow("plan"):
-                raise self.budget.exhausted("plan", f"a timeline of {TIMELINE} leads stamped one after another")
+                raise self.budget.exhausted(
+                    "plan", f"a timeline of {TIMELINE} leads stamped one after another"
+                )
             tag = run_tag(self.target, "timeline")
-            response = not_throttled(self.clients["primary"].post(
-                LEADS, json=request_body(meta, full_body(meta, tag, self.known), tag)))
+            response = not_throttled(
+                self.clients["primary"].post(
+                    LEADS, json=request_body(meta, full_body(meta, tag, self.known), tag)
+                )
+            )
             answer = json_or_none(response)
             model = answer.get("model") if isinstance(answer, dict) else None
             if not 200 <= response.status_code < 300 or not isinstance(model, dict):
-                raise Inconclusive(f"a lead to complete the timeline could not be created ({describe(response)})")
+                raise Inconclusive(
+                    f"a lead to complete the timeline could not be created ({describe(response)})"
+                )
             created = Created(sent={}, response=response, body=answer, account="primary")
             shown.append(read(created))
             chain = _increasing(shown)
@@ -322,15 +392,15 @@ class WritePlan:
 
 
 def _increasing(leads: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The longest run, in order, of leads each stamped (created_at and modified_at) after the one kept before."""
+    """The longest run, in order, of leads each stamped (created_at and modified_at) after the one kept
+    before."""
     chain: list[dict[str, Any]] = []
+    last: tuple[datetime, datetime] | None = None
     for lead in leads:
         created, modified = parse_datetime(lead.get("created_at")), parse_datetime(lead.get("modified_at"))
         if created is None or modified is None:
             continue
-        if not chain or (created > parse_datetime(chain[-1]["created_at"])  # type: ignore[operator]
-                         and modified > parse_datetime(chain[-1]["modified_at"])):  # type: ignore[operator]
+        if last is None or (created > last[0] and modified > last[1]):
             chain.append(lead)
+            last = (created, modified)
     return chain
-
-
