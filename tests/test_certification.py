@@ -38,8 +38,8 @@ def test_a_selection_is_incomplete_gates_pass_and_says_what_it_did_not_verify(tm
     )
     assert run.report["selection"]["k"] == "auth"
     assert run.report["must_not_verified"] == {"count": 38, "of": 43, "why": {"not selected": 38}}
-    last = [line for line in run.stderr.splitlines() if line.strip()][-1]
-    assert "INCOMPLETE" in last and "38 of the 43 MUST requirements were not verified" in last
+    verdict = run.stdout.splitlines()[0]
+    assert "INCOMPLETE" in verdict and "38 of the 43 MUST requirements were not verified" in verdict
     cases = _junit_cases(tmp_path)
     assert cases["LEADS-PAGE-004"].find("skipped") is not None
     assert cases["LEADS-AUTH-001"].find("failure") is None
@@ -154,7 +154,7 @@ def test_a_baseline_waives_known_failures_and_a_stale_entry_fails_the_gate(tmp_p
     assert fixed.code == 1, fixed.stderr[-2000:]
     assert fixed.report["gate"] == "fail"
     assert [e["id"] for e in fixed.report["baseline"]["stale"]] == ["LEADS-PAGE-002"]
-    assert any("stale baseline entry: LEADS-PAGE-002" in line for line in fixed.stderr.splitlines())
+    assert any("stale baseline entry: LEADS-PAGE-002" in line for line in fixed.stdout.splitlines())
 
 
 def test_a_bad_baseline_is_one_line_and_exit_2(tmp_path):

@@ -53,6 +53,9 @@ SUITE_DATA = frozenset(
         "exchange",
         "checks",
         "tolerances",
+        "interrupted",
+        "undecided_by",
+        "not_run",
     }
 )
 
@@ -97,6 +100,13 @@ class RunInfo:
     checks: list[dict[str, Any]] = field(default_factory=list)
     #: the contract's tolerances the run applied (``conformance.tolerances.report_entries``)
     tolerances: list[dict[str, Any]] = field(default_factory=list)
+    #: the catalog IDs and areas the run selected (``--requirement``, ``--area``)
+    requirements_selected: list[str] = field(default_factory=list)
+    areas_selected: list[str] = field(default_factory=list)
+    #: the signal that interrupted the run (``SIGINT``, ``SIGTERM``), or None
+    interrupted: str | None = None
+    #: how the run reached the target: extra header names, CA bundle, client certificate, proxy
+    network: dict[str, Any] = field(default_factory=dict)
 
 
 def build_report(info: RunInfo, verdict: RunVerdict) -> dict[str, Any]:
@@ -109,7 +119,13 @@ def build_report(info: RunInfo, verdict: RunVerdict) -> dict[str, Any]:
         "tools": info.tools,
         "target": {"base_url": info.base_url, "bundled": info.bundled},
         "profile": info.profile,
-        "selection": {"k": info.select, "tenant": info.tenant, "whole_catalog": info.select is None},
+        "selection": {
+            "k": info.select,
+            "requirements": info.requirements_selected,
+            "areas": info.areas_selected,
+            "tenant": info.tenant,
+            "whole_catalog": not (info.select or info.requirements_selected or info.areas_selected),
+        },
         "seed": info.seed,
         "max_examples": info.max_examples,
         "coverage_cases": info.coverage_cases,
@@ -120,6 +136,7 @@ def build_report(info: RunInfo, verdict: RunVerdict) -> dict[str, Any]:
         "finished_at": info.finished_at,
         "duration_seconds": info.duration_seconds,
         "tests": info.tests,
+        "interrupted": info.interrupted,
         "verdict": verdict.verdict,
         "gate": verdict.gate,
         "gate_reasons": verdict.gate_reasons(),
@@ -143,6 +160,7 @@ def build_report(info: RunInfo, verdict: RunVerdict) -> dict[str, Any]:
         "requirements": [v.to_dict() for v in verdict.requirements],
         "checks": info.checks,
         "tolerances": info.tolerances,
+        "network": info.network,
     }
 
 
