@@ -53,6 +53,7 @@ _STATUS_STYLE = {
     "known": "cyan",
     "not run": "magenta",
     "stale": "bold red",
+    "cause": "bold",
     "error": "bold red",
 }
 #: seconds without a line after which a run without a terminal says it is still going
@@ -328,6 +329,9 @@ def result_rows(report: Mapping[str, Any], html: str) -> list[tuple[str, str]]:
     ]
     problems.sort(key=lambda r: (order[r["status"]], r.get("level") != "MUST"))
     rows = []
+    for number, cause in enumerate(report.get("causes", []), start=1):
+        ids = ", ".join(cause.get("requirements", []))
+        rows.append(("cause", f"{cause.get('summary')}: {ids} {html}#cause-{number}"))
     for requirement in problems:
         label = "inconclusive" if requirement["status"] == "inconclusive" else requirement["status"]
         rows.append(

@@ -15,10 +15,12 @@ from typing import Any
 
 from conformance._redact import Redactor
 from conformance.reporting.baseline import Baseline
+from conformance.reporting.causes import documented_statuses, find_causes
 from conformance.reporting.evidence_lookup import exchanges_of
 from conformance.reporting.html import render_html
 from conformance.reporting.junit import render_junit
 from conformance.reporting.verdicts import RunVerdict
+from conformance.spec import load_fragment
 
 __all__ = ["FORMAT_VERSION", "RunInfo", "build_report", "write_file", "write_reports"]
 
@@ -53,6 +55,7 @@ SUITE_DATA = frozenset(
         "exchange",
         "checks",
         "tolerances",
+        "causes",
         "interrupted",
         "undecided_by",
         "not_run",
@@ -186,8 +189,13 @@ def _sha256(path: Path) -> str:
 def write_reports(
     report: dict[str, Any], folder: Path, redactor: Redactor
 ) -> tuple[dict[str, Any], dict[str, Path]]:
-    """Write report.json, junit.xml and report.html; returns the clean document and the paths."""
+    """Write report.json, junit.xml and report.html; returns the clean document and the paths.
+
+    The report gains its ``causes``: the failing exchanges two or more requirements share.
+    """
     folder.mkdir(parents=True, exist_ok=True)
+    evidence = folder / "evidence.ndjson"
+    report = {**report, "causes": find_causes(report, evidence, documented_statuses(load_fragment()))}
     clean = redactor.tree(report, keep=SUITE_DATA, ours=True)
     paths = {
         "json": folder / "report.json",
@@ -196,7 +204,6 @@ def write_reports(
     }
     write_file(paths["json"], json.dumps(clean, indent=2, ensure_ascii=False) + "\n")
     write_file(paths["junit"], render_junit(clean))
-    evidence = folder / "evidence.ndjson"
     vouched = [name for name in ("report.json", "evidence.ndjson") if (folder / name).exists()]
     files = {name: _sha256(folder / name) for name in vouched}
     checks_page = "checks.html" if (folder / "checks.html").exists() else None
