@@ -47,7 +47,8 @@ def short_secret_warning(option: str, secret: str) -> str | None:
     if not secret or len(secret) >= MIN_SECRET_LENGTH:
         return None
     return (
-        f"{option} is {len(secret)} characters long: a credential shorter than {MIN_SECRET_LENGTH} is "
+        f"{option} is {len(secret)} character{'s' if len(secret) != 1 else ''} long: a credential shorter "
+        f"than {MIN_SECRET_LENGTH} is "
         "masked where credentials go (their headers, and text that quotes them), not inside other text"
     )
 

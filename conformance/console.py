@@ -355,7 +355,8 @@ def result_rows(report: Mapping[str, Any], html: str) -> list[tuple[str, str]]:
 
 
 def print_results(report: Mapping[str, Any], paths: Mapping[str, Path], out: Console) -> None:
-    """The verdict, each problem with its reason and anchor, and where the report is: on stdout."""
+    """The verdict, each problem with its reason and anchor (``report.html#ID``), and where the
+    report is: on stdout."""
     html = str(paths.get("html", "report.html"))
     verdict = str(report["verdict"])
     colour = {"pass": "green", "fail": "red", "incomplete": "yellow"}.get(verdict, "")
@@ -365,7 +366,7 @@ def print_results(report: Mapping[str, Any], paths: Mapping[str, Path], out: Con
         out.print(Text.assemble((head, f"bold {colour}"), " ", rest), highlight=False)
     else:
         out.print(line, highlight=False, markup=False, soft_wrap=True)
-    rows = result_rows(report, html)
+    rows = result_rows(report, "report.html")
     if out.is_terminal and rows:
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True)
@@ -377,7 +378,7 @@ def print_results(report: Mapping[str, Any], paths: Mapping[str, Path], out: Con
         width = max((len(status) for status, _ in rows), default=0)
         for status, text in rows:
             out.print(f"{status:<{width}} {text}", highlight=False, markup=False, soft_wrap=True)
-    out.print(f"report: {html}", highlight=False, markup=False, soft_wrap=not out.is_terminal)
+    out.print(f"report: {html}", highlight=False, markup=False, soft_wrap=True)
 
 
 #: how a run of the bundled server ends: how to point the suite at your own server
@@ -466,12 +467,12 @@ def github_summary(report: Mapping[str, Any], html: str) -> str:
         + (" (certified)" if report.get("certification") else "") + ".",
         "",
     ]
-    rows = result_rows(report, html)
+    rows = result_rows(report, "report.html")
     if rows:
         lines += ["| status | requirement and reason |", "| --- | --- |"]
         lines += [f"| {status} | {_cell(text)} |" for status, text in rows]
         lines.append("")
-    lines.append(f"The whole report: `{html}` in the report folder.")
+    lines.append(f"The whole report: `{html}` (the anchors above are in it).")
     return "\n".join(lines) + "\n"
 
 
@@ -479,14 +480,13 @@ def github_actions(report: Mapping[str, Any], paths: Mapping[str, Path], out: Co
     """Under GitHub Actions: the job summary and the annotations (nothing elsewhere)."""
     if os.environ.get("GITHUB_ACTIONS") != "true":
         return
-    html = str(paths.get("html", "report.html"))
-    for line in github_annotations(report, html):
+    for line in github_annotations(report, "report.html"):
         out.print(line, highlight=False, markup=False, soft_wrap=True)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         try:
             with open(summary, "a", encoding="utf-8") as handle:
-                handle.write(github_summary(report, html))
+                handle.write(github_summary(report, str(paths.get("html", "report.html"))))
         except OSError as exc:
             print(f"conformance: warning: cannot write the job summary to {summary}: {exc.strerror or exc}",
                   file=sys.stderr)

@@ -556,7 +556,7 @@ def plan(options: RunOptions) -> tuple[list[PlannedCheck], list[PlannedCheck]]:
     """
     validate(options)
     bridge = _Bridge(None, OutcomeCollector(), _Silent(), load_catalog(), options)
-    args = [*_pytest_args(options), "--collect-only", "-q"]
+    args = [*_pytest_args(options), "--collect-only"]
     code = pytest.main(args, plugins=[bridge])
     if bridge.errors:
         raise UsageError(bridge.errors[0])
