@@ -214,6 +214,13 @@ def preflight(target: Target) -> None:
     target.context = ("preflight", [])
     response = _preflight_get(target, "crm/v1/leads", {"page_size": 1})
     status = response.status_code
+    if status == 407:
+        raise CredentialsRejected(
+            target.redact(
+                f"the proxy between the suite and {target.base_url} asks for other credentials (407): "
+                "check the user and password in --proxy (or the proxy the environment names)"
+            )
+        )
     if status in (401, 403):
         detail = json_or_none(response)
         said = f": {detail.get('detail')}" if isinstance(detail, dict) and detail.get("detail") else ""
