@@ -24,6 +24,7 @@ from rich.table import Table
 from conformance import __version__, console
 from conformance._outcomes import ConformanceError
 from conformance._redact import Redactor, short_secret_warning
+from conformance._wire import proxy_secrets
 from conformance.drift_cli import drift_command
 from conformance.matrix import matrix_command
 from conformance.options import click_options
@@ -44,7 +45,11 @@ _crash_context: dict[str, Any] = {}
 
 
 def _option_secrets(options: RunOptions) -> list[str]:
-    return [v for v in (options.token, options.account_token, options.second_account_token) if v]
+    """Every secret the options hold: the credentials, secret header values, a proxy's password."""
+    values = [options.token, options.account_token, options.second_account_token]
+    values += [text.partition(":")[2].strip() for text in options.secret_header]
+    values += proxy_secrets(options.proxy)
+    return [v for v in values if v]
 
 
 def _crash(exc: BaseException) -> None:
@@ -107,6 +112,7 @@ def run_command(**kwargs: Any) -> None:
         ("--token", options.token),
         ("--account-token", options.account_token),
         ("--second-account-token", options.second_account_token),
+        *((f"--secret-header {name}", value) for name, value in map(_header_parts, options.secret_header)),
     ):
         warning = short_secret_warning(option, secret or "")
         if warning:
@@ -132,6 +138,11 @@ def run_command(**kwargs: Any) -> None:
         for line in console.OWN_SERVER_HINT:
             err.print(line, highlight=False, markup=False)
     sys.exit(result.exit_code)
+
+
+def _header_parts(text: str) -> tuple[str, str]:
+    name, _, value = text.partition(":")
+    return name.strip(), value.strip()
 
 
 def _list(options: RunOptions) -> None:
