@@ -298,7 +298,12 @@ def _known(report: Mapping[str, Any]) -> str:
         reasons = "; ".join(
             str(e.get("reason", "")) + (f" (check {e['check']})" if e.get("check") else "") for e in requirement.get("known", [])
         )
-        state = "" if requirement["status"] == "known" else f" — but it is {STATUS_LABEL.get(requirement['status'])}: a failure the baseline does not cover"
+        if requirement["status"] == "known":
+            state = ""
+        elif requirement["status"] == "inconclusive":
+            state = " — it stays inconclusive, as the baseline expects: it does not fail the gate"
+        else:
+            state = f" — but it is {STATUS_LABEL.get(requirement['status'])}: a failure the baseline does not cover"
         items.append(
             f'<li>{chip(requirement["status"])}<span class=what><a class=id href="{anchor(requirement["id"])}">{escape(requirement["id"])}</a> '
             f"{escape(requirement.get('title', ''))}<div class=small>accepted because: {escape(reasons)}{escape(state)}</div></span></li>"
