@@ -161,3 +161,19 @@ def test_the_readme_install_lines_can_be_run_as_written():
     assert "pip install leads-conformance" not in README
     for line in re.findall(r"pip install [^`\n]*", README):
         assert not re.match(r"pip install leads-conformance\b", line), line
+
+
+def test_beside_pytest_base_url_the_plugin_still_reads_conformance_base_url(tmp_path):
+    config = ReferenceConfig()
+    with serve_in_thread(create_app(config)) as server:
+        environment = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+        environment["CONFORMANCE_BASE_URL"] = server.base_url
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "conformance.plugin", "--pyargs", "conformance.suite",
+             "-o", "python_files=*.py", "--token", config.api_key,
+             "--account-token", config.account_tokens[0], "-k", "test_wrong_api_key_gets_401",
+             "-p", "no:cacheprovider"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=300, env=environment,
+        )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    assert re.search(r"\b5 passed\b", done.stdout)
