@@ -120,13 +120,17 @@ def run_command(**kwargs: Any) -> None:
     options.report_dir = options.report_dir or default_report_dir()
     _crash_context.update(report_dir=options.report_dir, secrets=_option_secrets(options))
     where = options.base_url or "the bundled reference server"
-    stream = Console(file=console.own_stderr(), highlight=False)
+    handle = console.own_stderr()
+    stream = Console(file=handle, highlight=False)
     stream.print(f"leads-conformance {__version__} certifying {where}", markup=False, highlight=False)
     try:
         result = run(options, progress=console.progress_for(stream))
     except ConformanceError as exc:
         _fail(str(exc))
         return
+    finally:
+        if handle is not sys.stderr:
+            handle.close()
     for note in result.report.get("notes", []):
         err.print(f"note: {note}", highlight=False, markup=False)
     if "log" in result.paths:

@@ -271,9 +271,10 @@ def _untested_error(error: TargetError, *args: Any) -> TargetError:
 class _Interrupts:
     """Ctrl-C (SIGINT) and SIGTERM stop the checks, and the run still writes its whole folder.
 
-    The first signal raises KeyboardInterrupt where the run is (pytest then ends the session as
-    interrupted); later ones, and any that comes while the folder is written (``hold``), are only
-    noted. A signal the process was started ignoring (a background job, nohup) stays ignored.
+    A signal raises KeyboardInterrupt where the run is (pytest then ends the session as
+    interrupted); one that comes while the folder is written (``hold``) is only noted, so the folder
+    is written whole. A signal the process was started ignoring (a background job, nohup) stays
+    ignored.
     Handlers are installed in the main thread only.
     """
 
@@ -298,11 +299,9 @@ class _Interrupts:
         self._previous.clear()
 
     def _handle(self, number: int, frame: FrameType | None) -> None:
-        if self.signal is not None or self.hold:
-            self.signal = self.signal or signal.Signals(number).name
-            return
-        self.signal = signal.Signals(number).name
-        raise KeyboardInterrupt
+        self.signal = self.signal or signal.Signals(number).name
+        if not self.hold:
+            raise KeyboardInterrupt
 
     def exit_code(self) -> int:
         number = getattr(signal, self.signal or "SIGINT", signal.SIGINT)
