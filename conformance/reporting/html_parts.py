@@ -274,8 +274,9 @@ def areas(report: Mapping[str, Any]) -> str:
     for area, requirements in by_area.items():
         counts: dict[str, int] = {}
         for requirement in requirements:
-            counts[requirement["status"]] = counts.get(requirement["status"], 0) + 1
-        said = " · ".join(f"{n} {STATUS_LABEL[s]}" for s, n in counts.items() if s in STATUS_LABEL)
+            label = "not run" if requirement.get("not_run") else STATUS_LABEL.get(requirement["status"], "")
+            counts[label] = counts.get(label, 0) + 1
+        said = " · ".join(f"{n} {label}" for label, n in counts.items() if label)
         cards.append(
             f'<a class=area href="#area-{escape(area)}" data-filter="area={escape(area)}"><b>{escape(area)}</b>'
             f"{_area_svg(requirements)}<span class=small>{escape(said)}</span></a>"
