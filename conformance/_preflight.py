@@ -10,6 +10,7 @@ import json
 import math
 import re
 import secrets
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from conformance import _wire
 from conformance._outcomes import (
     CredentialsRejected,
     Inconclusive,
@@ -65,10 +67,23 @@ def validate(options: RunOptions) -> None:
             httpx.URL(options.base_url)
         except (httpx.InvalidURL, ValueError) as exc:
             raise UsageError(f"--base-url is not a valid URL ({exc})") from None
+    if options.second_account_token and options.second_account_token == options.account_token:
+        raise UsageError(
+            "--second-account-token is the same as --account-token: the TENANT checks need the tokens "
+            "of two different linked accounts"
+        )
+    if options.select is not None:
+        check_expression(options.select)
+    _check_selection(options)
+    network(options)
+    if options.proxy is not None:
+        problem = _wire.proxy_problem(options.proxy)
+        if problem:
+            raise UsageError("--proxy: " + problem.replace("the proxy the environment names", "the proxy"))
     if options.certify:
         refused = []
-        if options.select:
-            refused.append("-k (a certificate covers the whole catalog)")
+        if options.selects:
+            refused.append("-k, --requirement and --area (a certificate covers the whole catalog)")
         if options.profile != "full":
             refused.append(f"--profile {options.profile} (a certificate needs the writes)")
         if options.base_url is not None and not options.second_account_token:
@@ -81,6 +96,65 @@ def validate(options: RunOptions) -> None:
         check_sign_key(options.sign_key)
 
 
+def check_expression(expression: str) -> None:
+    """Refuse a ``-k`` expression pytest cannot parse, in one line, before anything is sent."""
+    # pytest's own parser of -k expressions (it has no public name): the same rules, the same words
+    from _pytest.mark.expression import Expression
+
+    try:
+        Expression.compile(expression)
+    except SyntaxError as exc:
+        raise UsageError(f"-k {expression!r} does not parse: at column {exc.offset}: {exc.msg}") from None
+
+
+def _check_selection(options: RunOptions) -> None:
+    """``--requirement`` and ``--area`` name what the catalog holds (areas are upper-cased)."""
+    if not (options.requirement or options.area):
+        return
+    from conformance.spec import load_catalog
+
+    catalog = load_catalog()
+    for rid in options.requirement:
+        if rid not in catalog:
+            raise UsageError(f"--requirement {rid} is not in the catalog (see 'conformance requirements')")
+    options.area = tuple(area.upper() for area in options.area)
+    for area in options.area:
+        if area not in catalog.areas:
+            raise UsageError(f"--area {area} is not a catalog area (one of {', '.join(catalog.areas)})")
+
+
+def network(options: RunOptions) -> _wire.Network:
+    """The network options checked: headers well formed, the CA bundle and client certificate readable."""
+    try:
+        settings = _wire.Network.from_options(
+            options.header, options.secret_header, options.ca_bundle, options.client_cert, options.client_key
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if settings.ca_bundle and options.insecure:
+        raise UsageError("--ca-bundle and --insecure contradict each other: give one")
+    if settings.ca_bundle:
+        try:
+            _wire.Network(ca_bundle=settings.ca_bundle).ssl_context()
+        except (OSError, ssl.SSLError) as exc:
+            raise UsageError(f"--ca-bundle: cannot load {settings.ca_bundle}: {_tls_reason(exc)}") from None
+    if settings.client_cert:
+        try:
+            _wire.Network(client_cert=settings.client_cert, client_key=settings.client_key).ssl_context()
+        except (OSError, ssl.SSLError) as exc:
+            which = "--client-cert and --client-key" if settings.client_key else "--client-cert"
+            raise UsageError(f"{which}: cannot load a certificate and its key: {_tls_reason(exc)}") from None
+    return settings
+
+
+def _tls_reason(exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLError):
+        return exc.reason or str(exc)
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return str(exc)
+
+
 @contextmanager
 def resolve_target(options: RunOptions) -> Iterator[Target]:
     """The Target for the options; without a base URL, the reference server served for the run."""
@@ -91,7 +165,10 @@ def resolve_target(options: RunOptions) -> Iterator[Target]:
         "max_duration": options.max_duration,
         "run_id": options.run_id or new_run_id(),
         "concurrency": options.concurrency,
+        "network": network(options),
     }
+    if options.proxy:
+        common["proxy"] = options.proxy
     if options.base_url:
         yield Target(
             base_url=options.base_url,
@@ -138,6 +215,13 @@ def preflight(target: Target) -> None:
     target.context = ("preflight", [])
     response = _preflight_get(target, "crm/v1/leads", {"page_size": 1})
     status = response.status_code
+    if status == 407:
+        raise CredentialsRejected(
+            target.redact(
+                f"the proxy between the suite and {target.base_url} asks for other credentials (407): "
+                "check the user and password in --proxy (or the proxy the environment names)"
+            )
+        )
     if status in (401, 403):
         detail = json_or_none(response)
         said = f": {detail.get('detail')}" if isinstance(detail, dict) and detail.get("detail") else ""
@@ -165,11 +249,25 @@ def preflight(target: Target) -> None:
         raise TargetNotTestable(
             target.redact(f"{target.base_url} answered GET /crm/v1/leads {status} with {problem}")
         )
+    if target.second_account_token and status < 400:
+        second = _preflight_get(target, "crm/v1/leads", {"page_size": 1}, account="second")
+        if second.status_code in (401, 403):
+            detail = json_or_none(second)
+            said = f": {detail.get('detail')}" if isinstance(detail, dict) and detail.get("detail") else ""
+            raise CredentialsRejected(
+                target.redact(
+                    f"{target.base_url} rejected the second account token (--second-account-token) "
+                    f"({second.status_code}{said}), though it accepts the first: is it a linked account "
+                    "of the same API key?"
+                )
+            )
 
 
-def _preflight_get(target: Target, path: str, params: dict[str, Any] | None = None) -> Any:
+def _preflight_get(
+    target: Target, path: str, params: dict[str, Any] | None = None, account: str = "primary"
+) -> Any:
     try:
-        with target.client() as http:
+        with target.client(account) as http:
             return http.get(path, params=params)
     except (Inconclusive, httpx.HTTPError) as exc:
         said = exc.message if isinstance(exc, Inconclusive) else f"{type(exc).__name__}: {exc}"

@@ -6,6 +6,8 @@ httpcore with a network backend that gives every socket operation (connect, TLS,
 read) at most the time left before the deadline of the request being sent in this thread
 (``deadline``), so connecting, the headers and the whole body share one bound.
 
+``Network`` holds what reaching the target takes besides its URL, as the user gives it: headers sent
+with every request (some marked secret), a CA bundle, a client certificate for mutual TLS.
 ``proxy_for`` names the proxy the environment sets for a URL (``HTTPS_PROXY``, ``HTTP_PROXY``,
 ``ALL_PROXY``, minus ``NO_PROXY``), as the standard library reads them. ``decoded`` undoes a
 ``Content-Encoding`` by streaming inflation that stops past the body cap, so a small compressed
@@ -14,12 +16,15 @@ body never grows into a large allocation.
 
 from __future__ import annotations
 
+import re
+import ssl
 import threading
 import time
 import urllib.request
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -27,6 +32,7 @@ import httpcore
 import httpx
 
 __all__ = [
+    "Network",
     "TooLarge",
     "Undecodable",
     "WireTransport",
@@ -164,6 +170,94 @@ class _Backend(httpcore.NetworkBackend):
         time.sleep(seconds)
 
 
+# -- what reaching the target takes -------------------------------------------------------------
+#: an HTTP header name (RFC 9110 token)
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+#: headers the suite sets itself: the credentials have their own options, the rest is the wire's
+_OWN_HEADERS = {
+    "authorization": "--token",
+    "x-account-token": "--account-token and --second-account-token",
+    "host": None,
+    "content-length": None,
+    "transfer-encoding": None,
+    "connection": None,
+}
+
+
+@dataclass(frozen=True)
+class Network:
+    """Headers sent with every request (``secret`` ones masked as credentials are), and TLS material."""
+
+    headers: tuple[tuple[str, str], ...] = ()
+    #: the lower-case names of the headers whose values are secrets
+    secret_names: frozenset[str] = frozenset()
+    ca_bundle: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
+
+    @classmethod
+    def from_options(
+        cls,
+        headers: Iterable[str] = (),
+        secret_headers: Iterable[str] = (),
+        ca_bundle: Any = None,
+        client_cert: Any = None,
+        client_key: Any = None,
+    ) -> Network:
+        """The network options as given on the command line; ValueError says what is wrong with one."""
+        parsed: list[tuple[str, str]] = []
+        secret: set[str] = set()
+        for option, values in (("--header", headers), ("--secret-header", secret_headers)):
+            for text in values:
+                name, value = parse_header(text, option)
+                if name.lower() in {n.lower() for n, _ in parsed}:
+                    raise ValueError(f"{option}: the header {name} is given twice")
+                parsed.append((name, value))
+                if option == "--secret-header":
+                    secret.add(name.lower())
+        if client_key and not client_cert:
+            raise ValueError("--client-key needs --client-cert")
+        return cls(
+            headers=tuple(parsed),
+            secret_names=frozenset(secret),
+            ca_bundle=str(ca_bundle) if ca_bundle else None,
+            client_cert=str(client_cert) if client_cert else None,
+            client_key=str(client_key) if client_key else None,
+        )
+
+    @property
+    def secrets(self) -> list[str]:
+        """The values of the secret headers, to be masked like the credentials."""
+        return [value for name, value in self.headers if name.lower() in self.secret_names]
+
+    def ssl_context(self, verify: bool = True) -> ssl.SSLContext:
+        """The TLS context of every connection: the CA bundle (else the default), the client certificate."""
+        if verify and self.ca_bundle:
+            context = ssl.create_default_context(cafile=self.ca_bundle)
+        else:
+            context = httpx.create_ssl_context(verify=verify)
+        if self.client_cert:
+            context.load_cert_chain(self.client_cert, self.client_key)
+        return context
+
+
+def parse_header(text: str, option: str = "--header") -> tuple[str, str]:
+    """``Name: value`` as a name and a value; ValueError says what is wrong."""
+    name, colon, value = text.partition(":")
+    name, value = name.strip(), value.strip()
+    if not colon or not name:
+        raise ValueError(f"{option} takes 'Name: value' (got {text!r})")
+    if not _TOKEN.fullmatch(name):
+        raise ValueError(f"{option}: {name!r} is not a header name")
+    if any(character in value for character in "\r\n\0"):
+        raise ValueError(f"{option} {name}: a header value is one line")
+    owner = _OWN_HEADERS.get(name.lower(), "")
+    if owner != "":
+        instead = f"; give it with {owner}" if owner else ""
+        raise ValueError(f"{option}: the suite sets {name} itself{instead}")
+    return name, value
+
+
 # -- the transport ------------------------------------------------------------------------------
 @contextmanager
 def _as_httpx(request: httpx.Request) -> Iterator[None]:
@@ -195,8 +289,8 @@ def _core_url(url: httpx.URL) -> httpcore.URL:
 class WireTransport(httpx.BaseTransport):
     """HTTP/1.1 to the target (through ``proxy`` when given), every socket operation under the deadline."""
 
-    def __init__(self, *, verify: bool = True, proxy: str | None = None):
-        ssl_context = httpx.create_ssl_context(verify=verify)
+    def __init__(self, *, verify: bool = True, proxy: str | None = None, network: Network | None = None):
+        ssl_context = (network or Network()).ssl_context(verify)
         backend = _Backend()
         pool: httpcore.ConnectionPool
         if proxy is None:

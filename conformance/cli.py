@@ -19,64 +19,21 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from conformance import __version__
+from conformance import __version__, console
 from conformance._outcomes import ConformanceError
-from conformance._redact import Redactor
+from conformance._redact import Redactor, short_secret_warning
+from conformance._wire import proxy_secrets
 from conformance.drift_cli import drift_command
 from conformance.matrix import matrix_command
 from conformance.options import click_options
-from conformance.runner import EXIT_USAGE, RunOptions, RunResult, default_report_dir, run, validate
+from conformance.runner import EXIT_USAGE, RunOptions, default_report_dir, plan, run, validate
 from conformance.spec import load_catalog
 from conformance.target import known_secrets
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
-
-_STATUS_STYLE = {
-    "pass": "green",
-    "fail": "bold red",
-    "warn": "yellow",
-    "skip": "dim",
-    "inconclusive": "magenta",
-    "known": "cyan",
-}
-
-
-class _RichProgress:
-    """A progress bar on stderr while the checks run."""
-
-    def __init__(self, console: Console):
-        self._bar = Progress(
-            TextColumn("[bold]checks"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.fields[current]}", style="dim"),
-            console=console,
-            transient=True,
-        )
-        self._task: Any = None
-        self._failed = 0
-
-    def start(self, total: int) -> None:
-        self._bar.start()
-        self._task = self._bar.add_task("checks", total=total, current="")
-
-    def advance(self, nodeid: str, outcome: str) -> None:
-        if self._task is None:
-            return
-        name = nodeid.rsplit("::", 1)[-1][:60]
-        if outcome == "failed":
-            self._failed += 1
-            self._bar.console.print(f"[red]✗[/red] {nodeid}")
-        self._bar.update(self._task, advance=1, current=name)
-
-    def stop(self) -> None:
-        self._bar.stop()
-
 
 def _fail(message: str) -> None:
     err.print(f"conformance: error: {message}", markup=False, soft_wrap=True)
@@ -88,7 +45,11 @@ _crash_context: dict[str, Any] = {}
 
 
 def _option_secrets(options: RunOptions) -> list[str]:
-    return [v for v in (options.token, options.account_token, options.second_account_token) if v]
+    """Every secret the options hold: the credentials, secret header values, a proxy's password."""
+    values = [options.token, options.account_token, options.second_account_token]
+    values += [text.partition(":")[2].strip() for text in options.secret_header]
+    values += proxy_secrets(options.proxy)
+    return [v for v in values if v]
 
 
 def _crash(exc: BaseException) -> None:
@@ -133,90 +94,71 @@ def cli() -> None:
 @cli.command("run")
 @click_options
 def run_command(**kwargs: Any) -> None:
-    """Certify a target and write the report folder."""
+    """Certify a target and write the report folder.
+
+    Results (the verdict, each problem with its reason and anchor in report.html) go to stdout;
+    progress and diagnostics to stderr. Exit status: 0 the gate passed, 1 it failed, 2 bad usage or
+    a target that cannot be tested, 130 (Ctrl-C) or 143 (SIGTERM) when interrupted.
+    """
     options = RunOptions(**kwargs)
     try:
         validate(options)
     except ConformanceError as exc:
         _fail(str(exc))
+    if options.list_checks:
+        _list(options)
+        return
+    for option, secret in (
+        ("--token", options.token),
+        ("--account-token", options.account_token),
+        ("--second-account-token", options.second_account_token),
+        *((f"--secret-header {name}", value) for name, value in map(_header_parts, options.secret_header)),
+    ):
+        warning = short_secret_warning(option, secret or "")
+        if warning:
+            err.print(f"conformance: warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     options.report_dir = options.report_dir or default_report_dir()
     _crash_context.update(report_dir=options.report_dir, secrets=_option_secrets(options))
     where = options.base_url or "the bundled reference server"
-    err.print(
-        f"[bold]leads-conformance {__version__}[/bold] certifying {where}", markup=True, highlight=False
-    )
+    handle = console.own_stderr()
+    stream = Console(file=handle, highlight=False)
+    stream.print(f"leads-conformance {__version__} certifying {where}", markup=False, highlight=False)
     try:
-        result = run(options, progress=_RichProgress(err))
+        result = run(options, progress=console.progress_for(stream))
     except ConformanceError as exc:
         _fail(str(exc))
         return
-    _print_result(result)
+    finally:
+        if handle is not sys.stderr:
+            handle.close()
+    for note in result.report.get("notes", []):
+        err.print(f"note: {note}", highlight=False, markup=False)
+    if "log" in result.paths:
+        err.print(f"suite error: the traceback is in {result.paths['log']}", highlight=False, markup=False)
+    console.print_results(result.report, result.paths, out)
+    console.github_actions(result.report, result.paths, out)
+    if not options.base_url:
+        sys.stdout.flush()
+        for line in console.OWN_SERVER_HINT:
+            err.print(line, highlight=False, markup=False)
     sys.exit(result.exit_code)
 
 
-def _print_result(result: RunResult) -> None:
-    report = result.report
-    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-    for column in ("ID", "level", "status", "requirement"):
-        table.add_column(column)
-    for requirement in report["requirements"]:
-        if requirement["status"] == "pass" or (requirement["status"] == "skip" and report["selection"]["k"]):
-            continue
-        style = _STATUS_STYLE[requirement["status"]]
-        table.add_row(
-            requirement["id"],
-            requirement["level"],
-            f"[{style}]{requirement['status']}[/{style}]",
-            requirement["title"],
-        )
-    if table.row_count:
-        err.print(table)
-    for note in report.get("notes", []):
-        err.print(f"[yellow]note:[/yellow] {note}", highlight=False, markup=True)
-    for reason in report.get("gate_reasons", []):
-        err.print(f"gate: {reason}", highlight=False, markup=False, soft_wrap=True)
-    if "log" in result.paths:
-        err.print(f"suite error: the traceback is in {result.paths['log']}", highlight=False, markup=False)
-    created = report.get("created") or {}
-    if created.get("count"):
-        err.print(
-            f"created {created['count']} lead(s) in the target, each tagged {created['run_tag']} "
-            "(their ids are in report.json, under created)",
-            highlight=False, markup=False, soft_wrap=True,
-        )
-    err.print(
-        "reports: "
-        + "  ".join(
-            str(result.paths[k])
-            for k in ("html", "checks", "json", "evidence", "junit", "attestation")
-            if k in result.paths
-        ),
-        highlight=False,
-        markup=False,
-        soft_wrap=True,
-    )
-    err.print(summary_line(report), highlight=False, soft_wrap=True)
+def _header_parts(text: str) -> tuple[str, str]:
+    name, _, value = text.partition(":")
+    return name.strip(), value.strip()
 
 
-def summary_line(report: dict[str, Any]) -> str:
-    """The console's last line: verdict, gate, counts, and how many MUST requirements were not verified."""
-    verdict, gate = report["verdict"], report["gate"]
-    colour = {"pass": "green", "fail": "red", "incomplete": "yellow"}[verdict]
-    counts = ", ".join(f"{value} {key}" for key, value in report["summary"].items() if value)
-    unverified = report["must_not_verified"]
-    line = (
-        f"[bold {colour}]{verdict.upper()}[/bold {colour}] (gate {gate}"
-        + ("; certified" if report.get("certification") else "")
-        + f"): {counts}; {report['duration_seconds']} s."
-    )
-    if unverified["count"]:
-        why = ", ".join(f"{n} {reason}" for reason, n in sorted(unverified["why"].items()))
-        line += (
-            f" {unverified['count']} of the {unverified['of']} MUST requirements were not verified ({why})."
-        )
-    else:
-        line += f" All {unverified['of']} MUST requirements verified."
-    return line
+def _list(options: RunOptions) -> None:
+    """``conformance run --list``: what would run and what would be skipped, and why; nothing sent."""
+    try:
+        planned, deselected = plan(options)
+    except ConformanceError as exc:
+        _fail(str(exc))
+        return
+    selection = " ".join(part for part in (options.picked(), f"-k {options.select}" if options.select else "")
+                         if part)
+    console.print_plan(planned, deselected, load_catalog(), out, selection or None)
 
 
 @cli.command("serve")

@@ -40,7 +40,8 @@ PYTEST_OWNED = frozenset({"--strict", "--timeout"})
 
 @dataclass(frozen=True)
 class Option:
-    """One option: ``kind`` is text, int, count (an int or ``all``), float, flag, choice, file or dir."""
+    """One option: ``kind`` is text, words (text without spaces), int, count (an int or ``all``), float,
+    flag, choice, file or dir."""
 
     name: str
     help: str
@@ -52,6 +53,10 @@ class Option:
     pytest: bool = True
     flag: str | None = None
     metavar: str | None = None
+    #: repeatable; the environment variable holds one value a line (whitespace for ``words``)
+    multiple: bool = False
+    #: a short spelling beside the long one (``-H``), on the command line only
+    short: str | None = None
 
     @property
     def cli_flag(self) -> str:
@@ -109,6 +114,24 @@ OPTIONS: tuple[Option, ...] = (
            minimum=0),
     Option("concurrency", "Requests in flight at once, at most; fewer while the target signals it is "
            "throttling or slowing down.", kind="int", default=DEFAULT_CONCURRENCY, minimum=1),
+    Option("requirement", "Run only the checks that verify this catalog ID (repeatable; with --area, the "
+           "checks of any ID or area named run; -k narrows them further).", kind="words", multiple=True,
+           metavar="ID"),
+    Option("area", "Run only the checks that verify a requirement of this catalog area, e.g. AUTH "
+           "(repeatable).", kind="words", multiple=True, metavar="AREA"),
+    Option("list_checks", "Print the checks that would run and those that would be skipped, and why; "
+           "send nothing.", kind="flag", default=False, pytest=False, flag="--list"),
+    Option("header", "An extra header sent with every request, 'Name: value' (repeatable), e.g. for a "
+           "gateway in front of the target.", multiple=True, short="-H", metavar="'NAME: VALUE'"),
+    Option("secret_header", "As --header, for a value that is a secret: masked everywhere as the "
+           "credentials are (repeatable).", multiple=True, metavar="'NAME: VALUE'"),
+    Option("ca_bundle", "CA certificates (PEM) to verify the target's TLS certificate with, instead of "
+           "the system's.", kind="file"),
+    Option("client_cert", "Client certificate (PEM) for mutual TLS; it may hold the key too.", kind="file"),
+    Option("client_key", "The client certificate's private key (PEM), when it is not in --client-cert.",
+           kind="file"),
+    Option("proxy", "Send every request through this proxy (http://, https:// or socks5://; "
+           "user:password@ allowed), instead of the one the environment names.", metavar="URL"),
 )
 #: option name -> environment variable
 ENV = {option.name: option.env for option in OPTIONS}
@@ -151,13 +174,29 @@ def _click_type(option: Option) -> Any:
     return None
 
 
+class _Lines(click.ParamType):
+    """Text; a repeatable option reads one value a line from its environment variable."""
+
+    name = "text"
+    envvar_list_splitter = "\n"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return value
+
+
 def click_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """Decorate a click command with every option of the table, in its order."""
     for option in reversed(OPTIONS):
         declaration = [option.cli_flag, option.name] if option.flag else [option.cli_flag]
+        if option.short:
+            declaration.insert(0, option.short)
         kwargs: dict[str, Any] = {"envvar": option.env, "help": option.help}
+        if option.multiple:
+            kwargs["multiple"] = True
         if option.kind == "flag":
             kwargs["is_flag"] = True
+        elif option.multiple and option.kind == "text":
+            kwargs["type"] = _Lines()
         else:
             kwargs["type"] = _click_type(option)
             if option.default is not None:
@@ -181,13 +220,18 @@ def _from_env(option: Option) -> Any:
         return count_or_all(raw)
     if option.kind == "float":
         return float(raw)
+    if option.multiple:
+        return raw.split() if option.kind == "words" else [line for line in raw.splitlines() if line.strip()]
     return raw
 
 
-def add_pytest_options(group: Any) -> None:
-    """Add the table's pytest options to a pytest option group (dest ``conformance_<name>``)."""
+def add_pytest_options(group: Any, skip: tuple[str, ...] = ()) -> None:
+    """Add the table's pytest options to a pytest option group (dest ``conformance_<name>``).
+
+    ``skip`` names options another plugin already owns (pytest-base-url's ``--base-url``).
+    """
     for option in OPTIONS:
-        if not option.pytest:
+        if not option.pytest or option.name in skip:
             continue
         kwargs: dict[str, Any] = {
             "dest": f"conformance_{option.name}",
@@ -202,4 +246,6 @@ def add_pytest_options(group: Any) -> None:
             kwargs["type"] = int if option.kind == "int" else float
         elif option.kind == "count":
             kwargs["type"] = count_or_all
+        if option.multiple:
+            kwargs["action"] = "append"
         group.addoption(option.pytest_flag, **kwargs)

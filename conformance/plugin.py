@@ -8,22 +8,29 @@ A check names what it verifies::
     @pytest.mark.requirement("LEADS-AUTH-001", "LEADS-AUTH-002")
     def test_missing_or_wrong_api_key_gets_401(client, target): ...
 
-An ID that is not in the catalog is a collection error. Outcomes are kept per test, with the
-requirement IDs each failure concerns (see ``conformance._outcomes``), for the reporting layer.
+An ID that is not in the catalog is a collection error. ``--requirement ID`` and ``--area AREA``
+select the checks by the catalog (by their ``requirement`` marker). Outcomes are kept per test, with
+the requirement IDs each failure concerns (see ``conformance._outcomes``), for the reporting layer.
+
+When pytest-base-url is installed (pytest-playwright and pytest-selenium bring it), ``--base-url`` is
+its option, and the plugin reads the target's base URL from it.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
 from collections.abc import Generator, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from conformance import _wire
 from conformance._outcomes import Inconclusive, Unverified, Violation, ViolationGroup
 from conformance._results import Failure, OutcomeCollector, TestOutcome
-from conformance.options import add_pytest_options
+from conformance.options import ENV, add_pytest_options
 from conformance.spec import load_catalog
 from conformance.suite.oracle import RunModel
 from conformance.target import Target
@@ -35,8 +42,41 @@ _COLLECTOR_KEY = pytest.StashKey["OutcomeCollector"]()
 _MODEL_KEY = pytest.StashKey["RunModel"]()
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    add_pytest_options(parser.getgroup("conformance", "Leads API conformance"))
+#: pytest-base-url's plugin: its entry-point name and its module
+_BASE_URL_PLUGIN = ("base_url", "pytest_base_url.plugin")
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    shared = any(pluginmanager.has_plugin(name) for name in _BASE_URL_PLUGIN) or _load_base_url_plugin(
+        pluginmanager
+    )
+    skip = ("base_url",) if shared else ()
+    add_pytest_options(parser.getgroup("conformance", "Leads API conformance"), skip=skip)
+
+
+def _load_base_url_plugin(pluginmanager: pytest.PytestPluginManager) -> bool:
+    """Load pytest-base-url now, when it is installed and not blocked, so that ``--base-url`` is its.
+
+    Registered under its entry-point name, it is not loaded a second time by pytest's autoload.
+    """
+    name, module_name = _BASE_URL_PLUGIN
+    if pluginmanager.is_blocked(name) or os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        return False
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return False
+    pluginmanager.register(module, name)
+    return pluginmanager.has_plugin(name)
+
+
+def _base_url(config: pytest.Config) -> str | None:
+    """The target's base URL: pytest-base-url's ``--base-url`` when it owns the option, else ours."""
+    ours = config.getoption("conformance_base_url", default=None)
+    if ours:
+        return str(ours)
+    theirs = config.getoption("base_url", default=None) or os.environ.get(ENV["base_url"])
+    return str(theirs) if theirs else None
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -51,7 +91,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def build_target(config: pytest.Config) -> Target:
     """The Target the options describe (``conformance run`` installs its own, the bundled server's too)."""
-    base_url = config.getoption("conformance_base_url")
+    base_url = _base_url(config)
     token = config.getoption("conformance_token")
     account_token = config.getoption("conformance_account_token")
     if not base_url:
@@ -63,6 +103,18 @@ def build_target(config: pytest.Config) -> Target:
     kwargs: dict[str, Any] = {}
     if config.getoption("conformance_run_id"):
         kwargs["run_id"] = config.getoption("conformance_run_id")
+    if config.getoption("conformance_proxy"):
+        kwargs["proxy"] = config.getoption("conformance_proxy")
+    try:
+        kwargs["network"] = _wire.Network.from_options(
+            config.getoption("conformance_header") or (),
+            config.getoption("conformance_secret_header") or (),
+            config.getoption("conformance_ca_bundle"),
+            config.getoption("conformance_client_cert"),
+            config.getoption("conformance_client_key"),
+        )
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
     return Target(
         base_url=base_url,
         token=token,
@@ -109,6 +161,7 @@ def pytest_collection_modifyitems(
         item.user_properties.append(("requirements", ",".join(map(str, ids))))
     if problems:
         raise pytest.UsageError("requirement catalog check failed:\n  " + "\n  ".join(problems))
+    _select_by_catalog(config, items, catalog)
     # checks that judge what the whole run saw go last, by their order (audit(order=n)), else as collected
     items.sort(key=_audit_rank)
 
@@ -116,6 +169,30 @@ def pytest_collection_modifyitems(
 def _audit_rank(item: pytest.Item) -> tuple[bool, int]:
     mark = item.get_closest_marker("audit")
     return mark is not None, int(mark.kwargs.get("order", 0)) if mark is not None else 0
+
+
+def _select_by_catalog(config: pytest.Config, items: list[pytest.Item], catalog: Any) -> None:
+    """Keep the checks that verify a ``--requirement`` ID or a requirement of an ``--area``."""
+    wanted = set(config.getoption("conformance_requirement", default=None) or ())
+    areas = {str(area).upper() for area in config.getoption("conformance_area", default=None) or ()}
+    if not (wanted or areas):
+        return
+    unknown = sorted(wanted - {r.id for r in catalog})
+    if unknown:
+        raise pytest.UsageError(f"--requirement {unknown[0]} is not in the catalog")
+    strange = sorted(areas - set(catalog.areas))
+    if strange:
+        named = ", ".join(catalog.areas)
+        raise pytest.UsageError(f"--area {strange[0]} is not a catalog area (one of {named})")
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        ids = requirement_ids(item)
+        chosen = any(rid in wanted or (rid in catalog and catalog[rid].area in areas) for rid in ids)
+        (kept if chosen else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def _in_suite(item: pytest.Item) -> bool:

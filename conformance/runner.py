@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 from typing import Any, Protocol
 
 import pytest
@@ -34,20 +37,32 @@ from conformance.options import (
     DEFAULT_SEED,
     DEFAULT_WRITE_BUDGET,
 )
-from conformance.plugin import install_collector, install_model, install_target
+from conformance.plugin import install_collector, install_model, install_target, requirement_ids
 from conformance.reporting import RunInfo, build_report, roll_up, write_reports
 from conformance.reporting.attestation import write_attestation
 from conformance.reporting.baseline import load_baseline
 from conformance.reporting.checks_html import check_records
-from conformance.spec import catalog_path, fragment_sha256, load_catalog
+from conformance.spec import Catalog, catalog_path, fragment_sha256, load_catalog
 from conformance.suite.oracle import RunModel
 from conformance.suite.oracle.domain import declared_domains
-from conformance.target import Target
+from conformance.target import Exchange, Target
 
-__all__ = ["RunOptions", "RunResult", "TargetNotTestable", "preflight", "run", "validate"]
+__all__ = [
+    "PlannedCheck",
+    "RunCounters",
+    "RunOptions",
+    "RunResult",
+    "TargetNotTestable",
+    "plan",
+    "preflight",
+    "run",
+    "validate",
+]
 
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+#: the exit status of a run stopped by a signal: 128 + its number (130 for Ctrl-C, 143 for SIGTERM)
+EXIT_SIGNAL_BASE = 128
 
 
 @dataclass
@@ -74,7 +89,27 @@ class RunOptions:
     sign_key: Path | None = None
     write_budget: int = DEFAULT_WRITE_BUDGET
     concurrency: int = DEFAULT_CONCURRENCY
+    requirement: tuple[str, ...] = ()
+    area: tuple[str, ...] = ()
+    list_checks: bool = False
+    header: tuple[str, ...] = ()
+    secret_header: tuple[str, ...] = ()
+    ca_bundle: Path | None = None
+    client_cert: Path | None = None
+    client_key: Path | None = None
+    proxy: str | None = None
     pytest_args: list[str] = field(default_factory=list)
+
+    @property
+    def selects(self) -> bool:
+        """Whether the run selects part of the suite (``-k``, ``--requirement``, ``--area``)."""
+        return bool(self.select or self.requirement or self.area)
+
+    def picked(self) -> str | None:
+        """``--requirement`` and ``--area`` in the words of the command line, or None."""
+        words = [f"--requirement {rid}" for rid in self.requirement]
+        words += [f"--area {area}" for area in self.area]
+        return " ".join(words) or None
 
 
 @dataclass
@@ -86,10 +121,34 @@ class RunResult:
     paths: dict[str, Path]
 
 
+@dataclass(frozen=True)
+class PlannedCheck:
+    """A check the run will run (or, in ``--list``, would): its node id, requirement IDs and area."""
+
+    nodeid: str
+    requirements: tuple[str, ...]
+    area: str
+    #: why it would be skipped, when that is known before it runs
+    skip: str | None = None
+
+
+@dataclass(frozen=True)
+class RunCounters:
+    """How far the run is, in what a person can check on the target."""
+
+    requests: int
+    leads_written: int
+    seconds: float
+
+
 class Progress(Protocol):
     """What the run shows while it goes."""
 
-    def start(self, total: int) -> None: ...
+    def start(
+        self, checks: Sequence[PlannedCheck], counters: Callable[[], RunCounters]
+    ) -> None: ...
+
+    def next(self, nodeid: str) -> None: ...
 
     def advance(self, nodeid: str, outcome: str) -> None: ...
 
@@ -97,7 +156,10 @@ class Progress(Protocol):
 
 
 class _Silent:
-    def start(self, total: int) -> None:
+    def start(self, checks: Sequence[PlannedCheck], counters: Callable[[], RunCounters]) -> None:
+        pass
+
+    def next(self, nodeid: str) -> None:
         pass
 
     def advance(self, nodeid: str, outcome: str) -> None:
@@ -119,6 +181,7 @@ def _run_info(
     checks: list[dict[str, Any]] | None = None,
     tolerances: list[dict[str, Any]] | None = None,
     model: RunModel | None = None,
+    interrupted: str | None = None,
 ) -> RunInfo:
     """The facts of a run for its report: the suite, the fragment, the target, the options, the times."""
     return RunInfo(
@@ -142,6 +205,8 @@ def _run_info(
         notes=notes,
         tools=tool_versions(),
         select=options.select,
+        requirements_selected=list(options.requirement),
+        areas_selected=list(options.area),
         tenant=bool(target.second_account_token),
         certify=options.certify,
         baseline=baseline,
@@ -154,6 +219,8 @@ def _run_info(
         created=created_leads(model, target),
         dimensions={rid: model.coverage.report(rid) for rid in declared_domains()} if model else {},
         time={**target.time_spent(), "concurrency": target.limit.report()},
+        interrupted=interrupted,
+        network=_network_facts(target),
     )
 
 
@@ -171,8 +238,21 @@ def created_leads(model: RunModel | None, target: Target) -> dict[str, Any]:
     }
 
 
+def _network_facts(target: Target) -> dict[str, Any]:
+    """How the run reached the target, for the record: header names (never their values), TLS, proxy."""
+    network = target.network
+    return {
+        "headers": [name for name, _ in network.headers if name.lower() not in network.secret_names],
+        "secret_headers": [name for name, _ in network.headers if name.lower() in network.secret_names],
+        "ca_bundle": network.ca_bundle,
+        "client_cert": network.client_cert,
+        "client_key": network.client_key,
+        "proxy": target.redact(target.proxy) if target.proxy else None,
+    }
+
+
 def _untested(
-    error: TargetError,
+    error: TargetError | None,
     options: RunOptions,
     catalog: Any,
     baseline: Any,
@@ -180,56 +260,193 @@ def _untested(
     report_dir: Path,
     started: datetime,
     clock: float,
-) -> TargetError:
-    """Write the report folder of a run that could test nothing; returns the error to raise."""
+    interrupted: str | None = None,
+) -> tuple[dict[str, Any], dict[str, Path]]:
+    """Write the report folder of a run that tested nothing: the preflight refused the target, or
+    the run was interrupted before its checks began."""
     if target.evidence is not None:
         target.evidence.close()
-    # every requirement is left undecided by the preflight, for the reason it gave
-    undecided = TestOutcome("preflight", [r.id for r in catalog], "inconclusive", reason=str(error))
+    if interrupted:
+        nothing = TestOutcome(
+            "preflight", [r.id for r in catalog], "not run",
+            reason=f"the run was interrupted ({interrupted}) before its checks began",
+        )
+        notes = [f"the run was interrupted ({interrupted}) before its checks began: nothing was tested"]
+    else:
+        # every requirement is left undecided by the preflight, for the reason it gave
+        nothing = TestOutcome("preflight", [r.id for r in catalog], "inconclusive", reason=str(error))
+        notes = [f"nothing was tested: the first requests (in evidence.ndjson) showed that {error}"]
     verdict = roll_up(
-        catalog, [undecided], strict=options.strict, baseline=baseline, selection=options.select
+        catalog, [nothing], strict=options.strict, baseline=baseline, selection=options.select,
+        interrupted=interrupted, picked=options.picked(),
     )
-    notes = [f"nothing was tested: the first requests (in evidence.ndjson) showed that {error}"]
-    info = _run_info(options, target, baseline, started, clock, tests=0, notes=notes)
+    info = _run_info(options, target, baseline, started, clock, tests=0, notes=notes, interrupted=interrupted)
+    report, paths = write_reports(build_report(info, verdict), report_dir, target.redactor)
+    paths["evidence"] = report_dir / "evidence.ndjson"
+    paths["attestation"] = write_attestation(report_dir, report, options.sign_key)
+    return report, paths
+
+
+def _untested_error(error: TargetError, *args: Any) -> TargetError:
+    """Write the folder of a run the preflight refused; returns the error to raise."""
+    report_dir: Path = args[5]
     try:
-        report, paths = write_reports(build_report(info, verdict), report_dir, target.redactor)
-        write_attestation(report_dir, report, options.sign_key)
+        _, paths = _untested(error, *args)
     except OSError as exc:
         why = exc.strerror or exc
         return type(error)(f"{error} (the report could not be written to {report_dir}: {why})")
     return type(error)(f"{error} (what was tried: {paths['html']})")
 
 
+class _Interrupts:
+    """Ctrl-C (SIGINT) and SIGTERM stop the checks, and the run still writes its whole folder.
+
+    A signal raises KeyboardInterrupt where the run is (pytest then ends the session as
+    interrupted); one that comes while the folder is written (``hold``) is only noted, so the folder
+    is written whole. A signal the process was started ignoring (a background job, nohup) stays
+    ignored.
+    Handlers are installed in the main thread only.
+    """
+
+    def __init__(self) -> None:
+        self.signal: str | None = None
+        self.hold = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _Interrupts:
+        if threading.current_thread() is threading.main_thread():
+            for number in (signal.SIGINT, signal.SIGTERM):
+                current = signal.getsignal(number)
+                if current is signal.SIG_IGN:
+                    continue
+                self._previous[number] = current
+                signal.signal(number, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for number, previous in self._previous.items():
+            signal.signal(number, previous)
+        self._previous.clear()
+
+    def _handle(self, number: int, frame: FrameType | None) -> None:
+        self.signal = self.signal or signal.Signals(number).name
+        if not self.hold:
+            raise KeyboardInterrupt
+
+    def exit_code(self) -> int:
+        number = getattr(signal, self.signal or "SIGINT", signal.SIGINT)
+        return EXIT_SIGNAL_BASE + int(number)
+
+
 class _Bridge:
     """Hands the run's target and collector to the plugin, and reports progress."""
 
-    def __init__(self, target: Target, outcomes: OutcomeCollector, progress: Progress, model: RunModel):
+    def __init__(
+        self,
+        target: Target | None,
+        outcomes: OutcomeCollector,
+        progress: Progress,
+        catalog: Catalog,
+        options: RunOptions,
+        model: RunModel | None = None,
+    ):
         self.target = target
         self.outcomes = outcomes
         self.model = model
         self.progress = progress
+        self.catalog = catalog
+        self.options = options
         self.collected = 0
         self.errors: list[str] = []
+        self.planned: list[PlannedCheck] = []
+        self.deselected: list[PlannedCheck] = []
+        self.running: str | None = None
+        self._leads = 0
+        self._clock = time.monotonic()
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_configure(self, config: pytest.Config) -> None:
-        install_target(config, self.target)
+        if self.target is not None:
+            install_target(config, self.target)
+            self.target.observe(self._count)
         install_collector(config, self.outcomes)
-        install_model(config, self.model)
+        if self.model is not None:
+            install_model(config, self.model)
+
+    def _count(self, exchange: Exchange, body: bytes) -> None:
+        created = exchange.method == "POST" and 200 <= (exchange.status or 0) < 300
+        if created and exchange.url.split("?")[0].endswith("/leads"):
+            self._leads += 1
+
+    def counters(self) -> RunCounters:
+        evidence = self.target.evidence if self.target is not None else None
+        return RunCounters(
+            requests=evidence.lines if evidence is not None else 0,
+            leads_written=self._leads,
+            seconds=time.monotonic() - self._clock,
+        )
+
+    def _planned(self, item: pytest.Item) -> PlannedCheck:
+        ids = tuple(requirement_ids(item))
+        area = self.catalog[ids[0]].area if ids and ids[0] in self.catalog else "other"
+        return PlannedCheck(item.nodeid, ids, area, _known_skip(item, self.options))
+
+    def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
+        self.deselected.extend(self._planned(item) for item in items)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.collected = len(session.items)
-        self.progress.start(self.collected)
+        self.planned = [self._planned(item) for item in session.items]
+        if self.target is not None:
+            self.progress.start(self.planned, self.counters)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
-            self.errors.append(
-                f"could not collect {report.nodeid}: {self.target.redact(str(report.longrepr))[-500:]}"
-            )
+            said = str(report.longrepr)
+            if self.target is not None:
+                said = self.target.redact(said)
+            self.errors.append(f"could not collect {report.nodeid}: {said[-500:]}")
+
+    def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
+        self.running = nodeid
+        self.progress.next(nodeid)
 
     def pytest_runtest_logfinish(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
+        self.running = None
         outcome = self.outcomes.outcomes.get(nodeid)
         self.progress.advance(nodeid, outcome.outcome if outcome else "done")
+
+    def not_run(self, interrupted: str) -> list[TestOutcome]:
+        """The checks an interrupted run never finished, as ``not run`` outcomes."""
+        missing = []
+        for check in self.planned:
+            if check.nodeid in self.outcomes.outcomes:
+                continue
+            when = "while it ran" if check.nodeid == self.running else "before it ran"
+            missing.append(
+                TestOutcome(
+                    check.nodeid, list(check.requirements), "not run",
+                    reason=f"the run was interrupted ({interrupted}) {when}",
+                )
+            )
+        if not self.planned:
+            missing.append(
+                TestOutcome(
+                    "collection", [r.id for r in self.catalog], "not run",
+                    reason=f"the run was interrupted ({interrupted}) before its checks were collected",
+                )
+            )
+        return missing
+
+
+def _known_skip(item: pytest.Item, options: RunOptions) -> str | None:
+    """Why a check would be skipped, when the options alone say so (``--list``)."""
+    if item.get_closest_marker("writes") is not None and options.profile == "read-only":
+        return "the read-only profile sends no request that writes"
+    fixtures = getattr(item, "fixturenames", ())
+    if "second_client" in fixtures and options.base_url and not options.second_account_token:
+        return "no second account token was given (--second-account-token)"
+    return None
 
 
 def tool_versions() -> dict[str, str]:
@@ -253,6 +470,9 @@ def _pytest_args(options: RunOptions, report_dir: Path | None = None) -> list[st
         # raise their own failures (the suite holds no bare assert), no module is assertion-rewritten.
         "--disable-plugin-autoload",
         "--assert=plain",
+        # pytest-base-url, when installed, would own --base-url; the run gives the plugin its target
+        "-p",
+        "no:base_url",
         "-p",
         "pytest_metadata.plugin",
         "-p",
@@ -287,6 +507,10 @@ def _pytest_args(options: RunOptions, report_dir: Path | None = None) -> list[st
     args += ["--coverage-cases", "all" if options.coverage_cases is None else str(options.coverage_cases)]
     if options.select:
         args += ["-k", options.select]
+    for rid in options.requirement:
+        args += ["--requirement", rid]
+    for area in options.area:
+        args += ["--area", area]
     if report_dir is not None:
         args += ["-p", "conformance.reporting.checks_html", "--html", str(report_dir / "checks.html")]
         args += ["--self-contained-html"]
@@ -361,8 +585,35 @@ def _suite_error_log(folder: Path, errors: list[dict[str, Any]]) -> Path:
     return path
 
 
+def plan(options: RunOptions) -> tuple[list[PlannedCheck], list[PlannedCheck]]:
+    """What a run with these options would do (``--list``): the checks it would run, each with the
+    reason it would be skipped when the options alone say so, and the checks it would not select.
+    Nothing is sent and no server is started.
+    """
+    validate(options)
+    bridge = _Bridge(None, OutcomeCollector(), _Silent(), load_catalog(), options)
+    args = [*_pytest_args(options), "--collect-only"]
+    code = pytest.main(args, plugins=[bridge])
+    if bridge.errors:
+        raise UsageError(bridge.errors[0])
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED and options.selects:
+        raise UsageError(f"{_selection_words(options)} selects no check")
+    if int(code) not in (0, int(pytest.ExitCode.NO_TESTS_COLLECTED)):
+        raise UsageError(f"the checks could not be listed (pytest exit status {int(code)})")
+    return bridge.planned, bridge.deselected
+
+
+def _selection_words(options: RunOptions) -> str:
+    words = [options.picked() or "", f"-k {options.select!r}" if options.select else ""]
+    return " ".join(word for word in words if word)
+
+
 def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
-    """Certify the target the options name; writes the report folder and returns the result."""
+    """Certify the target the options name; writes the report folder and returns the result.
+
+    Ctrl-C (SIGINT) or SIGTERM stops the checks; the folder is still written whole, says
+    ``interrupted``, and the exit status is 128 + the signal's number (130, 143).
+    """
     validate(options)
     catalog = load_catalog()
     baseline = load_baseline(options.baseline, (r.id for r in catalog)) if options.baseline else None
@@ -371,27 +622,41 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
     clock = time.monotonic()
     report_dir = options.report_dir or default_report_dir()
     prepare_report_dir(report_dir)
-    with resolve_target(options) as target:
+    with _Interrupts() as interrupts, resolve_target(options) as target:
         evidence = EvidenceLog(report_dir / "evidence.ndjson", target.redactor)
         target.evidence = evidence
+        untested = (options, catalog, baseline, target, report_dir, started, clock)
         try:
             try:
                 preflight(target)
             except TargetError as exc:
-                raise _untested(exc, options, catalog, baseline, target, report_dir, started, clock) from None
+                raise _untested_error(exc, *untested) from None
             outcomes = OutcomeCollector()
             model = RunModel()
-            bridge = _Bridge(target, outcomes, progress, model)
+            bridge = _Bridge(target, outcomes, progress, catalog, options, model)
             try:
                 tolerances.reset()
                 with _hypothesis_home():
                     code = pytest.main(_pytest_args(options, report_dir), plugins=[bridge])
             finally:
+                interrupts.hold = True
                 progress.stop()
+        except KeyboardInterrupt:
+            interrupts.hold = True
+            report, paths = _untested(None, *untested, interrupted=interrupts.signal or "SIGINT")
+            return RunResult(exit_code=interrupts.exit_code(), report=report, paths=paths)
         finally:
             evidence.close()
-        if code == pytest.ExitCode.NO_TESTS_COLLECTED and options.select and not bridge.errors:
-            raise UsageError(f"-k {options.select!r} selects no check")
+        interrupted = interrupts.signal or (
+            "SIGINT" if code == pytest.ExitCode.INTERRUPTED else None
+        )
+        if (
+            not interrupted
+            and code == pytest.ExitCode.NO_TESTS_COLLECTED
+            and options.selects
+            and not bridge.errors
+        ):
+            raise UsageError(f"{_selection_words(options)} selects no check")
         notes = [*bridge.errors, *target.notes]
         for operation, why in target.unresponsive_operations().items():
             notes.append(f"{operation} stopped answering ({why}); later calls to it were not sent")
@@ -400,13 +665,23 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
             notes.append(storm)
         if target.out_of_time():
             notes.append(f"the run reached --max-duration ({options.max_duration:g} s): no request after it")
-        complete = int(code) in (0, 1)
+        finished = list(outcomes.all())
+        if interrupted:
+            never = bridge.not_run(interrupted)
+            ran = sum(1 for done in finished if done.outcome != "not run")
+            notes.append(
+                f"the run was interrupted ({interrupted}) after {ran} of {bridge.collected} checks: "
+                f"the {len(never)} it did not finish are listed as not run"
+            )
+            finished += never
+        complete = int(code) in (0, 1) or bool(interrupted)
         if not complete:
             notes.append(
                 f"the run did not complete (pytest exit status {int(code)}); the verdict cannot be pass"
             )
         verdict = roll_up(
-            catalog, outcomes.all(), strict=options.strict, baseline=baseline, selection=options.select
+            catalog, finished, strict=options.strict, baseline=baseline, selection=options.select,
+            interrupted=interrupted, picked=options.picked(),
         )
         if not complete and not verdict.suite_errors:
             verdict.suite_errors.append(
@@ -415,11 +690,13 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
             )
         info = _run_info(
             options, target, baseline, started, clock, tests=bridge.collected, notes=notes,
-            checks=check_records(outcomes.all()),
+            checks=check_records(finished),
             tolerances=tolerances.report_entries(
-                rid for done in outcomes.all() if done.outcome != "skipped" for rid in done.requirements
+                rid for done in finished if done.outcome not in ("skipped", "not run")
+                for rid in done.requirements
             ),
             model=model,
+            interrupted=interrupted,
         )
         report, paths = write_reports(build_report(info, verdict), report_dir, target.redactor)
         if verdict.suite_errors:
@@ -428,8 +705,10 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
         paths["evidence"] = report_dir / "evidence.ndjson"
         if (report_dir / "checks.html").exists():
             paths["checks"] = report_dir / "checks.html"
-    paths["attestation"] = write_attestation(report_dir, report, options.sign_key)
-    if verdict.suite_errors:
+        paths["attestation"] = write_attestation(report_dir, report, options.sign_key)
+    if interrupted:
+        exit_code = interrupts.exit_code()
+    elif verdict.suite_errors:
         exit_code = EXIT_USAGE
     elif options.certify:
         exit_code = EXIT_PASS if report["verdict"] == "pass" and report["gate"] == "pass" else EXIT_FAIL

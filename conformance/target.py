@@ -54,7 +54,7 @@ from conformance._guarded import (
 )
 from conformance._limits import AdaptiveLimit
 from conformance._outcomes import Inconclusive, UsageError
-from conformance._redact import CREDENTIAL_HEADERS, MASK, Redactor
+from conformance._redact import MASK, Redactor
 from conformance.evidence import EvidenceLog
 
 __all__ = ["RESEND", "Exchange", "GuardedTransport", "Pacing", "Target", "known_secrets", "new_run_id"]
@@ -96,6 +96,8 @@ class Target:
     transport: httpx.BaseTransport | None = None
     #: the proxy requests go through (from the environment unless given; never for a loopback target)
     proxy: str | None = None
+    #: headers sent with every request, and TLS material (``--header``, ``--ca-bundle``, ...)
+    network: _wire.Network = field(default_factory=_wire.Network)
     #: where every exchange is written (None: nowhere)
     evidence: EvidenceLog | None = field(default=None, repr=False)
     #: the check (node id) and requirement IDs the requests being sent now serve
@@ -119,9 +121,9 @@ class Target:
             problem = _wire.proxy_problem(self.proxy)
             if problem:
                 raise UsageError(problem)
-        masked = [*self.secrets, *_wire.proxy_secrets(self.proxy)]
+        masked = [*self.secrets, *_wire.proxy_secrets(self.proxy), *self.network.secrets]
         _KNOWN_SECRETS.update(masked)
-        self.redactor = Redactor(masked)
+        self.redactor = Redactor(masked, headers=self.network.secret_names)
 
     def parallel(self, function: Callable[[Any], Any], items: list[Any]) -> list[Any]:
         """``function`` over ``items``, up to ``concurrency`` at once (the transport's window bounds what is
@@ -156,12 +158,15 @@ class Target:
 
     def client(self, account: str = "primary", *, authenticated: bool = True) -> httpx.Client:
         """An httpx client on the base URL, with an account's credentials unless ``authenticated`` is off."""
-        inner = self.transport or _wire.WireTransport(verify=self.verify_tls, proxy=self.proxy)
+        inner = self.transport or _wire.WireTransport(
+            verify=self.verify_tls, proxy=self.proxy, network=self.network
+        )
         headers = {
             "Accept": "application/json",
             # the codings the body cap can follow through decompression
             "Accept-Encoding": "gzip, deflate",
             "User-Agent": "leads-conformance",
+            **dict(self.network.headers),
         }
         if authenticated:
             headers.update(self.credentials(account))
@@ -369,7 +374,7 @@ class Target:
             lname = name.lower()
             if lname in ("host", "content-length", "accept-encoding", "connection", "user-agent"):
                 continue
-            if lname in CREDENTIAL_HEADERS:
+            if lname in self.redactor.header_names:
                 value = "Bearer " + MASK if lname == "authorization" and value.startswith("Bearer ") else MASK
             parts += ["-H", f"{name}: {value}"]
         if exchange.body:

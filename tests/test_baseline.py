@@ -74,3 +74,50 @@ def test_a_malformed_baseline_says_what_is_wrong(tmp_path, text, said):
 def test_a_missing_baseline_file_is_a_usage_error(tmp_path):
     with pytest.raises(UsageError, match="cannot read"):
         load_baseline(tmp_path / "absent.yaml", IDS)
+
+
+def test_an_earlier_reports_inconclusive_requirements_become_inconclusive_entries(tmp_path):
+    report = {
+        "verdict": "fail",
+        "finished_at": "2026-12-01T10:00:00Z",
+        "requirements": [
+            {"id": "LEADS-CREATE-001", "status": "fail", "failures": [{"message": "a create is not a 201"}]},
+            {
+                "id": "LEADS-HTTP-004",
+                "status": "inconclusive",
+                "failures": [],
+                "reasons": ["properties.py::test_link: inconclusive: no create answered 201"],
+            },
+        ],
+    }
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(report))
+    failing, undecided = load_baseline(path, IDS).entries
+    assert (failing.id, failing.status) == ("LEADS-CREATE-001", "fail")
+    assert (undecided.id, undecided.status) == ("LEADS-HTTP-004", "inconclusive")
+    assert undecided.reason == "inconclusive in the report of 2026-12-01T10:00:00Z: no create answered 201"
+    assert undecided.to_dict()["status"] == "inconclusive" and "status" not in failing.to_dict()
+
+
+def test_a_yaml_entry_may_be_inconclusive_and_nothing_else(tmp_path):
+    path = tmp_path / "known.yaml"
+    path.write_text("- {id: LEADS-HTTP-004, status: inconclusive, reason: creates answer 200}\n")
+    (entry,) = load_baseline(path, IDS).entries
+    assert entry.inconclusive and entry.describe() == "LEADS-HTTP-004 (inconclusive)"
+    path.write_text("- {id: LEADS-HTTP-004, status: skip, reason: x}\n")
+    with pytest.raises(UsageError, match="has status 'skip'"):
+        load_baseline(path, IDS)
+
+
+def test_the_report_of_an_interrupted_run_is_no_baseline(tmp_path):
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps({"verdict": "incomplete", "interrupted": "SIGINT", "requirements": []}))
+    with pytest.raises(UsageError, match="interrupted run"):
+        load_baseline(path, IDS)
+
+
+def test_a_binary_file_is_not_utf8_text(tmp_path):
+    path = tmp_path / "known.yaml"
+    path.write_bytes(b"\x00\xff\xfe")
+    with pytest.raises(UsageError, match="is not UTF-8 text"):
+        load_baseline(path, IDS)

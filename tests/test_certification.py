@@ -38,8 +38,8 @@ def test_a_selection_is_incomplete_gates_pass_and_says_what_it_did_not_verify(tm
     )
     assert run.report["selection"]["k"] == "auth"
     assert run.report["must_not_verified"] == {"count": 38, "of": 43, "why": {"not selected": 38}}
-    last = [line for line in run.stderr.splitlines() if line.strip()][-1]
-    assert "INCOMPLETE" in last and "38 of the 43 MUST requirements were not verified" in last
+    verdict = run.stdout.splitlines()[0]
+    assert "INCOMPLETE" in verdict and "38 of the 43 MUST requirements were not verified" in verdict
     cases = _junit_cases(tmp_path)
     assert cases["LEADS-PAGE-004"].find("skipped") is not None
     assert cases["LEADS-AUTH-001"].find("failure") is None
@@ -154,7 +154,7 @@ def test_a_baseline_waives_known_failures_and_a_stale_entry_fails_the_gate(tmp_p
     assert fixed.code == 1, fixed.stderr[-2000:]
     assert fixed.report["gate"] == "fail"
     assert [e["id"] for e in fixed.report["baseline"]["stale"]] == ["LEADS-PAGE-002"]
-    assert any("stale baseline entry: LEADS-PAGE-002" in line for line in fixed.stderr.splitlines())
+    assert any("stale baseline entry: LEADS-PAGE-002" in line for line in fixed.stdout.splitlines())
 
 
 def test_a_bad_baseline_is_one_line_and_exit_2(tmp_path):
@@ -184,3 +184,35 @@ def fault_free_config():
     from conformance.reference import ReferenceConfig
 
     return ReferenceConfig()
+
+
+def test_a_baseline_made_from_a_failing_report_holds_with_its_inconclusive_musts(tmp_path):
+    """A create that answers 200 fails four MUSTs, warns a SHOULD and leaves the POST -> GET link
+    (LEADS-HTTP-004) inconclusive: the baseline made from that report holds on the next run, and its
+    entries go stale, the inconclusive one too, once the target is fixed."""
+    fault = FAULTS["create-answers-200"]
+    with serve_in_thread(fault.build()) as server:
+        first = run_cli([*target_args(server.base_url), *SELFTEST_ARGS], tmp_path / "1")
+        assert first.code == 1 and first.statuses()["LEADS-HTTP-004"] == "inconclusive"
+        baseline = tmp_path / "1" / "report.json"
+        second = run_cli(
+            [*target_args(server.base_url), *SELFTEST_ARGS, "--baseline", str(baseline)], tmp_path / "2"
+        )
+    assert second.code == 0, second.stdout[-2000:]
+    assert (second.report["verdict"], second.report["gate"]) == ("fail", "pass")
+    statuses = second.statuses()
+    assert {rid for rid, status in statuses.items() if status == "known"} == fault.breaks
+    link = next(r for r in second.report["requirements"] if r["id"] == "LEADS-HTTP-004")
+    assert link["status"] == "inconclusive" and link["known"][0]["status"] == "inconclusive"
+    assert "no create answered 201" in link["known"][0]["reason"]
+    assert _junit_cases(tmp_path / "2")["LEADS-HTTP-004"].find("failure") is None
+    assert second.report["must_not_verified"]["why"] == {"inconclusive (known)": 1}
+    with serve_in_thread(create_app(fault_free_config())) as server:
+        fixed = run_cli(
+            [*target_args(server.base_url), *SELFTEST_ARGS, "--baseline", str(baseline)], tmp_path / "3"
+        )
+    assert fixed.code == 1 and fixed.report["gate"] == "fail"
+    stale = {(e["id"], e.get("status", "fail")) for e in fixed.report["baseline"]["stale"]}
+    assert ("LEADS-HTTP-004", "inconclusive") in stale and ("LEADS-CREATE-001", "fail") in stale
+    lines = fixed.stdout.splitlines()
+    assert any(line.startswith("stale ") and "LEADS-HTTP-004 now passes" in line for line in lines)

@@ -124,3 +124,124 @@ def test_the_suite_holds_no_bare_assert():
                 found.append(f"{path.name}:{node.lineno}")
     assert found == []
     assert "--assert=plain" in _pytest_args(RunOptions())
+
+
+# ------------------------------------------------------------------------------ user mistakes, up front
+def test_the_same_account_token_twice_is_refused_before_anything_is_sent(tmp_path):
+    args = ["run", "--base-url", f"http://127.0.0.1:{free_port()}/api", "--token", "key-9f8e7d6c5b",
+            "--account-token", "acct-same-1234", "--second-account-token", "acct-same-1234"]
+    run = run_cli(args, tmp_path)
+    assert run.code == 2
+    line = _one_line_error(run)
+    assert "--second-account-token is the same as --account-token" in line
+    assert "cannot reach" not in run.stderr and run.report is None
+    assert "acct-same-1234" not in run.stderr + run.stdout
+
+
+def test_a_second_account_token_the_target_does_not_know_is_named_by_the_preflight(tmp_path):
+    config = ReferenceConfig()
+    with serve_in_thread(create_app(config)) as server:
+        args = ["run", "--base-url", server.base_url, "--token", config.api_key,
+                "--account-token", config.account_tokens[0], "--second-account-token", "acct-nobody-knows-7"]
+        run = run_cli(args, tmp_path)
+    assert run.code == 2
+    line = _one_line_error(run)
+    assert "rejected the second account token (--second-account-token)" in line
+    assert "acct-nobody-knows-7" not in run.stderr + run.stdout
+    # the folder says what was tried; nothing was tested, nothing is charged to the target
+    assert run.report is not None and run.report["verdict"] == "incomplete"
+    assert "acct-nobody-knows-7" not in (tmp_path / "evidence.ndjson").read_text()
+
+
+def test_a_k_expression_that_does_not_parse_is_one_line_before_anything_runs(tmp_path):
+    run = run_cli(["run", "-k", "create and ("], tmp_path)
+    assert run.code == 2
+    line = _one_line_error(run)
+    assert "-k 'create and (' does not parse: at column 13" in line
+    assert "suite error" not in run.stderr and run.report is None
+
+
+def test_a_binary_baseline_is_not_utf8_text_not_an_internal_error(tmp_path):
+    baseline = tmp_path / "known.yaml"
+    baseline.write_bytes(b"\xff\xfe\x00\x01binary\x89PNG")
+    run = run_cli(["run", "--baseline", str(baseline)], tmp_path / "out")
+    assert run.code == 2
+    line = _one_line_error(run)
+    assert f"--baseline: {baseline} is not UTF-8 text" in line
+    assert "internal error" not in run.stderr and "traceback is in" not in run.stderr
+
+
+# ------------------------------------------------------------------------------ selecting by the catalog
+def test_requirement_selects_the_checks_that_name_it(tmp_path):
+    run = run_cli(["run", "--max-examples", "2", "--requirement", "LEADS-AUTH-002"], tmp_path)
+    assert run.code == 0, run.stderr[-2000:]
+    assert run.report["selection"]["requirements"] == ["LEADS-AUTH-002"]
+    assert run.report["selection"]["whole_catalog"] is False
+    checks = run.report["checks"]
+    assert checks and all("LEADS-AUTH-002" in check["requirements"] for check in checks)
+    statuses = run.statuses()
+    assert statuses["LEADS-AUTH-002"] == "pass" and statuses["LEADS-CREATE-001"] == "skip"
+    create = next(r for r in run.report["requirements"] if r["id"] == "LEADS-CREATE-001")
+    assert create["reasons"] == ["not selected (--requirement LEADS-AUTH-002)"]
+    assert run.report["verdict"] == "incomplete"
+
+
+def test_area_selects_an_area_and_k_narrows_it(tmp_path):
+    run = run_cli(["run", "--max-examples", "2", "--area", "tenant", "-k", "not query"], tmp_path)
+    assert run.code == 0, run.stderr[-2000:]
+    assert run.report["selection"]["areas"] == ["TENANT"]
+    checks = [check["test"] for check in run.report["checks"]]
+    assert checks and all(name.startswith("tenant.py::") and "query" not in name for name in checks)
+    # -k create would also select TENANT checks (created_after); --area CREATE selects CREATE's alone
+    create = run_cli(["run", "--list", "--area", "CREATE"], tmp_path / "list")
+    assert create.code == 0, create.stderr
+    listed = [line.split()[1] for line in create.stdout.splitlines() if line.startswith(("run ", "skip "))]
+    assert listed and not any(name.startswith("tenant.py::") for name in listed)
+
+
+def test_an_unknown_requirement_or_area_is_one_line_and_exit_2(tmp_path):
+    for args, said in (
+        (["run", "--requirement", "LEADS-NOPE-001"], "--requirement LEADS-NOPE-001 is not in the catalog"),
+        (["run", "--area", "BILLING"], "--area BILLING is not a catalog area"),
+        (["run", "--certify", "--area", "AUTH"], "--certify refuses -k, --requirement and --area"),
+    ):
+        run = run_cli(args, tmp_path)
+        assert run.code == 2, args
+        assert said in _one_line_error(run)
+
+
+def test_list_prints_what_would_run_and_what_would_be_skipped_and_sends_nothing(tmp_path):
+    recorder = _Counting(create_app(ReferenceConfig()))
+    config = ReferenceConfig()
+    with serve_in_thread(recorder) as server:
+        args = ["run", "--list", "--base-url", server.base_url, "--token", config.api_key,
+                "--account-token", config.account_tokens[0]]
+        run = run_cli(args, tmp_path / "a")
+        read_only = run_cli([*args, "--profile", "read-only", "--area", "CREATE"], tmp_path / "b")
+    assert (run.code, read_only.code) == (0, 0), run.stderr + read_only.stderr
+    assert recorder.requests == 0
+    assert not (tmp_path / "a" / "report.json").exists()
+    lines = run.stdout.splitlines()
+    assert re.match(r"\d+ checks would run and \d+ would be skipped; nothing is sent now\.", lines[0])
+    runs = [line for line in lines if line.startswith("run ")]
+    skips = [line for line in lines if line.startswith("skip ")]
+    assert any("auth.py::test_wrong_api_key_gets_401[list]" in line for line in runs)
+    no_second = "no second account token was given (--second-account-token)"
+    assert skips and all("tenant.py::" in line and line.endswith(no_second) for line in skips)
+    assert not any("tenant.py::" in line for line in runs)
+    writes = [line for line in read_only.stdout.splitlines() if line.startswith("skip ")]
+    assert any("create.py::test_create_answers_201" in line for line in writes)
+    assert all(line.endswith("the read-only profile sends no request that writes") for line in writes)
+
+
+class _Counting:
+    """ASGI middleware that counts the HTTP requests the app receives."""
+
+    def __init__(self, app):
+        self.app = app
+        self.requests = 0
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            self.requests += 1
+        await self.app(scope, receive, send)

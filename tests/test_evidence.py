@@ -60,19 +60,22 @@ def test_a_large_body_is_capped_and_says_so(tmp_path):
 
 def test_a_transport_error_is_logged_with_no_response(tmp_path):
     def handler(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("refused a2")
+        raise httpx.ConnectError("refused long-key-9f8e7d6c, then a2")
 
     target = _target(tmp_path, handler)
+    target.redactor = Redactor(["long-key-9f8e7d6c", "a2"])
+    target.evidence = EvidenceLog(tmp_path / "evidence.ndjson", target.redactor)
     with target.client() as http, pytest.raises(Inconclusive):
         http.get("crm/v1/leads")
     target.evidence.close()
     lines = list(read_evidence(tmp_path / "evidence.ndjson"))
     assert lines and all("response" not in line for line in lines)
-    assert all(line["error"] == "refused ***" for line in lines)
+    # a credential of 8 characters or more is masked anywhere; a shorter one only where credentials go
+    assert all(line["error"] == "refused ***, then a2" for line in lines)
 
 
 def test_redactor_handles_every_spelling_of_a_credential():
-    secret = 'q"\\/ &'
+    secret = 'q"\\/ &-key'
     redactor = Redactor([secret])
-    for text in (secret, json.dumps(secret), repr(secret), "q%22%5C%2F%20%26", "q%22%5C%2F+%26"):
+    for text in (secret, json.dumps(secret), repr(secret), "q%22%5C%2F%20%26-key", "q%22%5C%2F+%26-key"):
         assert secret not in redactor.text(text) and "***" in redactor.text(text), text

@@ -115,14 +115,57 @@ def test_short_credentials_inside_json_keys_break_nothing_and_leak_nowhere(tmp_p
 
 
 def test_redactor_masks_values_and_never_rewrites_keys_in_part():
-    redactor = Redactor(["a2", 'q"\\'])
-    tree = {"sha256": "ffa2", "a2": "x", "note": 'say q"\\ and "q\\"\\\\"', "list": ["a2"]}
+    redactor = Redactor(["a2", 'q"\\-long-key'])
+    tree = {"sha256": "ffa2", "a2": "x", "note": 'say q"\\-long-key and "q\\"\\\\-long-key"', "list": ["a2"]}
     clean = redactor.tree(tree)
-    assert clean == {"sha256": "ff***", "***": "x", "note": clean["note"], "list": ["***"]}
-    assert 'q"\\' not in clean["note"]
+    # a short credential is masked where it stands whole, never inside another value or a key
+    assert clean == {"sha256": "ffa2", "***": "x", "note": clean["note"], "list": ["***"]}
+    assert 'q"\\-long-key' not in clean["note"] and clean["note"].startswith("say *** and")
     assert redactor.headers({"Authorization": "Bearer a2", "X-Account-Token": "a2", "Accept": "a2/b"}) == {
         "Authorization": "Bearer ***",
         "X-Account-Token": "***",
-        "Accept": "***/b",
+        "Accept": "a2/b",
     }
-    assert redactor.text(json.dumps({"k": 'q"\\'})) == '{"k": "***"}'
+    assert redactor.text(json.dumps({"k": 'q"\\-long-key'})) == '{"k": "***"}'
+
+
+def test_short_credentials_never_garble_words_or_urls_and_are_still_masked_where_credentials_go():
+    redactor = Redactor(["k", "a", "api"])
+    for text in (
+        "cannot reach http://127.0.0.1:1/api: ConnectError",
+        "Basic auth is not accepted; a key is",
+        "http://127.0.0.1:1/api/crm/v1/leads?page_size=1",
+    ):
+        assert redactor.text(text) == text
+    assert redactor.tree({"target": {"base_url": "http://127.0.0.1:1/api"}}) == {
+        "target": {"base_url": "http://127.0.0.1:1/api"}
+    }
+    # where a credential goes: a value that is one, its header, the scheme or header name before it
+    assert redactor.text("api") == "***"
+    assert redactor.headers({"Authorization": "Bearer k", "X-Account-Token": "api"}) == {
+        "Authorization": "Bearer ***",
+        "X-Account-Token": "***",
+    }
+    assert redactor.text("sent Authorization: Bearer k (401)") == "sent Authorization: Bearer *** (401)"
+    assert redactor.text('{"X-Account-Token": "api"}') == '{"X-Account-Token": "***"}'
+    assert redactor.text("Token k") == "Token ***"
+    # one of 8 characters or more is masked anywhere, inside other text too
+    assert Redactor(["k3y-long-1"]).text("http://h/api?x=k3y-long-1&y") == "http://h/api?x=***&y"
+
+
+def test_a_short_credential_is_said_in_one_line_and_leaves_messages_and_the_record_whole(tmp_path):
+    base_url = "http://127.0.0.1:1/api"
+    run = run_cli(["run", "--base-url", base_url, "--token", "k", "--account-token", "api"], tmp_path)
+    assert run.code == 2
+    warnings = [line for line in run.stderr.splitlines() if line.startswith("conformance: warning: ")]
+    assert len(warnings) == 2, run.stderr
+    said = "conformance: warning: --token is 1 character long: a credential shorter than 8"
+    assert warnings[0].startswith(said)
+    assert warnings[1].startswith("conformance: warning: --account-token is 3 characters long")
+    error = run.stderr.strip().splitlines()[-1]
+    assert error.startswith(f"conformance: error: cannot reach {base_url}: "), error
+    assert "***" not in error
+    assert run.report is not None and run.report["target"]["base_url"] == base_url
+    for line in (tmp_path / "evidence.ndjson").read_text().splitlines():
+        headers = json.loads(line)["request"]["headers"]
+        assert headers["Authorization"] == "Bearer ***" and headers["X-Account-Token"] == "***"

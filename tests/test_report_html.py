@@ -25,7 +25,12 @@ from conformance.reporting.checks_html import (
     pytest_html_results_table_row,
 )
 from conformance.reporting.evidence_lookup import exchanges_of
-from conformance.reporting.exchanges import curl_command, describe_exchange
+from conformance.reporting.exchanges import (
+    capped_json,
+    curl_command,
+    describe_exchange,
+    response_text,
+)
 from conformance.reporting.html import render_html
 from conformance.spec import load_catalog
 from tests._runs import CREDENTIALS, run_cli, target_args
@@ -215,7 +220,8 @@ def test_a_failure_shows_what_was_expected_the_exchange_and_a_curl(failing):
     assert "POST https://crm.example.com/api/crm/v1/leads" in row
     assert "&quot;first_name&quot;: &quot;NNNN" in row  # pretty-printed body
     assert "500 (Internal Server Error)" in row and "&quot;detail&quot;: &quot;Internal error&quot;" in row
-    assert "more characters (line 2 of evidence.ndjson holds it whole)" in row  # capped
+    # the answer's body, longer than the evidence keeps, is shown up to its last whole JSON value
+    assert "the evidence keeps its first 16 KiB, shown here up to its last complete JSON value" in row
     assert "curl -i --insecure -X POST" in row
     assert "-H &quot;Authorization: Bearer $CONFORMANCE_TOKEN&quot;" in row
     assert "-H &quot;X-Account-Token: $CONFORMANCE_ACCOUNT_TOKEN&quot;" in row
@@ -573,3 +579,90 @@ def test_captured_output_and_skip_reasons_on_the_checks_page_are_redacted():
     clean = done.value.value
     assert clean.sections == [("Captured stdout call", "sent *** and ***")]
     assert clean.longrepr == ("a.py", 1, "Skipped: answered ***")
+
+
+def test_a_capped_body_is_cut_between_json_nodes_and_says_how_much_was_left_out():
+    results = [{"id": str(n), "notes": "y" * 150, "tags": ["a", "b"]} for n in range(60)]
+    body = {"next": "cD0x", "results": results}
+    text, left_out = capped_json(body, 3000)
+    whole = json.dumps(body, indent=2, ensure_ascii=False)
+    assert len(text) <= 3000 and left_out == len(whole) - len(text) > 0
+    assert "more items" in text
+    # without the lines that say what was left out, what is shown is JSON: a head of the body
+    shown = json.loads("\n".join(line for line in text.splitlines() if not line.strip().startswith("…")))
+    assert shown["next"] == "cD0x" and 0 < len(shown["results"]) < 60
+    assert all(item == body["results"][n] for n, item in enumerate(shown["results"][:-1]))
+    long_string, _ = capped_json({"detail": "z" * 5000}, 500)
+    detail = json.loads(long_string)["detail"]
+    assert detail.startswith("zzz") and re.search(r"z… \(\d+ more characters\)$", detail)
+    assert len(long_string) <= 500
+
+
+def test_a_json_body_the_evidence_cut_is_shown_up_to_its_last_complete_value():
+    text = json.dumps({"results": [{"id": n, "amount": 12345} for n in range(2000)]})[:16384]
+    entry = {"request": {"method": "GET", "url": f"{BASE}/crm/v1/leads", "headers": {}},
+             "response": {"status": 200, "headers": {}, "body_text": text, "body_truncated": 60000}}
+    shown = response_text(entry, line=7)
+    assert "the body was 60000 bytes; the evidence keeps its first 16 KiB, shown here up to its last" in shown
+    assert ",)" not in shown and '"amount": 1234\n' not in shown  # never a cut value or a cut object
+    body = shown.split("\n\n", 1)[1]
+    head = json.loads("\n".join(line for line in body.splitlines() if not line.strip().startswith("…")))
+    assert all(item == {"id": n, "amount": 12345} for n, item in enumerate(head["results"]))
+
+
+def test_requirements_that_share_a_failing_answer_are_grouped_under_it(tmp_path):
+    """One bug, six rows: a create answering 200 fails CREATE, ENVELOPE and HTTP requirements, warns
+    a SHOULD and leaves the stateful link inconclusive; they are grouped under that answer. A
+    failure on an ordinary answer (a 200 list) is grouped only with those sharing its very exchange."""
+    log = EvidenceLog(tmp_path / "evidence.ndjson", Redactor([API_KEY]))
+    created = b'{"model": {"id": "1"}, "warnings": [], "errors": []}'
+
+    def post(check: str, ids: list[str]) -> int:
+        return _exchange(log, check, ids, method="POST", status=200, response_body=created,
+                         request_body=b'{"model": {"last_name": "L"}}')
+
+    lines = {
+        "LEADS-CREATE-001": post("create.py::test_201", ["LEADS-CREATE-001"]),
+        "LEADS-ENVELOPE-002": post("envelope.py::test_warning", ["LEADS-ENVELOPE-002"]),
+        "LEADS-META-004": post("meta_post.py::test_generated", ["LEADS-META-004"]),
+        "LEADS-HTTP-002": post("properties.py::test_generated", ["LEADS-HTTP-002"]),
+    }
+    post("properties.py::test_link", ["LEADS-HTTP-004"])
+    shared = _exchange(log, "filters.py::test_window", ["LEADS-FILTER-001", "LEADS-FILTER-002"])
+    alone = _exchange(log, "pagination.py::test_size", ["LEADS-PAGE-002"])
+    log.close()
+    outcomes = [
+        _outcome(check, [rid], "failed",
+                 failures=[{"requirements": [rid], "message": "not a 201", "exchange": line}])
+        for check, (rid, line) in zip(
+            ["create.py::test_201", "envelope.py::test_warning", "meta_post.py::test_generated",
+             "properties.py::test_generated"], lines.items(), strict=True)
+    ]
+    outcomes += [
+        _outcome("properties.py::test_link", ["LEADS-HTTP-004"], "inconclusive", reason="no link followed"),
+        _outcome("filters.py::test_window", ["LEADS-FILTER-001", "LEADS-FILTER-002"], "failed",
+                 failures=[{"requirements": [], "message": "a lead outside the window", "exchange": shared}]),
+        _outcome("pagination.py::test_size", ["LEADS-PAGE-002"], "failed",
+                 failures=[{"requirements": ["LEADS-PAGE-002"], "message": "31 leads", "exchange": alone}]),
+    ]
+    verdict = roll_up(load_catalog(), outcomes)
+    report, paths = write_reports(build_report(_info([]), verdict), tmp_path, Redactor([API_KEY]))
+    answer, exchange = report["causes"]
+    said = (answer["kind"], answer["method"], answer["path"], answer["status"])
+    assert said == ("answer", "POST", "/crm/v1/leads", 200)
+    assert answer["requirements"] == [
+        "LEADS-CREATE-001", "LEADS-ENVELOPE-002", "LEADS-META-004", "LEADS-HTTP-002", "LEADS-HTTP-004"
+    ]
+    assert answer["exchanges"] == sorted(lines.values())
+    assert (exchange["kind"], exchange["exchange"]) == ("exchange", shared)
+    assert exchange["requirements"] == ["LEADS-FILTER-001", "LEADS-FILTER-002"]
+    assert not any("LEADS-PAGE-002" in cause["requirements"] for cause in report["causes"])
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    section = page.split("<section id=what-failed>", 1)[1].split("</section>", 1)[0]
+    group = section.split('<div class=cause id="cause-1">', 1)[1].split("</div>", 1)[0]
+    assert "POST /crm/v1/leads answered 200, a status the fragment does not document for it" in group
+    for rid in answer["requirements"]:
+        assert f'href="#{rid}"' in group
+    # each grouped requirement is listed under its cause, not again below
+    assert section.count('href="#LEADS-CREATE-001"') == 1
+    assert 'href="#LEADS-PAGE-002"' in section.split("Other problems", 1)[1]

@@ -183,3 +183,58 @@ def test_a_stale_entry_fails_the_gate_and_names_itself():
 def test_an_entry_whose_requirement_did_not_run_is_not_stale():
     verdict = roll_up(load_catalog(), [outcome("a", [MUST2], "passed")], baseline=baseline((MUST, "x")))
     assert verdict.stale == []
+
+
+def _undecided(check="t::link"):
+    return Baseline("known.yaml", (BaselineEntry(MUST, "creates answer 200", check, "inconclusive"),))
+
+
+def test_an_inconclusive_entry_accepts_an_inconclusive_must_and_the_gate_passes():
+    verdict = roll_up(
+        load_catalog(), [outcome("t::link", [MUST], "inconclusive", reason="no link followed")],
+        baseline=_undecided(None),
+    )
+    entry = next(v for v in verdict.requirements if v.requirement.id == MUST)
+    assert entry.status == "inconclusive" and entry.accepted and entry.undecided == ["t::link"]
+    assert entry not in verdict.blocking() and verdict.stale == []
+    assert entry.to_dict()["known"][0]["status"] == "inconclusive"
+    assert verdict.not_verified()["inconclusive (known)"] == 1
+    # the truth stays: an undecided MUST keeps the verdict from pass
+    assert verdict.verdict == "incomplete"
+
+
+def test_an_inconclusive_entry_is_stale_once_its_requirement_is_decided_and_covers_no_failure():
+    passed = roll_up(load_catalog(), [outcome("t::link", [MUST], "passed")], baseline=_undecided())
+    assert [e.id for e in passed.stale] == [MUST] and passed.gate == "fail"
+    said = "stale baseline entry: LEADS-AUTH-001 (t::link, inconclusive) now passes"
+    assert said in passed.gate_reasons()[0]
+    outcomes = [outcome("t::link", [MUST], "failed", [failure([MUST])])]
+    failed = roll_up(load_catalog(), outcomes, baseline=_undecided())
+    assert next(v for v in failed.requirements if v.requirement.id == MUST).status == "fail"
+    assert failed.gate == "fail"
+
+
+def test_an_inconclusive_entry_for_one_check_does_not_cover_another():
+    verdict = roll_up(
+        load_catalog(),
+        [outcome("t::other", [MUST], "inconclusive", reason="429"), outcome("t::link", [MUST], "passed")],
+        baseline=_undecided("t::link"),
+    )
+    entry = next(v for v in verdict.requirements if v.requirement.id == MUST)
+    assert not entry.accepted and entry in verdict.blocking()
+    assert [e.check for e in verdict.stale] == ["t::link"]
+
+
+def test_checks_an_interrupted_run_did_not_reach_are_not_run_never_skipped():
+    verdict = roll_up(
+        load_catalog(),
+        [outcome("a", [MUST], "passed"), outcome("b", [MUST2], "not run", reason="interrupted (SIGINT)")],
+        interrupted="SIGINT",
+    )
+    found = {v.requirement.id: v for v in verdict.requirements}
+    assert found[MUST].status == "pass"
+    assert found[MUST2].status == "inconclusive" and found[MUST2].only_not_run
+    assert found[MUST2].to_dict()["not_run"] is True
+    assert found[MUST2] not in verdict.blocking()
+    assert (verdict.verdict, verdict.gate) == ("incomplete", "fail")
+    assert verdict.gate_reasons()[0] == "the run was interrupted (SIGINT): 1 requirements were not run"

@@ -1,9 +1,13 @@
 """Known failures (``--baseline FILE``): a vendor's accepted deviations, each with its reason.
 
-The file is YAML or JSON: a list of entries, or a mapping with a ``known_failures`` (or
-``baseline``) list. Each entry is ``{id, reason}``, optionally with the ``check`` it concerns.
-An earlier ``report.json`` serves too: its failed, warned and known requirements become the
-entries, each with the reason it already had or the first failure's message.
+The file is YAML or JSON (UTF-8 text): a list of entries, or a mapping with a ``known_failures``
+(or ``baseline``) list. Each entry is ``{id, reason}``, optionally with the ``check`` it concerns,
+and with ``status: inconclusive`` for a requirement known to stay undecided (a MUST the target's
+known failures leave without evidence, as a create that answers 200 leaves the POST -> GET link
+unfollowed); without it an entry is a known failure (or warning).
+An earlier ``report.json`` serves too: its failed, warned, known and inconclusive requirements
+become the entries, each with the reason it already had, the first failure's message, or the
+reason it was inconclusive.
 """
 
 from __future__ import annotations
@@ -19,7 +23,10 @@ from ruamel.yaml import YAML, YAMLError
 
 from conformance._outcomes import UsageError
 
-__all__ = ["Baseline", "BaselineEntry", "load_baseline"]
+__all__ = ["ENTRY_STATUSES", "Baseline", "BaselineEntry", "load_baseline"]
+
+#: what an entry accepts: a failure (or, for a SHOULD, a warning), or an inconclusive requirement
+ENTRY_STATUSES = ("fail", "inconclusive")
 
 
 @dataclass(frozen=True)
@@ -29,14 +36,23 @@ class BaselineEntry:
     id: str
     reason: str
     check: str | None = None
+    #: ``fail`` (a known failure or warning) or ``inconclusive`` (known to stay undecided)
+    status: str = "fail"
 
     def describe(self) -> str:
-        return f"{self.id}" + (f" ({self.check})" if self.check else "")
+        said = [part for part in (self.check, "inconclusive" if self.inconclusive else None) if part]
+        return self.id + (f" ({', '.join(said)})" if said else "")
+
+    @property
+    def inconclusive(self) -> bool:
+        return self.status == "inconclusive"
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "reason": self.reason}
         if self.check:
             data["check"] = self.check
+        if self.inconclusive:
+            data["status"] = self.status
         return data
 
 
@@ -52,17 +68,34 @@ class Baseline:
 
 
 def _from_report(document: dict[str, Any]) -> list[dict[str, Any]]:
+    if document.get("interrupted"):
+        raise UsageError(
+            "--baseline: that report.json is of an interrupted run (its checks did not all run): "
+            "make the baseline from a whole run's report"
+        )
     entries: list[dict[str, Any]] = []
     when = document.get("finished_at") or document.get("started_at") or "an earlier run"
     for requirement in document.get("requirements", []):
-        if requirement.get("status") not in ("fail", "warn", "known"):
+        status = requirement.get("status")
+        if status not in ("fail", "warn", "known", "inconclusive"):
             continue
         known = requirement.get("known") or []
         if known:
             entries.extend(known)
             continue
+        if status == "inconclusive":
+            reasons = requirement.get("reasons") or ["inconclusive"]
+            said = str(reasons[0]).split(": inconclusive: ", 1)[-1]
+            entries.append(
+                {
+                    "id": requirement["id"],
+                    "status": "inconclusive",
+                    "reason": f"inconclusive in the report of {when}: {said[:300]}",
+                }
+            )
+            continue
         failures = requirement.get("failures") or [{}]
-        message = str(failures[0].get("message") or requirement.get("status"))
+        message = str(failures[0].get("message") or status)
         entries.append(
             {"id": requirement["id"], "reason": f"failing in the report of {when}: {message[:300]}"}
         )
@@ -89,6 +122,11 @@ def load_baseline(path: Path, known_ids: Iterable[str]) -> Baseline:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"--baseline: cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"--baseline: {path} is not UTF-8 text (byte {exc.start + 1} is not): give a YAML or JSON "
+            "file, or a report.json"
+        ) from None
     try:
         document = json.loads(text) if path.suffix == ".json" else YAML(typ="safe").load(io.StringIO(text))
     except (ValueError, YAMLError) as exc:
@@ -109,5 +147,11 @@ def load_baseline(path: Path, known_ids: Iterable[str]) -> Baseline:
         check = raw.get("check")
         if check is not None and not isinstance(check, str):
             raise UsageError(f"--baseline: entry {number} ({raw['id']}) has a check that is not a string")
-        entries.append(BaselineEntry(raw["id"], reason.strip(), check or None))
+        status = raw.get("status", "fail")
+        if status not in ENTRY_STATUSES:
+            raise UsageError(
+                f"--baseline: entry {number} ({raw['id']}) has status {status!r}: an entry is a known "
+                "failure (no status, or fail) or status: inconclusive"
+            )
+        entries.append(BaselineEntry(raw["id"], reason.strip(), check or None, status))
     return Baseline(source=path.name, entries=tuple(entries))

@@ -46,6 +46,7 @@ from conformance.reporting.html_parts import (
     chip,
     describe_coverage,
     hero,
+    requirement_chip,
     what_failed,
 )
 
@@ -270,7 +271,7 @@ def _table(
         bodies.append(
             f'<div class=req id="{escape(rid)}" data-status="{escape(status)}" data-area="{escape(str(area))}" '
             f'data-level="{escape(requirement.get("level", ""))}" data-text="{escape(_search_text(requirement, checks))}">'
-            f"<details class=req><summary class=cols><span>{chip(status)}</span><span class=id>{escape(rid)}</span>"
+            f"<details class=req><summary class=cols><span>{requirement_chip(requirement)}</span><span class=id>{escape(rid)}</span>"
             f"<span>{escape(requirement.get('level', ''))}</span><span class=title>{escape(requirement.get('title', ''))}</span>"
             f"</summary>{_requirement_body(requirement, report, evidence, checks, checks_page, budget)}</details></div>"
         )
@@ -297,7 +298,12 @@ def _known(report: Mapping[str, Any]) -> str:
         reasons = "; ".join(
             str(e.get("reason", "")) + (f" (check {e['check']})" if e.get("check") else "") for e in requirement.get("known", [])
         )
-        state = "" if requirement["status"] == "known" else f" — but it is {STATUS_LABEL.get(requirement['status'])}: a failure the baseline does not cover"
+        if requirement["status"] == "known":
+            state = ""
+        elif requirement["status"] == "inconclusive":
+            state = " — it stays inconclusive, as the baseline expects: it does not fail the gate"
+        else:
+            state = f" — but it is {STATUS_LABEL.get(requirement['status'])}: a failure the baseline does not cover"
         items.append(
             f'<li>{chip(requirement["status"])}<span class=what><a class=id href="{anchor(requirement["id"])}">{escape(requirement["id"])}</a> '
             f"{escape(requirement.get('title', ''))}<div class=small>accepted because: {escape(reasons)}{escape(state)}</div></span></li>"
@@ -320,6 +326,30 @@ def _known(report: Mapping[str, Any]) -> str:
     )
 
 
+def _selection_words(selection: Mapping[str, Any]) -> str:
+    words = [f"--requirement {rid}" for rid in selection.get("requirements") or []]
+    words += [f"--area {area}" for area in selection.get("areas") or []]
+    if selection.get("k"):
+        words.append(f"-k {selection['k']}")
+    return " ".join(words)
+
+
+def _network_words(network: Mapping[str, Any]) -> str:
+    """How the run reached the target, when it took more than the base URL (header values are not shown)."""
+    said = []
+    if network.get("headers"):
+        said.append("extra headers " + ", ".join(network["headers"]))
+    if network.get("secret_headers"):
+        said.append("secret headers (values masked) " + ", ".join(network["secret_headers"]))
+    if network.get("ca_bundle"):
+        said.append(f"CA bundle {network['ca_bundle']}")
+    if network.get("client_cert"):
+        said.append(f"client certificate {network['client_cert']}")
+    if network.get("proxy"):
+        said.append(f"proxy {network['proxy']}")
+    return "; ".join(said)
+
+
 def _facts(report: Mapping[str, Any], files: Mapping[str, str], checks_page: str | None) -> str:
     selection = report.get("selection", {})
     target = report.get("target", {})
@@ -334,7 +364,7 @@ def _facts(report: Mapping[str, Any], files: Mapping[str, str], checks_page: str
         ("max examples", str(report.get("max_examples", ""))),
         ("coverage cases", describe_coverage(report.get("coverage_cases"))),
         ("profile", str(report.get("profile", ""))),
-        ("selection", (f"-k {selection['k']}" if selection.get("k") else "the whole catalog")
+        ("selection", (_selection_words(selection) or "the whole catalog")
          + ("; TENANT checks ran (second account token given)" if selection.get("tenant") else "; TENANT checks could not run (no second account token)")),
         ("strict", "yes" if report.get("strict") else "no"),
         ("TLS", "not verified (--insecure)" if report.get("insecure") else "verified"),
@@ -344,6 +374,12 @@ def _facts(report: Mapping[str, Any], files: Mapping[str, str], checks_page: str
         ("duration", f"{report.get('duration_seconds', '')} s, {report.get('tests', '')} checks"),
         ("evidence", f"{report.get('evidence', {}).get('exchanges', '')} exchanges in evidence.ndjson"),
     ]
+    if report.get("interrupted"):
+        rows.append(("interrupted", f"by {report['interrupted']}: the checks it did not reach are listed as not run"))
+    network = report.get("network") or {}
+    said = _network_words(network)
+    if said:
+        rows.append(("network", said))
     for name, digest in files.items():
         rows.append((f"{name} sha256", digest))
     body = "".join(

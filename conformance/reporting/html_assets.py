@@ -43,6 +43,8 @@ ul.problems{list-style:none;padding:0;margin:.3rem 0}
 ul.problems li{padding:.35rem 0;border-bottom:1px solid #eef1f4;display:flex;gap:.6rem;align-items:baseline}
 ul.problems .what{flex:1;min-width:0}
 ul.problems .said{color:var(--muted)}
+.cause{border-left:3px solid var(--fail);padding-left:.7rem;margin:.7rem 0}
+.cause>p{margin:.2rem 0}
 .id{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85rem;white-space:nowrap}
 .muted,.small{color:var(--muted)}.small{font-size:.85rem}
 .areas{display:grid;grid-template-columns:repeat(auto-fill,minmax(13.5rem,1fr));gap:.6rem}

@@ -35,6 +35,11 @@ def chip(status: str, text: str | None = None) -> str:
     return f'<span class="chip c-{escape(status)}">{escape(text or STATUS_LABEL.get(status, status))}</span>'
 
 
+def requirement_chip(requirement: Mapping[str, Any]) -> str:
+    """A requirement's status chip: ``not run`` for one an interrupted run did not reach."""
+    return chip(requirement["status"], "not run" if requirement.get("not_run") else None)
+
+
 def anchor(rid: str) -> str:
     return "#" + quote(rid, safe="")
 
@@ -91,6 +96,9 @@ def _certification(report: Mapping[str, Any]) -> str:
 
 
 def _gate(report: Mapping[str, Any]) -> str:
+    if report.get("interrupted"):
+        code = 143 if report["interrupted"] == "SIGTERM" else 130
+        return f"fail (exit status {code}: the run was interrupted by {report['interrupted']})"
     if report.get("suite_errors"):
         return "fail (exit status 2: the suite itself failed in a check)"
     return "pass (exit status 0)" if report.get("gate") == "pass" else "fail (exit status 1)"
@@ -111,6 +119,13 @@ def hero(report: Mapping[str, Any]) -> str:
     why = (
         "<p class=small>The gate failed because: " + "; ".join(escape(r) for r in reasons) + ".</p>" if reasons else ""
     )
+    if report.get("interrupted"):
+        not_run = sum(1 for r in report.get("requirements", []) if r.get("not_run"))
+        why = (
+            f"<p class=note><b>Interrupted</b> by {escape(str(report['interrupted']))}: the checks the run did not "
+            f"reach are listed as <i>not run</i> ({not_run} requirements); this folder is complete for what ran.</p>"
+            + why
+        )
     return f"""<section class="hero c-{escape(verdict)}" id=verdict>
 <div class=line1><span class=verdict>{escape(verdict.upper())}</span><span class=lead>{escape(_verdict_sentence(report))}</span></div>
 <div class=facts3>
@@ -139,23 +154,62 @@ def _first_failure_sentence(
     return ""
 
 
+def _problem_item(requirement: Mapping[str, Any], evidence: Mapping[int, dict[str, Any]], base_url: str | None) -> str:
+    said = _first_failure_sentence(requirement, evidence, base_url)
+    more = len(requirement.get("failures", []))
+    count = f" <span class=small>({more} failures)</span>" if more > 1 else ""
+    return (
+        f'<li>{requirement_chip(requirement)}<span class=what><a class=id href="{anchor(requirement["id"])}">{escape(requirement["id"])}</a> '
+        f'<b>{escape(requirement.get("level", ""))}</b> {escape(requirement.get("title", ""))}{count}'
+        + (f" <span class=said>— {escape(clip(said, 220))}</span>" if said else "")
+        + "</span></li>"
+    )
+
+
+def _causes(report: Mapping[str, Any], evidence: Mapping[int, dict[str, Any]], by_id: Mapping[str, Mapping[str, Any]]) -> str:
+    """The failing exchanges several requirements share, each with the requirements under it."""
+    base_url = report.get("target", {}).get("base_url")
+    blocks = []
+    for number, cause in enumerate(report.get("causes", []), start=1):
+        lines = cause.get("exchanges", [])
+        entry = evidence.get(cause.get("exchange"))
+        seen = describe_exchange(entry, base_url) if entry is not None else ""
+        count = int(cause.get("exchange_count", len(lines)))
+        where = ", ".join(str(line) for line in lines) + (f" and {count - len(lines)} more" if count > len(lines) else "")
+        items = "".join(_problem_item(by_id[rid], evidence, base_url) for rid in cause.get("requirements", []) if rid in by_id)
+        blocks.append(
+            f'<div class=cause id="cause-{number}"><p><b>{escape(str(cause.get("summary", "")))}</b>: '
+            f'{len(cause.get("requirements", []))} requirements share it'
+            + (f" <span class=small>(evidence.ndjson line{'s' if count > 1 else ''} {escape(where)})</span>" if where else "")
+            + "</p>"
+            + (f"<p class=small>For example: {escape(clip(seen, 300))}</p>" if seen else "")
+            + f"<ul class=problems>{items}</ul></div>"
+        )
+    if not blocks:
+        return ""
+    return (
+        "<h3>One cause, several requirements</h3><p class=small>These requirements failed (or were left undecided) "
+        "on the same answer of the target: fixing it may fix them all.</p>" + "".join(blocks)
+    )
+
+
 def what_failed(report: Mapping[str, Any], evidence: Mapping[int, dict[str, Any]]) -> str:
     base_url = report.get("target", {}).get("base_url")
     order = {"fail": 0, "inconclusive": 1, "warn": 2, "known": 3}
+    by_id = {r["id"]: r for r in report.get("requirements", [])}
+    grouped = {rid for cause in report.get("causes", []) for rid in cause.get("requirements", [])}
     problems = sorted(
-        (r for r in report.get("requirements", []) if r["status"] in PROBLEMS),
+        (r for r in report.get("requirements", []) if r["status"] in PROBLEMS and not r.get("not_run")),
         key=lambda r: (order[r["status"]], r.get("level") != "MUST"),
     )
-    items = []
-    for requirement in problems:
-        said = _first_failure_sentence(requirement, evidence, base_url)
-        more = len(requirement.get("failures", []))
-        count = f" <span class=small>({more} failures)</span>" if more > 1 else ""
+    causes = _causes(report, evidence, by_id)
+    items = [_problem_item(r, evidence, base_url) for r in problems if r["id"] not in grouped]
+    not_run = [r for r in report.get("requirements", []) if r.get("not_run")]
+    if not_run:
         items.append(
-            f'<li>{chip(requirement["status"])}<span class=what><a class=id href="{anchor(requirement["id"])}">{escape(requirement["id"])}</a> '
-            f'<b>{escape(requirement.get("level", ""))}</b> {escape(requirement.get("title", ""))}{count}'
-            + (f" <span class=said>— {escape(clip(said, 220))}</span>" if said else "")
-            + "</span></li>"
+            f'<li>{chip("inconclusive", "not run")}<span class=what>{len(not_run)} requirements were not run: the run was '
+            f"interrupted ({escape(str(report.get('interrupted') or ''))}) before their checks. They are listed as "
+            "<i>not run</i> in the table below.</span></li>"
         )
     for entry in report.get("baseline", {}).get("stale", []):
         items.append(
@@ -169,13 +223,14 @@ def what_failed(report: Mapping[str, Any], evidence: Mapping[int, dict[str, Any]
             f'<li>{chip("error", "suite error")}<span class=what><span class=mono>{escape(error.get("test", ""))}</span> '
             f"— {escape(clip(str(error.get('error', '')), 220))} (a fault of the suite, not of the target: see suite-errors.log)</span></li>"
         )
-    if not items:
+    if not items and not causes:
         if report.get("verdict") == "pass":
             body = "<p>Nothing failed: every requirement that ran passed.</p>"
         else:
             body = "<p>Nothing failed. The requirements without evidence are listed as <i>not verified</i> in the table below.</p>"
     else:
-        body = f"<ul class=problems>{''.join(items)}</ul>"
+        rest = ("<h3>Other problems</h3>" if causes else "") + f"<ul class=problems>{''.join(items)}</ul>" if items else ""
+        body = causes + rest
     notes = "".join(f"<li>{escape(n)}</li>" for n in report.get("notes", []))
     if notes:
         body += f"<h3>Notes on the run</h3><ul>{notes}</ul>"
@@ -194,7 +249,8 @@ def _area_svg(requirements: list[Mapping[str, Any]]) -> str:
         x = (index % _PER_ROW) * (_SQUARE + _GAP)
         y = (index // _PER_ROW) * (_SQUARE + _GAP)
         status = requirement["status"]
-        label = f"{requirement['id']} ({requirement.get('level')}): {STATUS_LABEL.get(status, status)} — {requirement.get('title', '')}"
+        shown = "not run" if requirement.get("not_run") else STATUS_LABEL.get(status, status)
+        label = f"{requirement['id']} ({requirement.get('level')}): {shown} — {requirement.get('title', '')}"
         mark = ""
         if status in ("fail", "warn"):
             mark = f'<path d="M{x + 4} {y + 4}l6 6m0-6l-6 6" stroke="#fff" stroke-width="1.6"/>'
@@ -218,8 +274,9 @@ def areas(report: Mapping[str, Any]) -> str:
     for area, requirements in by_area.items():
         counts: dict[str, int] = {}
         for requirement in requirements:
-            counts[requirement["status"]] = counts.get(requirement["status"], 0) + 1
-        said = " · ".join(f"{n} {STATUS_LABEL[s]}" for s, n in counts.items() if s in STATUS_LABEL)
+            label = "not run" if requirement.get("not_run") else STATUS_LABEL.get(requirement["status"], "")
+            counts[label] = counts.get(label, 0) + 1
+        said = " · ".join(f"{n} {label}" for label, n in counts.items() if label)
         cards.append(
             f'<a class=area href="#area-{escape(area)}" data-filter="area={escape(area)}"><b>{escape(area)}</b>'
             f"{_area_svg(requirements)}<span class=small>{escape(said)}</span></a>"

@@ -1,9 +1,10 @@
 """junit.xml: one test case per requirement, agreeing with the gate and the verdict.
 
-A failed or inconclusive MUST is a ``<failure>`` (never ``<skipped>``), as is anything that fails the
-gate under strict; a known failure (baseline) and a requirement that did not run are ``<skipped>``
-with the reason; a stale baseline entry and a suite error are cases of their own, failing.
-Each case carries its requirement, level, status and duration as properties.
+A failed or inconclusive MUST is a ``<failure>`` (never ``<skipped>``), as is anything that fails
+the gate under strict; a known failure (baseline), an inconclusive requirement the baseline accepts
+as such, and a requirement that did not run are ``<skipped>`` with the reason; a stale baseline
+entry and a suite error are cases of their own, failing. Each case carries its requirement, level,
+status and duration as properties.
 """
 
 from __future__ import annotations
@@ -28,10 +29,16 @@ def _failure_text(requirement: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _accepted(requirement: dict[str, Any]) -> bool:
+    """An inconclusive requirement the baseline lists as such."""
+    return requirement["status"] == "inconclusive" and bool(requirement.get("known"))
+
+
 def _fails_gate(requirement: dict[str, Any], strict: bool) -> bool:
     status = requirement["status"]
     counts = requirement["level"] == "MUST" or strict
-    return status == "fail" or (status == "warn" and strict) or (status == "inconclusive" and counts)
+    undecided = status == "inconclusive" and counts and not _accepted(requirement)
+    return status == "fail" or (status == "warn" and strict) or undecided
 
 
 def render_junit(report: dict[str, Any]) -> str:
@@ -41,7 +48,11 @@ def render_junit(report: dict[str, Any]) -> str:
     stale = report.get("baseline", {}).get("stale", [])
     errors = report.get("suite_errors", [])
     failing = [r for r in requirements if _fails_gate(r, strict)]
-    skipped = [r for r in requirements if not _fails_gate(r, strict) and r["status"] in ("skip", "known")]
+    skipped = [
+        r
+        for r in requirements
+        if not _fails_gate(r, strict) and (r["status"] in ("skip", "known") or _accepted(r))
+    ]
     suites = ET.Element("testsuites", name=report["suite"]["name"])
     suite = ET.SubElement(
         suites,
@@ -83,11 +94,10 @@ def render_junit(report: dict[str, Any]) -> str:
         if _fails_gate(requirement, strict):
             element = ET.SubElement(case, "failure", message=f"{requirement['id']} {status}", type=status)
             element.text = text
-        elif status in ("skip", "known"):
+        elif status in ("skip", "known") or _accepted(requirement):
             first = text.splitlines()[0] if text else status
-            element = ET.SubElement(
-                case, "skipped", message=(f"known: {first}" if status == "known" else first)
-            )
+            known = status == "known" or _accepted(requirement)
+            element = ET.SubElement(case, "skipped", message=(f"known: {first}" if known else first))
             element.text = text
         elif status in ("warn", "inconclusive"):
             out = ET.SubElement(case, "system-out")

@@ -3,7 +3,10 @@
 A requirement's status rolls up from the checks that name it: fail > inconclusive > warn > pass > skip.
 A failed check makes a MUST requirement ``fail`` and a SHOULD requirement ``warn``; a failure the
 baseline lists is ``known`` instead. Skip stands where no check gave evidence: not selected, excluded
-by the profile, or a missing precondition, always with the reason.
+by the profile, or a missing precondition, always with the reason. A check an interrupted run never
+reached (outcome ``not run``) leaves its requirements ``inconclusive``, marked ``not_run``: they were
+neither skipped for a reason nor decided. An inconclusive requirement the baseline lists as such
+(``status: inconclusive``) keeps its status, with the entry beside it, and does not fail the gate.
 
 Two answers come out of it (CONTRACT.md, "Verdict and gate"):
 
@@ -11,8 +14,9 @@ Two answers come out of it (CONTRACT.md, "Verdict and gate"):
   failed (known failures included; under strict a warned SHOULD too), else ``incomplete`` when some
   MUST (under strict, some requirement) has no evidence, else ``pass``;
 - the **gate**, what the exit status tells CI given the user's choices: ``pass`` when nothing that
-  ran failed outside the baseline, no MUST that ran is inconclusive (under strict, no SHOULD either),
-  no baseline entry is stale and the suite itself did not break; else ``fail``.
+  ran failed outside the baseline, no MUST that ran is inconclusive outside the baseline (under
+  strict, no SHOULD either), no baseline entry is stale, the run was not interrupted and the suite
+  itself did not break; else ``fail``.
 """
 
 from __future__ import annotations
@@ -49,12 +53,28 @@ class RequirementVerdict:
     reasons: list[str] = field(default_factory=list)
     #: seconds spent in the checks that name it
     duration: float = 0.0
-    #: the baseline entries that waive its failures
+    #: the baseline entries that waive its failures (or, for an inconclusive one, its undecided checks)
     waived_by: list[BaselineEntry] = field(default_factory=list)
+    #: the checks that left it undecided
+    undecided: list[str] = field(default_factory=list)
+    #: its checks an interrupted run never reached
+    not_run: list[str] = field(default_factory=list)
 
     def raise_to(self, status: str) -> None:
         if _ORDER[status] > _ORDER[self.status]:
             self.status = status
+
+    @property
+    def only_not_run(self) -> bool:
+        """Inconclusive only because an interrupted run did not reach its checks."""
+        if self.status != "inconclusive" or not self.not_run:
+            return False
+        return set(self.undecided) <= set(self.not_run)
+
+    @property
+    def accepted(self) -> bool:
+        """An inconclusive requirement the baseline lists as such: it does not fail the gate."""
+        return self.status == "inconclusive" and bool(self.waived_by)
 
     @property
     def ran(self) -> bool:
@@ -77,6 +97,10 @@ class RequirementVerdict:
             data["reasons"] = self.reasons
         if self.waived_by:
             data["known"] = [entry.to_dict() for entry in self.waived_by]
+        if self.undecided:
+            data["undecided_by"] = self.undecided
+        if self.only_not_run:
+            data["not_run"] = True
         return data
 
 
@@ -88,6 +112,8 @@ class RunVerdict:
     strict: bool
     stale: list[BaselineEntry] = field(default_factory=list)
     suite_errors: list[dict[str, Any]] = field(default_factory=list)
+    #: the signal that interrupted the run (``SIGINT``, ``SIGTERM``), or None
+    interrupted: str | None = None
 
     @property
     def summary(self) -> dict[str, int]:
@@ -119,24 +145,31 @@ class RunVerdict:
             for v in self.requirements
             if v.status == "fail"
             or (v.status == "warn" and self.strict)
-            or (v.status == "inconclusive" and self._counts(v))
+            or (v.status == "inconclusive" and self._counts(v) and not v.accepted and not v.only_not_run)
         ]
 
     @property
     def verdict(self) -> str:
         if self.failing():
             return "fail"
-        if self.unverified() or self.suite_errors:
+        if self.unverified() or self.suite_errors or self.interrupted:
             return "incomplete"
         return "pass"
 
     @property
     def gate(self) -> str:
-        return "fail" if self.blocking() or self.stale or self.suite_errors else "pass"
+        failed = self.blocking() or self.stale or self.suite_errors or self.interrupted
+        return "fail" if failed else "pass"
 
     def gate_reasons(self) -> list[str]:
         """Why the gate failed, one line each (empty when it passed)."""
-        reasons = [
+        reasons = []
+        if self.interrupted:
+            not_run = sum(1 for v in self.requirements if v.only_not_run)
+            reasons.append(
+                f"the run was interrupted ({self.interrupted}): {not_run} requirements were not run"
+            )
+        reasons += [
             f"{v.requirement.id} ({v.requirement.level}) {v.status}"
             + (" outside the baseline" if v.waived_by else "")
             for v in self.blocking()
@@ -151,7 +184,12 @@ class RunVerdict:
         for v in self.requirements:
             if not v.requirement.is_must or v.status not in ("skip", "inconclusive"):
                 continue
-            key = v.status if v.status == "inconclusive" else _skip_kind(v.reasons)
+            if v.only_not_run:
+                key = "not run (interrupted)"
+            elif v.status == "inconclusive":
+                key = "inconclusive (known)" if v.accepted else "inconclusive"
+            else:
+                key = _skip_kind(v.reasons)
             why[key] = why.get(key, 0) + 1
         return why
 
@@ -190,12 +228,17 @@ def roll_up(
     strict: bool = False,
     baseline: Baseline | None = None,
     selection: str | None = None,
+    interrupted: str | None = None,
+    picked: str | None = None,
 ) -> RunVerdict:
     """Fold test outcomes (TestOutcome objects or their dicts) into one verdict per catalog entry.
 
-    ``selection`` is the ``-k`` expression the run was given: requirements no selected check names are
-    then "not selected" rather than unchecked.
+    ``selection`` is the ``-k`` expression the run was given, and ``picked`` its ``--requirement`` and
+    ``--area`` options in the words of the command line: requirements no selected check names are
+    then "not selected" rather than unchecked. ``interrupted`` names the signal that stopped the run
+    early, if one did.
     """
+    chosen = " ".join(part for part in (picked, f"-k {selection}" if selection else None) if part)
     verdicts = {r.id: RequirementVerdict(r) for r in catalog}
     errors: list[dict[str, Any]] = []
     for outcome in outcomes:
@@ -229,9 +272,15 @@ def roll_up(
                 verdict.failures.extend(_failure_dict(nodeid, f) for f in charged[rid])
             elif rid in undecided:
                 verdict.raise_to("inconclusive")
+                verdict.undecided.append(nodeid)
                 verdict.reasons.append(f"{nodeid}: inconclusive: {_get(outcome, 'reason')}")
             elif rid in unverified:
                 verdict.reasons.append(f"{nodeid}: no evidence: {_get(outcome, 'reason')}")
+            elif kind == "not run":
+                verdict.raise_to("inconclusive")
+                verdict.undecided.append(nodeid)
+                verdict.not_run.append(nodeid)
+                verdict.reasons.append(f"{nodeid}: not run: {_get(outcome, 'reason')}")
             elif kind == "error":
                 verdict.reasons.append(f"{nodeid}: not verified: {_get(outcome, 'reason')}")
             elif kind == "skipped":
@@ -241,13 +290,17 @@ def roll_up(
     for verdict in verdicts.values():
         if not verdict.tests:
             verdict.reasons.append(
-                f"not selected (-k {selection})"
-                if selection
+                f"not selected ({chosen})"
+                if chosen
                 else "no check in this run names this requirement"
             )
     stale = _apply_baseline(verdicts, baseline) if baseline is not None else []
     return RunVerdict(
-        requirements=[verdicts[r.id] for r in catalog], strict=strict, stale=stale, suite_errors=errors
+        requirements=[verdicts[r.id] for r in catalog],
+        strict=strict,
+        stale=stale,
+        suite_errors=errors,
+        interrupted=interrupted,
     )
 
 
@@ -257,18 +310,23 @@ def _apply_baseline(verdicts: dict[str, RequirementVerdict], baseline: Baseline)
     An entry without a check waives every failure of its requirement; one with a check waives that
     check's failures only, so a new failure from another check still fails. An entry is stale when
     its requirement passed, or when its check ran and no longer fails. A requirement that did not
-    run says nothing about its entries.
+    run says nothing about its entries. Inconclusive entries follow the same rules for the checks
+    that left their requirement undecided.
     """
     stale: list[BaselineEntry] = []
     by_id: dict[str, list[BaselineEntry]] = {}
     for entry in baseline.entries:
         if entry.id in verdicts:
             by_id.setdefault(entry.id, []).append(entry)
-    for rid, entries in by_id.items():
+    for rid, all_entries in by_id.items():
         verdict = verdicts[rid]
         if verdict.status == "pass":
-            stale.extend(entries)
+            stale.extend(all_entries)
             continue
+        undecided = [e for e in all_entries if e.inconclusive]
+        entries = [e for e in all_entries if not e.inconclusive]
+        if verdict.status == "inconclusive" and undecided and not verdict.only_not_run:
+            stale.extend(_accept_undecided(verdict, undecided))
         if verdict.status not in ("fail", "warn"):
             continue
         live = []
@@ -286,6 +344,22 @@ def _apply_baseline(verdicts: dict[str, RequirementVerdict], baseline: Baseline)
         ]
         if live and not uncovered:
             verdict.status = "known"
+    return stale
+
+
+def _accept_undecided(verdict: RequirementVerdict, entries: list[BaselineEntry]) -> list[BaselineEntry]:
+    """Accept an inconclusive requirement its entries cover; returns the entries that are stale."""
+    stale, live = [], []
+    for entry in entries:
+        if entry.check is None or any(_same_check(t, entry.check) for t in verdict.undecided):
+            live.append(entry)
+        elif any(_same_check(t, entry.check) for t in verdict.tests):
+            stale.append(entry)
+    covered = any(entry.check is None for entry in live) or all(
+        any(entry.check and _same_check(t, entry.check) for entry in live) for t in verdict.undecided
+    )
+    if live and covered:
+        verdict.waived_by.extend(live)
     return stale
 
 

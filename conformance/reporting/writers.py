@@ -15,10 +15,12 @@ from typing import Any
 
 from conformance._redact import Redactor
 from conformance.reporting.baseline import Baseline
+from conformance.reporting.causes import documented_statuses, find_causes
 from conformance.reporting.evidence_lookup import exchanges_of
 from conformance.reporting.html import render_html
 from conformance.reporting.junit import render_junit
 from conformance.reporting.verdicts import RunVerdict
+from conformance.spec import load_fragment
 
 __all__ = ["FORMAT_VERSION", "RunInfo", "build_report", "write_file", "write_reports"]
 
@@ -57,6 +59,10 @@ SUITE_DATA = frozenset(
         "write_budget",
         "concurrency",
         "time",
+        "causes",
+        "interrupted",
+        "undecided_by",
+        "not_run",
     }
 )
 
@@ -109,6 +115,13 @@ class RunInfo:
     dimensions: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: where the run's time went (``Target.time_spent``)
     time: dict[str, Any] = field(default_factory=dict)
+    #: the catalog IDs and areas the run selected (``--requirement``, ``--area``)
+    requirements_selected: list[str] = field(default_factory=list)
+    areas_selected: list[str] = field(default_factory=list)
+    #: the signal that interrupted the run (``SIGINT``, ``SIGTERM``), or None
+    interrupted: str | None = None
+    #: how the run reached the target: extra header names, CA bundle, client certificate, proxy
+    network: dict[str, Any] = field(default_factory=dict)
 
 
 def build_report(info: RunInfo, verdict: RunVerdict) -> dict[str, Any]:
@@ -121,7 +134,13 @@ def build_report(info: RunInfo, verdict: RunVerdict) -> dict[str, Any]:
         "tools": info.tools,
         "target": {"base_url": info.base_url, "bundled": info.bundled},
         "profile": info.profile,
-        "selection": {"k": info.select, "tenant": info.tenant, "whole_catalog": info.select is None},
+        "selection": {
+            "k": info.select,
+            "requirements": info.requirements_selected,
+            "areas": info.areas_selected,
+            "tenant": info.tenant,
+            "whole_catalog": not (info.select or info.requirements_selected or info.areas_selected),
+        },
         "seed": info.seed,
         "max_examples": info.max_examples,
         "coverage_cases": info.coverage_cases,
@@ -132,6 +151,7 @@ def build_report(info: RunInfo, verdict: RunVerdict) -> dict[str, Any]:
         "finished_at": info.finished_at,
         "duration_seconds": info.duration_seconds,
         "tests": info.tests,
+        "interrupted": info.interrupted,
         "verdict": verdict.verdict,
         "gate": verdict.gate,
         "gate_reasons": verdict.gate_reasons(),
@@ -163,6 +183,7 @@ def build_report(info: RunInfo, verdict: RunVerdict) -> dict[str, Any]:
         ],
         "checks": info.checks,
         "tolerances": info.tolerances,
+        "network": info.network,
     }
 
 
@@ -188,8 +209,13 @@ def _sha256(path: Path) -> str:
 def write_reports(
     report: dict[str, Any], folder: Path, redactor: Redactor
 ) -> tuple[dict[str, Any], dict[str, Path]]:
-    """Write report.json, junit.xml and report.html; returns the clean document and the paths."""
+    """Write report.json, junit.xml and report.html; returns the clean document and the paths.
+
+    The report gains its ``causes``: the failing exchanges two or more requirements share.
+    """
     folder.mkdir(parents=True, exist_ok=True)
+    evidence = folder / "evidence.ndjson"
+    report = {**report, "causes": find_causes(report, evidence, documented_statuses(load_fragment()))}
     clean = redactor.tree(report, keep=SUITE_DATA, ours=True)
     paths = {
         "json": folder / "report.json",
@@ -198,7 +224,6 @@ def write_reports(
     }
     write_file(paths["json"], json.dumps(clean, indent=2, ensure_ascii=False) + "\n")
     write_file(paths["junit"], render_junit(clean))
-    evidence = folder / "evidence.ndjson"
     vouched = [name for name in ("report.json", "evidence.ndjson") if (folder / name).exists()]
     files = {name: _sha256(folder / name) for name in vouched}
     checks_page = "checks.html" if (folder / "checks.html").exists() else None
