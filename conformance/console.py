@@ -386,8 +386,7 @@ def print_results(report: Mapping[str, Any], paths: Mapping[str, Path], out: Con
 
 def created_line(created: Mapping[str, Any]) -> str:
     """The leads the run left in the target, and the tag a person finds them by."""
-    return (f"created {created['count']} lead(s) in the target, each tagged {created['run_tag']} "
-            "(their ids: report.json, created)")
+    return f"created {created['count']} lead(s), tagged {created['run_tag']} (ids in report.json)"
 
 
 #: how a run of the bundled server ends: how to point the suite at your own server

@@ -190,8 +190,10 @@ def test_area_selects_an_area_and_k_narrows_it(tmp_path):
     run = run_cli(["run", "--max-examples", "2", "--area", "tenant", "-k", "not query"], tmp_path)
     assert run.code == 0, run.stderr[-2000:]
     assert run.report["selection"]["areas"] == ["TENANT"]
-    checks = [check["test"] for check in run.report["checks"]]
-    assert checks and all(name.startswith("tenant.py::") and "query" not in name for name in checks)
+    checks = run.report["checks"]
+    assert checks and all("query" not in check["test"] for check in checks)
+    assert all(any(rid.startswith("LEADS-TENANT-") for rid in check["requirements"]) for check in checks)
+    assert any(check["test"].startswith("tenant.py::") for check in checks)
     # -k create would also select TENANT checks (created_after); --area CREATE selects CREATE's alone
     create = run_cli(["run", "--list", "--area", "CREATE"], tmp_path / "list")
     assert create.code == 0, create.stderr

@@ -46,7 +46,7 @@ def _behind_a_gateway(app):
 
     async def gateway(scope, receive, send):
         if scope["type"] == "http":
-            headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
             if headers.get("x-gateway") != "yes" or headers.get("x-gateway-key") != GATEWAY_KEY:
                 await send({"type": "http.response.start", "status": 403,
                             "headers": [(b"content-type", b"application/json")]})
