@@ -3,8 +3,11 @@ backoff on a bare 429, and a target that throttles every request named as such."
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -12,10 +15,11 @@ import pytest
 
 from conformance._limits import AdaptiveLimit, backoff
 from conformance._outcomes import Inconclusive
-from conformance.evidence import EvidenceLog
-from conformance.reference import ReferenceConfig
+from conformance.evidence import EvidenceLog, read_evidence
+from conformance.reference import ReferenceConfig, create_app, serve_in_thread
 from conformance.suite.oracle.plan import WriteBudget
 from conformance.target import Pacing, Target
+from tests._runs import SELFTEST_ARGS, run_cli, target_args
 from tests.hostile import HostileServer
 
 CONFIG = ReferenceConfig()
@@ -147,3 +151,44 @@ def test_a_target_that_throttles_every_request_is_named_and_nothing_more_is_sent
 def test_parallel_work_keeps_the_items_order():
     target = Target(base_url="http://127.0.0.1:9/api", token="k" * 8, account_token="a" * 8, concurrency=3)
     assert target.parallel(lambda n: (time.sleep(0.01 * (5 - n)), n)[1], list(range(5))) == [0, 1, 2, 3, 4]
+
+
+# ------------------------------------------------------------------------------ whatever the interleaving
+_VARYING = (
+    (re.compile(r"https?://127\.0\.0\.1:\d+"), "<base>"),
+    (re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"), "<uuid>"),
+    (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}(:|%3A)\d{2}(:|%3A)\d{2}(\.\d+)?(Z|[+-]\d{2}(:|%3A)\d{2}|%2B\d{2}%3A\d{2})?"),
+     "<time>"),
+    (re.compile(r"cursor=[^&\s\"]+"), "cursor=<cursor>"),
+    (re.compile(r"00Q5e00000\w{8}"), "<remote id>"),
+    (re.compile(r"remote_id=[^&\s\"]+"), "remote_id=<remote id>"),
+)
+
+
+def _sent(folder: Path) -> Counter[str]:
+    """The requests of a run, with what the server chose (ids, timestamps, cursors) masked."""
+    sent: Counter[str] = Counter()
+    for exchange in read_evidence(folder / "evidence.ndjson"):
+        request = exchange["request"]
+        text = f"{request['method']} {request['url']} {json.dumps(request.get('body'), sort_keys=True)}"
+        for pattern, mask in _VARYING:
+            text = pattern.sub(mask, text)
+        sent[text] += 1
+    return sent
+
+
+@pytest.mark.slow
+def test_the_same_seed_sends_the_same_requests_and_reaches_the_same_verdicts_whatever_the_interleaving(
+    tmp_path: Path,
+):
+    runs = {}
+    for concurrency in ("1", "4"):
+        with serve_in_thread(create_app(ReferenceConfig())) as server:
+            runs[concurrency] = run_cli(
+                [*target_args(server.base_url), *SELFTEST_ARGS, "--run-id", "lc-same-run", "--concurrency",
+                 concurrency], tmp_path / concurrency,
+            )
+    one, four = runs["1"], runs["4"]
+    assert one.code == four.code == 0, (one.stderr[-2000:], four.stderr[-2000:])
+    assert one.statuses() == four.statuses()
+    assert _sent(one.folder) == _sent(four.folder)
