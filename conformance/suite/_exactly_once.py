@@ -34,7 +34,7 @@ PREFIX_PAGES = 10
 PREFIX_CHECK_SIZE = 23
 PREFIX_CHECK_PAGES = 12
 #: the most pages the small-page traversal of a whole list may take, which sets its page size
-SMALL_TRAVERSAL_PAGES = 15
+SMALL_TRAVERSAL_PAGES = 10
 #: leads that checks running alongside may add between two traversals
 GROWTH = 20
 #: missing leads re-read by id before the check decides

@@ -28,6 +28,8 @@ class MetaPost:
     raw: dict[str, Any]
     model_schema: dict[str, Any]
     fallback: str | None = None
+    #: meta/post's own answer (None for the fragment's stand-in built without asking)
+    response: httpx.Response | None = None
 
     @property
     def properties(self) -> dict[str, Any]:
@@ -92,10 +94,12 @@ def fetch_meta_post(client: httpx.Client, fallback: bool = False) -> MetaPost:
     else:
         model = model_schema_of(body)
         if model is not None:
-            return MetaPost(raw=body, model_schema=model)
+            return MetaPost(raw=body, model_schema=model, response=response)
         reason = "meta/post has no request_schema.properties.model"
     if fallback:
-        return fragment_meta_post(reason)
+        stand_in = fragment_meta_post(reason)
+        stand_in.response = response
+        return stand_in
     raise Inconclusive(f"{reason}, so the writes it drives cannot be checked")
 
 

@@ -56,7 +56,7 @@ ODD_TEXT = "  ŝtrïng ☃ e\u0301 مرحبا \U0001f984  "
 LONG_TEXT = "x" * 300
 #: what a boolean or a count may be sent as, outside what the schema allows
 ODD_BOOLEAN = "True"
-ODD_COUNTS = ("0", "-1", "101", "99999999999999999999")
+ODD_COUNTS = ("-1", "99999999999999999999")
 
 ACCOUNTS = [pytest.param("primary", id="account-a"), pytest.param("second", id="account-b")]
 VIEW = ("LEADS-EXPAND-002", "LEADS-EXPAND-003", "LEADS-EXPAND-004")
@@ -207,7 +207,7 @@ def test_edge_query_values_get_no_server_error(
 ) -> None:
     """No request gets a 5xx, whatever its query holds: every parameter of the operation is sent at once
     with text holding any code point and surrounding whitespace, with 300 characters, and with booleans
-    and counts outside the schema (0, -1, 101, a number beyond any integer type)."""
+    and counts outside the schema (-1, a number beyond any integer type)."""
     path = template.lstrip("/")
     if template == RETRIEVE_TEMPLATE:
         path = lead_path(str(uuid.UUID(int=seed, version=4)))
@@ -344,7 +344,7 @@ def test_random_sequences_agree_with_what_the_run_wrote(
         machine,
         settings=settings(
             max_examples=1,
-            stateful_step_count=max(4, max_examples // 2),
+            stateful_step_count=max(4, max_examples // 3),
             database=None,
             deadline=None,
             phases=[Phase.generate],

@@ -27,9 +27,9 @@ EXPAND_004 = "LEADS-EXPAND-004"
 #: every relation, comma-separated without spaces, as Merge's SDK sends it
 EXPAND_ALL = ",".join(("owner", "converted_contact", "converted_account"))
 #: pages of 100 leads read from the list
-LIST_PAGES = 3
+LIST_PAGES = 1
 #: leads also read by id
-BY_ID = 3
+BY_ID = 2
 
 Lead = dict[str, Any]
 

@@ -32,7 +32,7 @@ from conformance.suite._http import describe, not_throttled, results_of
 from conformance.suite._leads import RELATION_FIELDS, declined_fields, run_tag
 from conformance.suite._meta import MetaPost, model_schema_of
 from conformance.suite._paging import Pages
-from conformance.suite._paths import LEADS, META_POST, REMOTE_FIELD_CLASSES
+from conformance.suite._paths import LEADS, REMOTE_FIELD_CLASSES
 from conformance.suite._problems import problems_named
 from conformance.suite.oracle.compare import differences
 from conformance.suite.oracle.plan import WriteBudget, WritePlan
@@ -47,7 +47,6 @@ META_EXTRAS = tolerance("meta-post-extras").id
 
 #: every requirement here holds under each linked account the run holds
 ACCOUNTS = [pytest.param("primary", id="account-a"), pytest.param("second", id="account-b")]
-_ANSWERS: dict[str, httpx.Response] = {}
 
 
 def account_client(request: pytest.FixtureRequest, account: str) -> httpx.Client:
@@ -61,14 +60,12 @@ def account_meta(request: pytest.FixtureRequest, account: str) -> MetaPost:
 
 # ------------------------------------------------------------------------------ meta/post shape
 @pytest.fixture(params=ACCOUNTS)
-def meta_response(request: pytest.FixtureRequest, target: Target) -> httpx.Response:
-    """The raw meta/post answer of each account (read once per account)."""
-    account = request.param
-    http = account_client(request, account)
-    key = f"{target.run_id}/{account}"
-    if key not in _ANSWERS:
-        _ANSWERS[key] = not_throttled(http.get(META_POST))
-    return _ANSWERS[key]
+def meta_response(request: pytest.FixtureRequest) -> httpx.Response:
+    """The raw meta/post answer of each account (the one its meta_post fixture read)."""
+    meta = account_meta(request, request.param)
+    if meta.response is None:
+        raise Inconclusive("meta/post was not read", ["LEADS-META-001", "LEADS-META-002", "LEADS-META-005"])
+    return meta.response
 
 
 @pytest.mark.requirement("LEADS-META-001")

@@ -45,7 +45,7 @@ DEFAULT_PAGE_SIZE = 30
 SMALL_PAGE_SIZES = (1, 7)
 ABOVE_MAX = 150
 #: pages of each page size checked against the bound
-BOUND_PAGES = 3
+BOUND_PAGES = 2
 #: pages of 100 whose leads are type-checked
 TYPED_PAGES = 20
 

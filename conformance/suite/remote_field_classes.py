@@ -27,7 +27,7 @@ RFC_003 = "LEADS-RFC-003"
 MAX_PAGE_SIZE = 100
 ABOVE_MAX = 150
 #: pages of each page size checked against the bound
-BOUND_PAGES = 3
+BOUND_PAGES = 2
 #: pages of 100 read for types, for the filter check, and at most for a traversal
 TYPED_PAGES = 20
 CEILING_PAGES = 200

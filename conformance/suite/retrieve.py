@@ -44,14 +44,15 @@ def test_unknown_id_gets_404_with_a_detail(client: httpx.Client, seed: int) -> N
 
 
 def unknown_uuids(seed: int) -> dict[str, str]:
-    """Well-formed UUIDs of every version (and the nil and max UUIDs, and one in upper case), each naming
-    no lead: drawn from the seed, so a repeated run sends the same."""
+    """Well-formed UUIDs of every version but 4 (the unknown id of ``test_unknown_id_gets_404_with_a_detail``
+    is one), the nil and max UUIDs, and one in upper case, each naming no lead: drawn from the seed, so a
+    repeated run sends the same."""
     rng = random.Random(seed)
 
     def bits(version: int) -> uuid.UUID:
         return uuid.UUID(int=rng.getrandbits(128), version=version)
 
-    ids = {f"v{version}": str(bits(version)) for version in (1, 3, 4, 5)}
+    ids = {f"v{version}": str(bits(version)) for version in (1, 3, 5)}
     for version in (6, 7, 8):
         raw = bits(4).int & ~(0xF << 76) | (version << 76)
         ids[f"v{version}"] = str(uuid.UUID(int=raw))
@@ -63,7 +64,7 @@ def unknown_uuids(seed: int) -> dict[str, str]:
 
 #: every account gets a few of the versions: the first account all of them
 ACCOUNTS = [pytest.param("client", id="account-a"), pytest.param("second_client", id="account-b")]
-SECOND_ACCOUNT_KINDS = ("v1", "v7", "nil", "upper case")
+SECOND_ACCOUNT_KINDS = ("v1", "nil", "upper case")
 
 
 @pytest.mark.requirement(RETRIEVE_001)
