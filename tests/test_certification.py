@@ -107,7 +107,9 @@ def test_a_failure_points_at_its_exchange_in_the_evidence(tmp_path):
         for failure in requirement["failures"]:
             assert failure["exchange"], failure
             exchange = json.loads(lines[failure["exchange"] - 1])
-            assert exchange["check"] == failure["test"]
+            # the oracle's audit reports on every check's exchanges: its failure names the one that showed it
+            if not failure["test"].startswith("audit.py::"):
+                assert exchange["check"] == failure["test"]
             assert exchange["request"]["url"].split("?")[0] in failure["reproduce"]
 
 

@@ -76,7 +76,7 @@ def test_same_seed_and_run_id_send_the_same_generated_requests(tmp_path):
 def test_coverage_cases_bounds_the_coverage_phase_and_the_report_says_so(tmp_path):
     args = ("--max-examples", "2", "-k", "test_generated_requests")
     bounded, run = _record_run(tmp_path / "a", *args, "--coverage-cases", "3")
-    whole, default = _record_run(tmp_path / "b", *args)
+    whole, default = _record_run(tmp_path / "b", *args, "--coverage-cases", "all")
     assert (run.report["coverage_cases"], default.report["coverage_cases"]) == (3, None)
     # five operations, each sends at most 3 coverage cases (a refusal with open inputs is sent again)
     assert len(whole.requests) > len(bounded.requests) + 500

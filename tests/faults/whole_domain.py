@@ -507,7 +507,7 @@ FAULTS: list[Fault] = [
     ),
     fault(
         "echo-converted-date-offset-dropped",
-        {"LEADS-CREATE-002", "LEADS-CREATE-007", "LEADS-CREATE-008"},
+        {"LEADS-CREATE-002", "LEADS-CREATE-007", "LEADS-CREATE-008", "LEADS-META-004"},
         stored_as(_converted_date_in_utc_wall_time),
         "converted_date's offset is dropped, its wall time kept",
     ),

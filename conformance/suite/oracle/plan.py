@@ -184,6 +184,8 @@ class WritePlan:
         if name not in self.leads and name not in self.failures:
             batch = self._second if name.startswith("second") else self._first
             batch()
+        if name not in self.leads and name not in self.failures:
+            raise Inconclusive(f"the planned lead {name!r} was not created")
         if name in self.failures:
             failure = self.failures[name]
             if isinstance(failure, Inconclusive):
@@ -252,6 +254,8 @@ class WritePlan:
         if "twin-1" in self.leads:
             taken = self.leads["twin-1"].sent
             self._create("twin-2", "primary", meta, lambda _tag: [Attempt(dict(taken))])
+        else:
+            self.failures["twin-2"] = Inconclusive("the first of two creates of one body could not be made")
 
     def _second(self) -> None:
         if any(name in self.leads or name in self.failures for name in ("second", "second-naming-first")):
