@@ -34,6 +34,10 @@ class CliRun:
         assert self.report is not None, self.stderr[-3000:]
         return {r["id"]: r["status"] for r in self.report["requirements"]}
 
+    def requirement(self, rid: str) -> dict[str, Any]:
+        assert self.report is not None, self.stderr[-3000:]
+        return next(r for r in self.report["requirements"] if r["id"] == rid)
+
     def broken(self) -> set[str]:
         return {rid for rid, status in self.statuses().items() if status in ("fail", "warn")}
 

@@ -45,4 +45,6 @@ def test_a_stateless_mock_fails_on_what_it_answers(prism_url: str, tmp_path: Pat
         rid for rid, status in statuses.items()
         if status == "inconclusive" and rid.split("-")[1] in ("CREATE", "TENANT", "ENVELOPE", "META")
     )
-    assert undecided == []
+    # whether a refused write was stored is read from the lead list, and this list loops
+    assert undecided == ["LEADS-ENVELOPE-007"]
+    assert "the traversal loops" in " ".join(run.requirement("LEADS-ENVELOPE-007")["reasons"])
