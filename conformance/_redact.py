@@ -115,13 +115,25 @@ class Redactor:
         target's or the user's, and are kept as they are. In a document of the suite's own (``ours``)
         every key is the suite's, and none is masked, whatever a credential looks like.
         """
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, Mapping):
-            return {
-                (key if ours else self.key(key)): item if key in keep else self.tree(item, keep, ours=ours)
-                for key, item in value.items()
-            }
-        if isinstance(value, list | tuple):
-            return [self.tree(item, keep, ours=ours) for item in value]
-        return value
+        # iterative, so that a body nested any depth (a target may answer one) is copied all the same
+        root: list[Any] = [None]
+        pending: list[tuple[Any, list[Any] | dict[Any, Any], Any]] = [(value, root, 0)]
+        while pending:
+            node, parent, slot = pending.pop()
+            if isinstance(node, str):
+                parent[slot] = self.text(node)
+            elif isinstance(node, Mapping):
+                copy: dict[Any, Any] = {}
+                parent[slot] = copy
+                for key, item in node.items():
+                    name = key if ours else self.key(key)
+                    copy[name] = item
+                    if key not in keep:
+                        pending.append((item, copy, name))
+            elif isinstance(node, list | tuple):
+                items: list[Any] = list(node)
+                parent[slot] = items
+                pending.extend((item, items, index) for index, item in enumerate(items))
+            else:
+                parent[slot] = node
+        return root[0]

@@ -241,9 +241,16 @@ def test_auth_rejected_post_creates_nothing(
 
 # ------------------------------------------------------------------------------ near misses
 def near_misses(valid: str) -> dict[str, str]:
-    """Credentials that differ from a valid one in one way: a prefix of it, it with a suffix, another
-    case, and surrounding whitespace that is not HTTP's own (a no-break space, which no HTTP layer strips)."""
-    misses = {"with a suffix": valid + "x", "surrounded by no-break spaces": f"\u00a0{valid}\u00a0"}
+    """Credentials that differ from a valid one in one way: a prefix of it (the empty one too), it with a
+    suffix (glued on or after a space, itself included), another case, and surrounding whitespace that is
+    not HTTP's own (a no-break space, which no HTTP layer strips)."""
+    misses = {
+        "with a suffix": valid + "x",
+        "followed by a space and more": f"{valid} x",
+        "twice, space-separated": f"{valid} {valid}",
+        "left out (empty)": "",
+        "surrounded by no-break spaces": f"\u00a0{valid}\u00a0",
+    }
     if len(valid) > 1:
         misses["a prefix"] = valid[:-1]
     if valid.swapcase() != valid:
@@ -279,7 +286,7 @@ def test_near_miss_credentials_get_401(
     probes: list[tuple[str, str, dict[str, Any]]] = []
     for label, key in near_misses(target.token).items():
         probes.append(("LEADS-AUTH-002", f"an API key that is the valid one {label}",
-                       {**valid, "Authorization": b"Bearer " + _header(key)}))
+                       {**valid, "Authorization": (b"Bearer " + _header(key)).rstrip(b" ")}))
     for label, token in near_misses(target.account_token).items():
         probes.append(("LEADS-AUTH-004", f"an account token that is the valid one {label}",
                        {**valid, "X-Account-Token": _header(token)}))

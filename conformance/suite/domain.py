@@ -16,11 +16,13 @@ answer against what the run wrote; each check then reports what the oracle saw o
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import math
 import uuid
 from datetime import UTC, timedelta, timezone
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 import pytest
@@ -41,7 +43,7 @@ from conformance.suite.oracle.compare import RELATION_FIELDS, relation_id
 from conformance.suite.oracle.edges import edge_model
 from conformance.suite.oracle.ledger import Written
 from conformance.suite.oracle.plan import WriteBudget, WritePlan
-from conformance.target import Target
+from conformance.target import Target, json_or_none
 
 EXPAND_ALL = ",".join(RELATION_FIELDS)
 #: the pages a walk of the run's own leads aims at (its page size is their number divided by this)
@@ -50,6 +52,8 @@ AIMED_PAGES = 3
 MAX_PAGES = 6
 #: offsets a bound is written in: east and west of UTC, one with minutes
 OFFSETS = (timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8)))
+#: the widest offset there is; a bound in it is also written to the nanosecond
+WIDEST_OFFSET = timezone(-timedelta(hours=23, minutes=59))
 #: a value holding what a text may hold: surrounding whitespace, accents, a combining mark, a script
 #: written right to left, a character beyond the Basic Multilingual Plane
 ODD_TEXT = "  ŝtrïng ☃ e\u0301 مرحبا \U0001f984  "
@@ -94,13 +98,17 @@ def walk(http: httpx.Client, path: str, params: dict[str, Any], max_pages: int =
     return sum(1 for _ in pages)
 
 
-def run_window(leads: list[Written], offset: timezone = UTC) -> dict[str, str]:
-    """``created_after`` a second before the earliest of ``leads``, written in ``offset``."""
+def run_window(leads: list[Written], offset: timezone = UTC, nanoseconds: str = "") -> dict[str, str]:
+    """``created_after`` a second before the earliest of ``leads``, written in ``offset`` (its fraction
+    extended with ``nanoseconds`` digits, when given)."""
     moments = [lead.created_at for lead in leads if lead.created_at is not None]
     if not moments:
         raise Inconclusive("the run's leads show no created_at to bound a walk with")
     bound = (min(moments) - timedelta(seconds=1)).astimezone(offset)
-    return {"created_after": bound.isoformat(timespec="microseconds")}
+    text = bound.isoformat(timespec="microseconds")
+    if nanoseconds:
+        text = text[:26] + nanoseconds + text[26:]
+    return {"created_after": text}
 
 
 def planned_of(plan: WritePlan, account: str) -> list[Written]:
@@ -148,12 +156,14 @@ def test_filters_hold_under_the_second_account(
     write_plan: WritePlan, run_model: RunModel, request: pytest.FixtureRequest
 ) -> None:
     """The filters hold under the second account as under the first: its own leads, listed, are found by
-    a created_after bound written in a non-UTC offset, by their remote_id, email address and phone
-    number, and no lead that breaks the filter comes back, on any page."""
+    a created_after bound written in non-UTC offsets (the widest, -23:59, to the nanosecond), by their
+    remote_id, email address and phone number, and no lead that breaks the filter comes back, on any
+    page."""
     http = request.getfixturevalue("second_client")
     leads = planned_of(write_plan, "second")
     walk(http, LEADS, {**run_window(leads), "page_size": "100"}, max_pages=2)
     walk(http, LEADS, {**run_window(leads, OFFSETS[0]), "page_size": "1"}, max_pages=len(leads) + 2)
+    walk(http, LEADS, {**run_window(leads, WIDEST_OFFSET, "789"), "page_size": "100"}, max_pages=2)
     for lead in leads:
         shown = lead.shown
         remote = shown.get("remote_id")
@@ -193,6 +203,72 @@ def edge_queries(template: str) -> list[dict[str, str]]:
     return [query for query in queries if query]
 
 
+#: date-time values of the right shape that name no instant (a month 13, February 30, hour 24)
+NO_INSTANTS = ("2024-13-01T00:00:00Z", "2024-02-30T00:00:00Z", "2024-01-01T24:00:00Z")
+#: bounds at the ends of the range that their offsets push past it: no lead is before the first or after
+#: the second
+BEFORE_EVERYTHING = "0001-01-01T00:00:00+01:00"
+AFTER_EVERYTHING = "9999-12-31T23:59:59.999999999-01:00"
+#: cursors no server issues: text, text that decodes as base64, encoded query strings of other keys
+ODD_CURSORS = (
+    "abcde",
+    "__4=",
+    "YWJj",
+    base64.b64encode(b"o=30&p=x").decode(),
+    base64.urlsafe_b64encode(b"d=&k=&i=&lc=1").decode(),
+)
+
+
+def bound_queries(template: str) -> list[dict[str, str]]:
+    """Queries whose date-time parameters all hold a date that names no instant, one query per such date,
+    then the before-side bounds before everything and the after-side ones after everything."""
+    names = [p.name for p in query_parameters(template) if p.schema.get("format") == "date-time"]
+    if not names:
+        return []
+    queries = [{name: value for name in names} for value in NO_INSTANTS]
+    queries.append({name: BEFORE_EVERYTHING for name in names if name.endswith("_before")})
+    queries.append({name: AFTER_EVERYTHING for name in names if name.endswith("_after")})
+    return [query for query in queries if query]
+
+
+def derived_cursors(cursor: str) -> list[str]:
+    """Cursors made from one the target issued: cut in half, its last character changed, doubled, and,
+    when it decodes as a base64 query string, that query with a key dropped, a key added, a key repeated
+    and every value emptied (encoded as the original was)."""
+    last = "A" if cursor[-1:] != "A" else "B"
+    made = [cursor[: len(cursor) // 2], cursor[:-1] + last, cursor + cursor]
+    urlsafe = "-" in cursor or "_" in cursor
+    try:
+        text = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_" if urlsafe else None)
+        pairs = parse_qsl(text.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
+    except ValueError:
+        return made
+    if not pairs:
+        return made
+    encode = base64.urlsafe_b64encode if urlsafe else base64.b64encode
+    for changed in (
+        pairs[1:],
+        [*pairs, ("lc", "1")],
+        [pairs[0], *pairs],
+        [(key, "") for key, _ in pairs],
+    ):
+        made.append(encode(urlencode(changed).encode()).decode())
+    return made
+
+
+def issued_cursor(client: httpx.Client, path: str) -> str | None:
+    """The cursor of the target's ``next`` link for a page of one, when it names one."""
+    body = json_or_none(not_throttled(client.get(path, params={"page_size": "1"})))
+    link = body.get("next") if isinstance(body, dict) else None
+    if not isinstance(link, str) or not link:
+        return None
+    try:
+        cursor = httpx.URL(link).params.get("cursor")
+    except (httpx.InvalidURL, ValueError):
+        return link if "/" not in link and "?" not in link else None
+    return cursor or (link if "/" not in link and "?" not in link else None)
+
+
 EDGE_OPERATIONS = [
     pytest.param(LIST_TEMPLATE, id="list"),
     pytest.param(RETRIEVE_TEMPLATE, id="retrieve"),
@@ -207,12 +283,19 @@ def test_edge_query_values_get_no_server_error(
 ) -> None:
     """No request gets a 5xx, whatever its query holds: every parameter of the operation is sent at once
     with text holding any code point and surrounding whitespace, with 300 characters, and with booleans
-    and counts outside the schema (-1, a number beyond any integer type)."""
+    and counts outside the schema (-1, a number beyond any integer type); every date-time parameter with
+    dates that name no instant and with bounds past either end of the range (the oracle holds the answer
+    to the filter: no lead is before the first instant or after the last); and the cursor with values no
+    server issues, made up and made from one the target issued."""
     path = template.lstrip("/")
     if template == RETRIEVE_TEMPLATE:
         path = lead_path(str(uuid.UUID(int=seed, version=4)))
-    for query in edge_queries(template):
+    for query in [*edge_queries(template), *bound_queries(template)]:
         not_throttled(client.get(path, params=query), ["LEADS-HTTP-001"])
+    if any(p.name == "cursor" for p in query_parameters(template)):
+        issued = issued_cursor(client, path)
+        for cursor in [*ODD_CURSORS, *(derived_cursors(issued) if issued else [])]:
+            not_throttled(client.get(path, params={"cursor": cursor}), ["LEADS-HTTP-001"])
     run_model.conclude(request.node.nodeid, ["LEADS-HTTP-001"])
 
 

@@ -27,7 +27,7 @@ from conformance.suite._paths import LEADS
 from conformance.suite._problems import ProblemAudit, problems_named
 from conformance.suite._search import find_in_list
 from conformance.suite.oracle import RunModel
-from conformance.suite.oracle.edges import UNKNOWN_KEY, UNKNOWN_NESTED_KEY
+from conformance.suite.oracle.edges import UNKNOWN_KEY, UNKNOWN_NESTED_KEY, nested
 from conformance.suite.oracle.plan import WritePlan
 from conformance.target import Target, json_or_none
 
@@ -287,10 +287,31 @@ def malformed_bodies(tag: str) -> list[tuple[str, bytes]]:
     ]
 
 
+#: how deep the open value of a hostile model nests: deeper than a recursive reader's default stack allows
+HOSTILE_DEPTH = 500
+
+
+def hostile_models(tag: str) -> list[tuple[str, str]]:
+    """Models the target must refuse or take, never fail on: none holds a field meta/post could require,
+    one nests its write-only object 500 levels deep, one names a key that is a lone surrogate (valid JSON
+    text, not valid Unicode). Only a 5xx is wrong (the oracle's LEADS-HTTP-001)."""
+    deep = nested(HOSTILE_DEPTH, tag)
+    return [
+        ("a model nesting 500 levels", json.dumps({"model": {"integration_params": deep}})),
+        ("a model with a lone surrogate key", json.dumps({"model": {"\ud800": tag}})),
+    ]
+
+
 @pytest.mark.writes
 @pytest.mark.requirement("LEADS-ENVELOPE-005")
 def test_body_without_an_object_model_gets_4xx(target: Target, client: httpx.Client) -> None:
-    """A body without model, a model that is not an object, and malformed JSON get a 4xx, never a 5xx."""
+    """A body without model, a model that is not an object, and malformed JSON get a 4xx, never a 5xx;
+    models without the fields a write needs, nesting deep or naming a lone surrogate, get no 5xx (the
+    oracle reports one under LEADS-HTTP-001)."""
+    for _what, text in hostile_models(run_tag(target, "hostile")):
+        not_throttled(
+            client.post(LEADS, content=text.encode("ascii"), headers={"Content-Type": "application/json"})
+        )
     findings = Findings(target)
     for what, content in malformed_bodies(run_tag(target, "malformed")):
         response = not_throttled(

@@ -8,7 +8,7 @@ from tests.faults._base import Fault
 
 _MODULES = (
     "write_path", "read_path", "http", "problem_objects", "tenant_reads", "filter_bounds", "meta_bodies",
-    "whole_domain",
+    "whole_domain", "open_values",
 )
 
 

@@ -55,10 +55,25 @@ def relation_id(value: Any) -> Any:
     return value.get("id") if isinstance(value, dict) else value
 
 
+#: how far two readings of one instant may be apart when one was written finer than microseconds
+#: (a server keeping microseconds rounds or cuts the rest)
+FINER_THAN_MICROSECONDS = timedelta(microseconds=1)
+
+
+def _finer_than_microseconds(value: Any) -> bool:
+    fraction = re.search(r"\.(\d+)", value) if isinstance(value, str) else None
+    return fraction is not None and len(fraction.group(1)) > 6
+
+
 def same_instant(sent: Any, got: Any) -> bool:
-    """Whether two RFC 3339 date-times name the same instant."""
+    """Whether two RFC 3339 date-times name the same instant (to the microsecond, when one was written
+    finer than that)."""
     a, b = parse_datetime(sent), parse_datetime(got)
-    return a is not None and b is not None and a == b
+    if a is None or b is None:
+        return False
+    if _finer_than_microseconds(sent) or _finer_than_microseconds(got):
+        return abs(a - b) <= FINER_THAN_MICROSECONDS
+    return a == b
 
 
 def _digits(text: str) -> str:

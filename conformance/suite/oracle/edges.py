@@ -6,7 +6,13 @@ characters beyond the Basic Multilingual Plane), several items in an array, date
 offset and with fractions. Each planned lead (``EDGE_LEADS``) spreads these classes over its fields,
 so a handful of writes covers them all: one field keeps surrounding whitespace, another is long,
 a third mixes scripts, there are two addresses, two email addresses and two phone numbers (in a
-national form that E.164 would rewrite), and the conversion date has a non-UTC offset.
+national form that E.164 would rewrite), and the conversion date has a non-UTC offset (one of them the
+largest there is, -23:59, with a fraction of nine digits).
+
+Beyond what a lead echoes, a planned write carries what the schema leaves open (``with_open_values``):
+the write-only objects holding numbers in every JSON form, nesting a dozen levels deep and a text of
+12,000 characters (so the body is large), and relations sent as the objects the fragment also allows;
+and a lead carries an explicit null in every field meta/post lets be null (``explicit_nulls``).
 
 A value is kept when it fits the schema meta/post gives its field (a long text is cut to the declared
 ``maxLength``, the longest value allowed); otherwise the suite builds one that fits. A field meta/post
@@ -23,7 +29,17 @@ from conformance.suite._fitting import takes_null
 from conformance.suite._meta import MetaPost
 from conformance.suite.oracle.compare import RELATION_FIELDS
 
-__all__ = ["EDGE_LEADS", "LONG", "edge_model", "server_owned_values", "with_unknown_keys"]
+__all__ = [
+    "EDGE_LEADS",
+    "LONG",
+    "NUMBER_FORMS",
+    "edge_model",
+    "explicit_nulls",
+    "nested",
+    "server_owned_values",
+    "with_open_values",
+    "with_unknown_keys",
+]
 
 #: the length of the long text a planned lead carries (where meta/post allows it)
 LONG = 300
@@ -48,7 +64,7 @@ EDGE_LEADS: tuple[dict[str, Any], ...] = (
         "company": _long("Analytical Engines"),
         "title": "Directrice générale — مديرة عامة",
         "lead_url": "https://example.com/leads/lovelace",
-        "converted_date": "2026-01-15T10:30:00.123456+05:30",
+        "converted_date": "2026-01-15T10:30:00.123456+10:30",
         "addresses": [
             {
                 "street_1": "  1 Infinite Loop  ",
@@ -84,7 +100,7 @@ EDGE_LEADS: tuple[dict[str, Any], ...] = (
         "company": "Ñandú & Søn — 株式会社",
         "title": _long("Rear Admiral"),
         "lead_url": None,
-        "converted_date": "2025-12-31T23:59:59.5-08:00",
+        "converted_date": "2025-12-31T23:59:59.123456789-23:59",
         "addresses": [
             {
                 "street_1": "\u05e8\u05d7\u05d5\u05d1 \u05d4\u05e8\u05e6\u05dc 1",
@@ -144,4 +160,59 @@ def with_unknown_keys(model: dict[str, Any], tag: str) -> dict[str, Any]:
     addresses = extended.get("addresses")
     if isinstance(addresses, list) and addresses and isinstance(addresses[0], dict):
         extended["addresses"] = [{**addresses[0], UNKNOWN_NESTED_KEY: "3"}, *addresses[1:]]
+    return extended
+
+
+#: a number in every form JSON writes one: fractions, a negative zero, exponents either case, an integer
+#: beyond 64 bits, and the 32-bit bounds
+NUMBER_FORMS: tuple[float | int, ...] = (1.5, -0.0, 1e3, 1e-07, 12345678901234567890, -(2**31), 2**31 - 1)
+#: how deep the write-only objects nest, and how long their text is (the body is then over 12 KiB, and
+#: still whole in the evidence)
+OPEN_DEPTH = 12
+OPEN_TEXT = 12_000
+#: what a relation sent as an object carries beside its id (LeadRequest's oneOf [uuid, User|Contact|Account])
+RELATION_OBJECTS: dict[str, dict[str, Any]] = {
+    "owner": {"is_active": True},
+    "converted_contact": {},
+    "converted_account": {"number_of_employees": 2**31 - 1},
+}
+
+
+def nested(depth: int, leaf: Any) -> Any:
+    """``leaf`` inside ``depth`` levels of objects and arrays, alternately."""
+    value = leaf
+    for level in range(depth):
+        value = {"level": value} if level % 2 else [value]
+    return value
+
+
+def with_open_values(model: dict[str, Any], meta: MetaPost, tag: str) -> dict[str, Any]:
+    """``model`` with what the schema leaves open, where meta/post offers the field: the write-only objects
+    (integration_params, linked_account_params) holding every number form, nesting and a long text, and
+    each relation it names sent as an object holding its id."""
+    offered = offered_fields(meta)
+    extended = dict(model)
+    params = {
+        "lc_tag": tag,
+        "lc_numbers": list(NUMBER_FORMS),
+        "lc_nested": nested(OPEN_DEPTH, tag),
+        "lc_text": ("Analytical Engine " * (OPEN_TEXT // 18 + 1))[:OPEN_TEXT],
+    }
+    for name, value in (("integration_params", params), ("linked_account_params", {"lc_tag": tag})):
+        if offered is None or name in offered:
+            extended[name] = value
+    for name, extra in RELATION_OBJECTS.items():
+        if isinstance(extended.get(name), str):
+            extended[name] = {"id": extended[name], **extra}
+    return extended
+
+
+def explicit_nulls(model: dict[str, Any], meta: MetaPost) -> dict[str, Any]:
+    """``model`` with null in every field meta/post offers, lets be null and does not require, that the
+    model leaves out."""
+    extended = dict(model)
+    required = set(meta.required)
+    for name, schema in meta.properties.items():
+        if name not in extended and name not in required and takes_null(schema):
+            extended[name] = None
     return extended

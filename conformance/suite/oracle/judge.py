@@ -51,7 +51,7 @@ from conformance.spec import load_fragment
 from conformance.suite._fitting import fits, takes_null
 from conformance.suite._generation import field_schema
 from conformance.suite._leads import declined_fields
-from conformance.suite._problems import problems_named, problems_of
+from conformance.suite._problems import pointer_of, pointer_tokens, problems_named, problems_of
 from conformance.suite._validators import shape_problems
 from conformance.suite.oracle.compare import (
     NESTED_FIELDS,
@@ -545,6 +545,33 @@ class Oracle:
         self._echo(seen, account, sent, answer, model)
         self._server_owned(sent, model, f"the 201 to {seen.shown}", line)
         self._unknown_keys(seen, account, sent, answer)
+        self._false_warnings(seen, account, sent, answer)
+
+    def _false_warnings(self, seen: Seen, account: str, sent: dict[str, Any], answer: dict[str, Any]) -> None:
+        """An UNRECOGNIZED_FIELD warning names a field the target does not recognise (ENVELOPE-008): never
+        model itself, nor a field the account's meta/post offers that the write sent."""
+        offered = set(self.meta.get(account) or self._request_fields[0])
+        false = []
+        for key, item in problems_of(answer):
+            if key != "warnings" or not isinstance(item, dict):
+                continue
+            if item.get("problem_type") != "UNRECOGNIZED_FIELD":
+                continue
+            pointer = pointer_of(item)
+            if pointer is None:
+                continue
+            tokens = pointer_tokens(pointer)
+            named = tokens[1:] if tokens[:1] == ["model"] else tokens
+            if tokens == ["model"] or (len(named) == 1 and named[0] in offered and named[0] in sent):
+                false.append(pointer)
+        self.coverage.note("LEADS-ENVELOPE-008", account=account)
+        self.verdicts.check(
+            not false,
+            "LEADS-ENVELOPE-008",
+            lambda: f"the 201 to {seen.shown} warns UNRECOGNIZED_FIELD at {', '.join(false[:3])}, fields it "
+            "recognises",
+            seen.line,
+        )
 
     def _timestamps(self, model: dict[str, Any], where: str, line: int) -> None:
         created, modified = parse_datetime(model.get("created_at")), parse_datetime(model.get("modified_at"))

@@ -11,10 +11,12 @@ needs a write beyond its share is inconclusive, naming the budget.
 - under the first account, in this order (each stamped after the one before, for the date filters):
   ``edges`` (the first set of edge values, with an unknown key, an unknown key in a nested item and
   server-owned fields that must be neither applied nor refused), ``debug`` (the second set of edge
-  values, created with ``is_debug_mode=true`` and sent as ``application/json; charset=utf-8``), and
+  values with the open ones, created with ``is_debug_mode=true`` and sent as
+  ``application/json; charset=utf-8``), and
   ``twin-1`` and ``twin-2`` (two creates of one body holding exactly the fields meta/post requires, or
   a full one when the target refuses that);
-- under the second account: ``second`` (the fields its own meta/post requires) and
+- under the second account: ``second`` (the fields its own meta/post requires, and null in every other
+  field it lets be null) and
   ``second-naming-first`` (edge values naming the first account's owner, contact and account, with the
   unknown and server-owned keys; the target may refuse it, since the objects it names are not B's).
 
@@ -46,7 +48,7 @@ from conformance.suite._leads import run_tag
 from conformance.suite._meta import MetaPost
 from conformance.suite._paths import LEADS
 from conformance.suite._search import listing_of
-from conformance.suite.oracle.edges import edge_model, with_unknown_keys
+from conformance.suite.oracle.edges import edge_model, explicit_nulls, with_open_values, with_unknown_keys
 from conformance.suite.oracle.ledger import Ledger
 from conformance.target import Target, json_or_none
 
@@ -233,8 +235,9 @@ class WritePlan:
             meta,
             lambda tag: [
                 Attempt(
-                    edge_model(meta, tag, known, 1),
-                    "a charset in the Content-Type",
+                    with_open_values(edge_model(meta, tag, known, 1), meta, tag),
+                    "the open values (write-only objects, relations as objects) and a charset in the "
+                    "Content-Type",
                     "LEADS-HTTP-006",
                     debug,
                     JSON_WITH_CHARSET,
@@ -268,7 +271,19 @@ class WritePlan:
             return
         meta = self.metas("second")
         known = self.known
-        self._create("second", "second", meta, lambda tag: [Attempt(tagged_required_only(meta, tag, {}))])
+        self._create(
+            "second",
+            "second",
+            meta,
+            lambda tag: [
+                Attempt(
+                    explicit_nulls(tagged_required_only(meta, tag, {}), meta),
+                    "explicit nulls",
+                    "LEADS-HTTP-006",
+                ),
+                Attempt(tagged_required_only(meta, tag, {})),
+            ],
+        )
         self._create(
             "second-naming-first",
             "second",
