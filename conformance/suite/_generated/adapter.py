@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
+import hypothesis
 import schemathesis
 from requests.structures import CaseInsensitiveDict
 from schemathesis import APIOperation, Case, CheckContext, Config, GenerationMode, Response
@@ -264,12 +265,17 @@ def state_machine(
     before_call: Callable[[Case], None],
     call_kwargs: Callable[[Case], dict[str, Any]],
     on_response: Callable[[Case, Response, Recorder], None],
+    errors: list[BaseException],
 ) -> type[Any]:
     """Schemathesis' state machine over the schema's links, each link always followed, rules seeded.
 
     ``before_call`` prepares each case, ``call_kwargs`` gives what it is sent with, and
     ``on_response`` judges each answer (with the scenario's recorder) instead of Schemathesis' checks.
     Run it with its public ``run(settings=...)``.
+
+    No step raises: an error while sending or judging is kept in ``errors`` and every step from then on
+    is rejected, so Hypothesis never replays a scenario (a replay would send, and write, again, against a
+    target whose state has moved on); the caller raises the kept error once the machine has stopped.
     """
     links = LinkCalibrationState(read=_EveryLinkTrusted())
     base = schema.build_state_machine(feedback=NO_FEEDBACK, link_calibration=links)
@@ -282,6 +288,15 @@ def state_machine(
 
         def get_call_kwargs(self, case: Case) -> dict[str, Any]:
             return call_kwargs(case)
+
+        def step(self, input: Any) -> Any:  # noqa: A002 - the name Schemathesis gives it
+            if errors:
+                hypothesis.reject()
+            try:
+                return super().step(input)
+            except Exception as exc:  # kept, and raised by the caller once the machine has stopped
+                errors.append(exc)
+                hypothesis.reject()
 
         def validate_response(self, response: Response, case: Case, *args: Any, **kwargs: Any) -> None:
             on_response(case, response, self.recorder)

@@ -123,6 +123,8 @@ def schemathesis_settings(target: Target, seed: int) -> dict[str, Any]:
             "coverage": {"unexpected-methods": []},
             "stateful": {"generation": {"mode": "positive"}, "inference": {"algorithms": []}},
         },
+        # schema-invalid input is rejected by any 4xx (LEADS-HTTP-005): a 413 or a 415 refuses it too
+        "checks": {"negative_data_rejection": {"expected-statuses": ["4xx"]}},
         "tls-verify": target.verify_tls,
         "request-timeout": target.timeout,
     }

@@ -6,6 +6,7 @@ coverage phase is sent whole, as plain Schemathesis sends it, unless ``--coverag
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Callable
 from typing import Any
@@ -125,16 +126,21 @@ def run_stateful(
     """
     # Every link is followed: otherwise Schemathesis swaps the linked id for a random one in a few
     # percent of steps, drawn outside the seed.
+    errors: list[BaseException] = []
     workflow = adapter.state_machine(
         schema,
         seed=seed,
         before_call=exploration.judge.prepare,
         call_kwargs=lambda case: {"headers": exploration.credentials},
         on_response=lambda case, response, recorder: _judge_step(exploration, case, response, recorder),
+        errors=errors,
     )
     try:
         settings = generation_settings(scenarios, stateful_step_count=steps)
-        hypothesis.seed(seed)(workflow).run(settings=settings)
+        with contextlib.suppress(hypothesis.errors.Unsatisfiable):
+            hypothesis.seed(seed)(workflow).run(settings=settings)
+        if errors:
+            raise errors[0]
     except Inconclusive as exc:
         exploration.inconclusive = exc.message
 
