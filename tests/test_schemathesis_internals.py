@@ -222,6 +222,7 @@ def _state_machine(schema: Any) -> Any:
         before_call=lambda case: None,
         call_kwargs=lambda case: {},
         on_response=lambda case, response, recorder: None,
+        errors=[],
     )
 
 

@@ -332,6 +332,8 @@ class Exploration(RuleBasedStateMachine):
     budget: WriteBudget
     target: Target
     errors: list[BaseException]
+    #: set once a create could not be made: the sequences go on reading
+    writes_stopped: bool = False
 
     def accounts(self) -> list[str]:
         return list(self.http)
@@ -402,18 +404,21 @@ class Exploration(RuleBasedStateMachine):
             params["is_custom"] = custom
         walk(self.http[account], REMOTE_FIELD_CLASSES, params, max_pages=2)
 
-    @precondition(lambda self: self.budget.left("exploration") > 0)
+    @precondition(lambda self: self.budget.left("exploration") > 0 and not self.writes_stopped)
     @rule(data=st.data())
     @kept
     def create(self, data: st.DataObject) -> None:
         account = data.draw(st.sampled_from(self.accounts()))
         if not self.budget.allow("exploration"):
             return
-        meta = self.plan.metas(account)
-        tag = self.target.tag("explore")
-        known = self.plan.known if account == "primary" else {}
-        model = edge_model(meta, tag, known, data.draw(st.integers(0, 1)))
-        not_throttled(self.http[account].post(LEADS, json=request_body(meta, model, tag)))
+        try:
+            meta = self.plan.metas(account)
+            tag = self.target.tag("explore")
+            known = self.plan.known if account == "primary" else {}
+            model = edge_model(meta, tag, known, data.draw(st.integers(0, 1)))
+            not_throttled(self.http[account].post(LEADS, json=request_body(meta, model, tag)))
+        except Inconclusive:  # a write that cannot be made (or answered) leaves the reads to go on
+            type(self).writes_stopped = True
 
 
 @pytest.mark.writes
@@ -431,7 +436,8 @@ def test_random_sequences_agree_with_what_the_run_wrote(
     (ids of either account, unknown UUIDs of several versions, with and without expand and remote data),
     remote field class walks and creates, under both accounts: every answer agrees with the contract and
     with what the run wrote (judged by the oracle)."""
-    planned_of(write_plan, "primary")
+    with contextlib.suppress(Inconclusive):  # without the run's leads, the sequences still read
+        planned_of(write_plan, "primary")
     clients = {"primary": request.getfixturevalue("client")}
     if target.second_account_token:
         clients["second"] = request.getfixturevalue("second_client")

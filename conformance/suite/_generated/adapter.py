@@ -284,21 +284,27 @@ def state_machine(
         rule_order_seed = seed
 
         def before_call(self, case: Case) -> None:
-            before_call(case)
+            _kept(errors, before_call, case)
 
         def get_call_kwargs(self, case: Case) -> dict[str, Any]:
             return call_kwargs(case)
 
-        def step(self, input: Any) -> Any:  # noqa: A002 - the name Schemathesis gives it
-            if errors:
-                hypothesis.reject()
-            try:
-                return super().step(input)
-            except Exception as exc:  # kept, and raised by the caller once the machine has stopped
-                errors.append(exc)
-                hypothesis.reject()
+        def call(self, case: Case, **kwargs: Any) -> Response:
+            return _kept(errors, super().call, case, **kwargs)
 
         def validate_response(self, response: Response, case: Case, *args: Any, **kwargs: Any) -> None:
-            on_response(case, response, self.recorder)
+            _kept(errors, on_response, case, response, self.recorder)
 
     return Workflow
+
+
+def _kept(errors: list[BaseException], step: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``step(*args, **kwargs)``, unless an earlier step failed; a failure is kept in ``errors``, and the
+    scenario is rejected (not failed: Hypothesis replays a failed one)."""
+    if errors:
+        hypothesis.reject()
+    try:
+        return step(*args, **kwargs)
+    except Exception as exc:  # kept, and raised by the caller once the machine has stopped
+        errors.append(exc)
+        hypothesis.reject()
