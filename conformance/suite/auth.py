@@ -66,6 +66,7 @@ BAD_CREDENTIALS: dict[str, tuple[str, MakeHeaders]] = {
 OTHER_SCHEMES: dict[str, MakeHeaders] = {
     "Token scheme": lambda key, account: {"Authorization": f"Token {key}", "X-Account-Token": account},
     "bare key": lambda key, account: {"Authorization": key, "X-Account-Token": account},
+    "Basic scheme": lambda key, account: {"Authorization": f"Basic {key}", "X-Account-Token": account},
 }
 
 

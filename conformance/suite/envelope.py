@@ -292,13 +292,32 @@ HOSTILE_DEPTH = 500
 
 
 def hostile_models(tag: str) -> list[tuple[str, str]]:
-    """Models the target must refuse or take, never fail on: none holds a field meta/post could require,
-    one nests its write-only object 500 levels deep, one names a key that is a lone surrogate (valid JSON
-    text, not valid Unicode). Only a 5xx is wrong (the oracle's LEADS-HTTP-001)."""
-    deep = nested(HOSTILE_DEPTH, tag)
+    """Models the target must refuse or take, never fail on: none holds a field meta/post could require;
+    three nest their write-only object 500 levels deep (objects and arrays in turn, arrays alone, objects
+    alone), two hold a lone surrogate (valid JSON text, not valid Unicode) as a key, a text and an open
+    key. Only a 5xx is wrong (the oracle's LEADS-HTTP-001)."""
+    def only(kind: str) -> Any:
+        value: Any = tag
+        for _ in range(HOSTILE_DEPTH):
+            value = [value] if kind == "arrays" else {"level": value}
+        return value
+
     return [
-        ("a model nesting 500 levels", json.dumps({"model": {"integration_params": deep}})),
+        (
+            f"a model nesting {kind} {HOSTILE_DEPTH} levels",
+            json.dumps({"model": {"integration_params": {"lc": deep}}}),
+        )
+        for kind, deep in (
+            ("objects and arrays", nested(HOSTILE_DEPTH, tag)),
+            ("arrays", only("arrays")),
+            ("objects", only("objects")),
+        )
+    ] + [
         ("a model with a lone surrogate key", json.dumps({"model": {"\ud800": tag}})),
+        (
+            "a model with a lone surrogate in a text and in an open key",
+            json.dumps({"model": {"first_name": "\ud800", "integration_params": {"\udc00": tag}}}),
+        ),
     ]
 
 

@@ -134,6 +134,16 @@ def _false_warning(body: Any, _scope: Scope) -> Any:
     return body
 
 
+def _expanded_on_the_first_lead_only(body: Any, _scope: Scope) -> Any:
+    """On a list page, every lead but the first shows its expanded relations as null."""
+    results = body.get("results") if isinstance(body, dict) else None
+    for lead in results[1:] if isinstance(results, list) else []:
+        for name in ("owner", "converted_contact", "converted_account"):
+            if isinstance(lead, dict) and isinstance(lead.get(name), dict):
+                lead[name] = None
+    return body
+
+
 def _bounds_past_the_range_ignored(scope: Scope) -> Scope:
     """A bound in year 1 or 9999 is dropped, as if it were no bound (an overflow read as none)."""
     pairs = [(name, value) for name, value in query_pairs(scope) if not value.startswith(("0001-", "9999-"))]
@@ -178,6 +188,15 @@ FAULTS = [
         {"LEADS-CREATE-001"},
         lambda: OnBody(reference(), _offset_of_a_day, 400, REFUSED),
         "a create whose converted_date has an offset of 23 hours is refused",
+    ),
+    fault(
+        "expand-resolves-the-first-lead-only",
+        {"LEADS-EXPAND-002"},
+        lambda: RewriteResponse(
+            reference(), edit=_expanded_on_the_first_lead_only, method="GET", path_suffix=LEADS,
+            only_status=200,
+        ),
+        "a list page expands the relations of its first lead only; the others show null",
     ),
     fault(
         "bounds-past-the-range-ignored",

@@ -269,6 +269,10 @@ class Oracle:
         self.relations: dict[str, set[str]] = {PRIMARY: set(), SECOND: set()}
         #: the ids each account's list pages have shown
         self.listed: dict[str, set[str]] = {PRIMARY: set(), SECOND: set()}
+        #: per account, the relation ids a read expanded to an object (and its line), and the ones a read
+        #: expanded to null where the run wrote them (their line and what to say)
+        self.expanded: dict[str, dict[str, int]] = {PRIMARY: {}, SECOND: {}}
+        self.expanded_to_null: dict[str, dict[str, list[tuple[int, str]]]] = {PRIMARY: {}, SECOND: {}}
         #: what meta/post said, per account (its model's properties)
         self.meta: dict[str, dict[str, Any]] = {}
         self._request_fields = _request_fields()
@@ -891,7 +895,8 @@ class Oracle:
             )
             self._server_owned(owner.sent, lead, f"{seen.shown}, lead {ident!r},", seen.line)
         self._stored_although_refused(seen, lead)
-        self._view(seen, account, lead, page)
+        mine = owner if owner is not None and owner.account == account else None
+        self._view(seen, account, lead, page, mine)
 
     def _comparable(self, owner: Written, account: str) -> tuple[dict[str, Any], set[str]]:
         """The part of a written model a read must show (values meta/post allows), and its value classes."""
@@ -936,7 +941,9 @@ class Oracle:
                     seen.line,
                 )
 
-    def _view(self, seen: Seen, account: str, lead: dict[str, Any], page: str) -> None:
+    def _view(
+        self, seen: Seen, account: str, lead: dict[str, Any], page: str, owner: Written | None = None
+    ) -> None:
         """Relations follow ``expand``; ``remote_data`` follows ``include_remote_data``."""
         params = seen.params()
         where = f"{seen.shown}: lead {lead.get('id')!r}"
@@ -965,6 +972,8 @@ class Oracle:
                     ),
                     seen.line,
                 )
+                written = relation_id(owner.sent.get(name)) if owner is not None else None
+                self._expanded_alike(seen, account, name, value, written, where)
         flag = seen.single("include_remote_data") if "include_remote_data" in params else "false"
         value = lead.get("remote_data")
         if flag == "false":
@@ -987,6 +996,33 @@ class Oracle:
                 lambda: f"{where}: with include_remote_data=true, {problems[0]}",
                 seen.line,
             )
+
+    def _expanded_alike(
+        self, seen: Seen, account: str, name: str, value: Any, written: Any, where: str
+    ) -> None:
+        """A relation the target expands to an object in one read is not null in another (EXPAND-002): null
+        is for a relation that names nothing the target can show, and a lead the run wrote naming an object
+        the target expands elsewhere in the run does name one."""
+        expanded, nulls = self.expanded[account], self.expanded_to_null[account]
+        if isinstance(value, dict) and isinstance(value.get("id"), str):
+            ident = value["id"]
+            expanded.setdefault(ident, seen.line)
+            for line, what in nulls.pop(ident, []):
+                self.verdicts.fail(
+                    "LEADS-EXPAND-002",
+                    f"{what}, although it expands {ident!r} to an object on line {seen.line}",
+                    line,
+                )
+        elif value is None and isinstance(written, str) and written:
+            what = f"{where}: {name} is null with expand naming it, and the run wrote it as {written!r}"
+            if written in expanded:
+                self.verdicts.fail(
+                    "LEADS-EXPAND-002",
+                    f"{what}, although it expands {written!r} to an object on line {expanded[written]}",
+                    seen.line,
+                )
+            else:
+                nulls.setdefault(written, []).append((seen.line, what))
 
     def _page_size(self, seen: Seen, results: list[Any], requirement: str, account: str, page: str) -> None:
         text = seen.single("page_size")
