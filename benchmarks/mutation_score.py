@@ -330,7 +330,11 @@ def classify(exit_code: int | None, timed_out: bool) -> str:
 class Runner:
     """Runs ``conformance run`` against the reference server built from a private copy of the package."""
 
-    def __init__(self, root: Path, scratch: Path, suite_args: Sequence[str], timeout: float):
+    def __init__(
+        self, root: Path, scratch: Path, suite_args: Sequence[str], timeout: float, keep: Path | None = None
+    ):
+        #: where a crashed run's console log and report folder are kept (None: nowhere)
+        self.keep = keep
         self.root = root
         self.scratch = scratch
         self.suite_args = list(suite_args)
@@ -404,7 +408,13 @@ class Runner:
             else:
                 shutil.copytree(self.cache, folder / "cache")
             (folder / "work").mkdir()
-            return self._execute(folder)
+            outcome = self._execute(folder)
+            if outcome.status == "crashed" and self.keep is not None:
+                kept = self.keep / folder.name
+                skipped = shutil.ignore_patterns("src", "cache")
+                shutil.copytree(folder, kept, ignore=skipped, dirs_exist_ok=True)
+                outcome.message = f"{outcome.message} (kept in {kept})"
+            return outcome
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -951,7 +961,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return 0
 
     with tempfile.TemporaryDirectory(prefix="leads-mutation-") as scratch_name:
-        runner = Runner(ROOT, Path(scratch_name), args.suite_args, args.timeout)
+        kept = args.json.parent / "crashed"
+        runner = Runner(ROOT, Path(scratch_name), args.suite_args, args.timeout, kept)
         runner.prepare()
         origin = runner.origin()
         if not origin.startswith(scratch_name):
