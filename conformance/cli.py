@@ -72,13 +72,13 @@ def _write_crash_log(text: str, folder: Path | None) -> Path | None:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / "conformance-error.log"
-            path.write_text(text, encoding="utf-8")
+            path.write_text(text, encoding="utf-8", errors="backslashreplace")
             return path
         except OSError:
             pass
     try:
         handle, name = tempfile.mkstemp(prefix="conformance-error-", suffix=".log")
-        with os.fdopen(handle, "w", encoding="utf-8") as log:
+        with os.fdopen(handle, "w", encoding="utf-8", errors="backslashreplace") as log:
             log.write(text)
         return Path(name)
     except OSError:

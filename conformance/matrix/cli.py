@@ -197,8 +197,10 @@ def _write(matrix: dict[str, Any], folder: Path) -> None:
                 said += f"; {what}: {', '.join(trend[key])}"
         _say(f"since the previous matrix: {said}")
     try:
-        (folder / "matrix.json").write_text(json.dumps(matrix, indent=2, ensure_ascii=False) + "\n", "utf-8")
-        (folder / "matrix.html").write_text(render_matrix(matrix), "utf-8")
+        (folder / "matrix.json").write_text(
+            json.dumps(matrix, indent=2, ensure_ascii=False) + "\n", "utf-8", "backslashreplace"
+        )
+        (folder / "matrix.html").write_text(render_matrix(matrix), "utf-8", "backslashreplace")
     except OSError as exc:
         raise click.ClickException(f"cannot write the matrix into {folder}: {exc.strerror or exc}") from None
     passed = sum(1 for t in matrix["targets"] if t["passed"])

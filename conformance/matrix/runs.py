@@ -141,7 +141,7 @@ def _run(job: Job, live: _Live) -> RunRecord:
         live.remove(process)
     seconds = round(time.monotonic() - started, 2)
     output = redactor.text(output or "")
-    job.log.write_text(output, encoding="utf-8")
+    job.log.write_text(output, encoding="utf-8", errors="backslashreplace")
     code = process.returncode
     error = None
     if timed_out:

@@ -188,10 +188,11 @@ def build_report(info: RunInfo, verdict: RunVerdict) -> dict[str, Any]:
 
 
 def write_file(path: Path, text: str) -> None:
-    """Write ``text`` whole or not at all (a temporary file beside it, renamed into place)."""
+    """Write ``text`` whole or not at all (a temporary file beside it, renamed into place). A lone
+    surrogate a target sent (valid JSON text, not valid Unicode) is written as its escape, ``\ud800``."""
     temporary = path.with_name(f".{path.name}.partial")
     try:
-        temporary.write_text(text, encoding="utf-8")
+        temporary.write_bytes(text.encode("utf-8", "backslashreplace"))
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
