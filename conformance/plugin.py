@@ -83,6 +83,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): the catalog requirement IDs this check verifies")
     config.addinivalue_line("markers", "writes: the check sends requests that write (skipped by read-only)")
     config.addinivalue_line("markers", "audit: the check judges what the whole run saw, so it runs last")
+    # a failure's traceback as Python prints it: pytest's own rendering parses each frame's source, which
+    # CPython 3.11 can fail on (SystemError) after deep recursion elsewhere in the run
+    if getattr(config.option, "tbstyle", "auto") == "auto":
+        config.option.tbstyle = "native"
     if _COLLECTOR_KEY not in config.stash:
         config.stash[_COLLECTOR_KEY] = OutcomeCollector()
     if _MODEL_KEY not in config.stash:

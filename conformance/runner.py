@@ -470,9 +470,6 @@ def _pytest_args(options: RunOptions, report_dir: Path | None = None) -> list[st
         # raise their own failures (the suite holds no bare assert), no module is assertion-rewritten.
         "--disable-plugin-autoload",
         "--assert=plain",
-        # tracebacks as Python prints them: pytest's own rendering parses each frame's source, which
-        # CPython 3.11 can fail on (SystemError) after deep recursion elsewhere in the run
-        "--tb=native",
         # pytest-base-url, when installed, would own --base-url; the run gives the plugin its target
         "-p",
         "no:base_url",
