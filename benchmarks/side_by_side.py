@@ -49,8 +49,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import reference_server  # noqa: E402
 
+from conformance.contract.fragment import fragment_path  # noqa: E402
 from conformance.reference import ReferenceConfig  # noqa: E402
-from conformance.spec import fragment_path  # noqa: E402
 from tests._prism import PrismUnavailable, prism_mock  # noqa: E402
 from tests._runs import free_port  # noqa: E402
 

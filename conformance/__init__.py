@@ -1,6 +1,8 @@
 """leads-conformance: certifies a server as a faithful implementation of Merge's CRM Leads API."""
 
-from conformance._outcomes import (
+from conformance.contract.catalog import Catalog, Requirement, load_catalog
+from conformance.contract.fragment import load_fragment
+from conformance.outcomes import (
     CatalogError,
     ConformanceError,
     CredentialsRejected,
@@ -10,7 +12,6 @@ from conformance._outcomes import (
     UsageError,
     Violation,
 )
-from conformance.spec import Catalog, Requirement, load_catalog, load_fragment
 
 __version__ = "0.1.0"
 

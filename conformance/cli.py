@@ -21,16 +21,17 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from conformance import __version__, console
-from conformance._outcomes import ConformanceError
-from conformance._redact import Redactor, short_secret_warning
-from conformance._wire import proxy_secrets
-from conformance.drift_cli import drift_command
+from conformance import __version__
+from conformance.contract.catalog import load_catalog
+from conformance.drift.cli import drift_command
+from conformance.http.redaction import Redactor, short_secret_warning
+from conformance.http.target import known_secrets
+from conformance.http.wire import proxy_secrets
 from conformance.matrix import matrix_command
-from conformance.options import click_options
-from conformance.runner import EXIT_USAGE, RunOptions, default_report_dir, plan, run, validate
-from conformance.spec import load_catalog
-from conformance.target import known_secrets
+from conformance.outcomes import ConformanceError
+from conformance.run import console
+from conformance.run.options import click_options
+from conformance.run.runner import EXIT_USAGE, RunOptions, default_report_dir, plan, run, validate
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)

@@ -14,8 +14,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from conformance._outcomes import UsageError
 from conformance.cli import cli
+from conformance.contract.catalog import catalog_path
+from conformance.outcomes import UsageError
 from conformance.reporting.attestation import (
     ATTESTATION,
     PAYLOAD_TYPE,
@@ -26,7 +27,6 @@ from conformance.reporting.attestation import (
     write_attestation,
 )
 from conformance.reporting.verify import verify_folder
-from conformance.spec import catalog_path
 from tests._runs import run_cli
 
 CATALOG_SHA256 = hashlib.sha256(catalog_path().read_bytes()).hexdigest()

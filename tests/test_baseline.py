@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from conformance._outcomes import UsageError
+from conformance.contract.catalog import load_catalog
+from conformance.outcomes import UsageError
 from conformance.reporting.baseline import load_baseline
-from conformance.spec import load_catalog
 
 IDS = [r.id for r in load_catalog()]
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from conformance._outcomes import Inconclusive
+from conformance.outcomes import Inconclusive
 from conformance.reference.schema import request_schema
-from conformance.suite._bodies import (
+from conformance.suite.support.bodies import (
     echoed_part,
     fitted,
     full_body,
@@ -18,10 +18,10 @@ from conformance.suite._bodies import (
     required_only_body,
     value_for,
 )
-from conformance.suite._fitting import example, fits
-from conformance.suite._generation import field_schema, generation_schema
-from conformance.suite._leads import carries_tag
-from conformance.suite._meta import MetaPost
+from conformance.suite.support.fitting import example, fits
+from conformance.suite.support.generation import field_schema, generation_schema
+from conformance.suite.support.leads import carries_tag
+from conformance.suite.support.meta import MetaPost
 
 TAG = "lc-20261202t101500-abc123-7"
 ORGANIZATION = {

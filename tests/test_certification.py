@@ -10,8 +10,8 @@ from xml.etree import ElementTree
 
 import pytest
 
+from conformance.contract.catalog import load_catalog
 from conformance.reference import create_app, serve_in_thread
-from conformance.spec import load_catalog
 from tests._runs import SELFTEST_ARGS, hangs_on_post, run_cli, target_args
 from tests.faults import all_faults
 

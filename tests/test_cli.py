@@ -10,9 +10,9 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import conformance.suite
+from conformance.contract.catalog import load_catalog
 from conformance.reference import ReferenceConfig, create_app, serve_in_thread
-from conformance.runner import RunOptions, _pytest_args
-from conformance.spec import load_catalog
+from conformance.run.runner import RunOptions, _pytest_args
 from tests._runs import free_port, run_cli, target_args
 
 

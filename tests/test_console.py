@@ -24,9 +24,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from conformance.console import LineProgress, check_label, fit_words
 from conformance.reference import serve_in_thread
-from conformance.runner import PlannedCheck, RunCounters
+from conformance.run.console import LineProgress, check_label, fit_words
+from conformance.run.runner import PlannedCheck, RunCounters
 from tests._runs import run_cli, target_args
 from tests.faults import all_faults
 
@@ -148,7 +148,7 @@ def test_on_a_terminal_of_80_columns_nothing_is_cut_or_wrapped_inside_a_word(tmp
 def _summary(folder: Path) -> str:
     import json
 
-    from conformance.console import summary_line
+    from conformance.run.console import summary_line
 
     return summary_line(json.loads((folder / "report.json").read_text()))
 

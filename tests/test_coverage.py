@@ -7,7 +7,7 @@ import inspect
 import pkgutil
 
 import conformance.suite
-from conformance.spec import load_catalog
+from conformance.contract.catalog import load_catalog
 
 
 def _checks():

@@ -12,9 +12,10 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from conformance.drift import Finding, diff, known_entries, load_openapi
-from conformance.drift_cli import drift_command
-from conformance.spec import load_catalog, load_fragment
+from conformance.contract.catalog import load_catalog
+from conformance.contract.fragment import load_fragment
+from conformance.drift.cli import drift_command
+from conformance.drift.diff import Finding, diff, known_entries, load_openapi
 
 DATA = Path(__file__).parent / "data" / "merge-openapi"
 #: the source keys the fragment's description and x-known-drift use, by file

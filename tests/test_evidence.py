@@ -7,10 +7,10 @@ import json
 import httpx
 import pytest
 
-from conformance._outcomes import Inconclusive
-from conformance._redact import Redactor
-from conformance.evidence import BODY_CAP, EvidenceLog, read_evidence
-from conformance.target import Target
+from conformance.http.evidence import BODY_CAP, EvidenceLog, read_evidence
+from conformance.http.redaction import Redactor
+from conformance.http.target import Target
+from conformance.outcomes import Inconclusive
 
 
 def _target(tmp_path, handler) -> Target:

@@ -13,12 +13,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conformance._limits import AdaptiveLimit, backoff
-from conformance._outcomes import Inconclusive
-from conformance.evidence import EvidenceLog, read_evidence
+from conformance.http.evidence import EvidenceLog, read_evidence
+from conformance.http.limits import AdaptiveLimit, backoff
+from conformance.http.target import Pacing, Target
+from conformance.outcomes import Inconclusive
 from conformance.reference import ReferenceConfig, create_app, serve_in_thread
 from conformance.suite.oracle.plan import WriteBudget
-from conformance.target import Pacing, Target
 from tests._runs import SELFTEST_ARGS, run_cli, target_args
 from tests.hostile import HostileServer
 

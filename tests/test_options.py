@@ -8,7 +8,7 @@ import sys
 import click
 
 from conformance.cli import cli
-from conformance.options import OPTIONS, PYTEST_OWNED
+from conformance.run.options import OPTIONS, PYTEST_OWNED
 from tests._runs import ROOT
 
 
@@ -30,7 +30,7 @@ def test_every_run_option_comes_from_the_table_with_its_variable_and_default():
 
 def _pytest_help() -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "conformance.plugin", "--help"],
+        [sys.executable, "-m", "pytest", "-p", "conformance.run.plugin", "--help"],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
@@ -56,7 +56,7 @@ def test_the_plugin_offers_the_same_options_under_the_same_names():
 
 def test_the_plugin_alone_does_not_start_a_server(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "conformance.plugin", "--pyargs", "conformance.suite",
+        [sys.executable, "-m", "pytest", "-p", "conformance.run.plugin", "--pyargs", "conformance.suite",
          "-o", "python_files=*.py", "-k", "test_wrong_api_key_gets_401", "-q", "-p", "no:cacheprovider"],
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},

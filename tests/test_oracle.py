@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from conformance._outcomes import Unverified, Violation
+from conformance.http.target import Exchange, Target
+from conformance.outcomes import Unverified, Violation
 from conformance.suite.oracle import RunModel
-from conformance.target import Exchange, Target
 
 BASE = "http://vendor.example/api"
 KEY, ACCOUNT_A, ACCOUNT_B = "key-1234567890", "account-a-123456", "account-b-123456"

@@ -108,7 +108,7 @@ def test_the_wheel_carries_the_mit_licence_urls_and_python_classifiers(tmp_path)
 
 
 def _readme_plugin_line() -> list[str]:
-    found = re.search(r"`(pytest -p conformance\.plugin [^`]+)`", README.replace("\n", " "))
+    found = re.search(r"`(pytest -p conformance\.run\.plugin [^`]+)`", README.replace("\n", " "))
     assert found, "the README shows no plugin line"
     return shlex.split(found.group(1))
 
@@ -132,7 +132,7 @@ def test_the_readme_plugin_line_works_beside_pytest_base_url(tmp_path, base_url_
     assert "Traceback" not in done.stdout + done.stderr
     assert re.search(r"\b5 passed\b", done.stdout)
     helped = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "conformance.plugin", "--help", *extra],
+        [sys.executable, "-m", "pytest", "-p", "conformance.run.plugin", "--help", *extra],
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )
     # pytest-base-url's own option is there when it is loaded: its --base-url is the one in use
@@ -169,7 +169,7 @@ def test_beside_pytest_base_url_the_plugin_still_reads_conformance_base_url(tmp_
         environment = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
         environment["CONFORMANCE_BASE_URL"] = server.base_url
         done = subprocess.run(
-            [sys.executable, "-m", "pytest", "-p", "conformance.plugin", "--pyargs", "conformance.suite",
+            [sys.executable, "-m", "pytest", "-p", "conformance.run.plugin", "--pyargs", "conformance.suite",
              "-o", "python_files=*.py", "--token", config.api_key,
              "--account-token", config.account_tokens[0], "-k", "test_wrong_api_key_gets_401",
              "-p", "no:cacheprovider"],

@@ -21,12 +21,12 @@ import pytest
 from starlette.types import ASGIApp
 
 import tests.variants as variants
-from conformance._formats import isoformat_z
-from conformance._outcomes import Inconclusive, Violation
+from conformance.contract.formats import isoformat_z
+from conformance.outcomes import Inconclusive, Violation
 from conformance.reference import ReferenceConfig, serve_in_thread
-from conformance.suite import _exactly_once as exactly_once
 from conformance.suite import pagination
-from conformance.suite._windows import Probe, Window, find_window
+from conformance.suite.support import exactly_once
+from conformance.suite.support.windows import Probe, Window, find_window
 from tests.faults import all_faults
 from tests.faults import read_path as read_path_faults
 from tests.variants.large_account import ACCOUNT, fill

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.spec import fragment_path
+from conformance.contract.fragment import fragment_path
 from tests._prism import PrismUnavailable, prism_mock
 from tests._runs import SELFTEST_ARGS, run_cli, target_args
 

@@ -26,10 +26,11 @@ from schemathesis.openapi.checks import (
     UndefinedStatusCode,
 )
 
-from conformance._outcomes import Inconclusive, Violation
-from conformance.spec import load_fragment
+from conformance.contract.fragment import load_fragment
+from conformance.http.target import Target
+from conformance.outcomes import Inconclusive, Violation
 from conformance.suite import properties
-from conformance.suite._generated import (
+from conformance.suite.generated import (
     INVALID,
     OPEN,
     VALID,
@@ -49,10 +50,9 @@ from conformance.suite._generated import (
     with_absent_required_fields,
     without_formats,
 )
-from conformance.suite._meta import MetaPost
 from conformance.suite.oracle.plan import WriteBudget
 from conformance.suite.properties import StatefulRun
-from conformance.target import Target
+from conformance.suite.support.meta import MetaPost
 
 TOKEN = "secret-api-key-123"
 ACCOUNT = "secret-account-456"

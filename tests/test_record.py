@@ -10,14 +10,15 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from conformance._outcomes import UsageError
+from conformance.contract.catalog import catalog_path
+from conformance.contract.fragment import fragment_sha256
+from conformance.outcomes import UsageError
 from conformance.reporting.attestation import (
     PREDICATE_TYPE,
     check_sign_key,
     write_attestation,
 )
 from conformance.reporting.verify import verify_folder
-from conformance.spec import catalog_path, fragment_sha256
 from tests._runs import ROOT
 
 

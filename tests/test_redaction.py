@@ -14,7 +14,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from conformance._redact import Redactor
+from conformance.http.redaction import Redactor
 from conformance.reference import ReferenceConfig, create_app, serve_in_thread
 from tests._runs import run_cli
 

@@ -13,17 +13,12 @@ from typing import Any
 
 import pytest
 
-from conformance._redact import Redactor
-from conformance.evidence import EvidenceLog
+from conformance.contract.catalog import load_catalog
+from conformance.http.evidence import EvidenceLog
+from conformance.http.redaction import Redactor
 from conformance.reference import serve_in_thread
 from conformance.reporting import RunInfo, build_report, roll_up, write_reports
 from conformance.reporting.baseline import Baseline, BaselineEntry
-from conformance.reporting.checks_html import (
-    check_records,
-    obligation,
-    pytest_html_results_table_header,
-    pytest_html_results_table_row,
-)
 from conformance.reporting.evidence_lookup import exchanges_of
 from conformance.reporting.exchanges import (
     capped_json,
@@ -32,7 +27,12 @@ from conformance.reporting.exchanges import (
     response_text,
 )
 from conformance.reporting.html import render_html
-from conformance.spec import load_catalog
+from conformance.run.html_hooks import (
+    check_records,
+    obligation,
+    pytest_html_results_table_header,
+    pytest_html_results_table_row,
+)
 from tests._runs import CREDENTIALS, run_cli, target_args
 from tests.faults import all_faults
 
@@ -555,8 +555,8 @@ def test_a_long_body_is_read_from_its_evidence_line_by_the_curl_command(tmp_path
 
 
 def test_captured_output_and_skip_reasons_on_the_checks_page_are_redacted():
-    from conformance.reporting.checks_html import pytest_runtest_makereport
-    from conformance.target import Target
+    from conformance.http.target import Target
+    from conformance.run.html_hooks import pytest_runtest_makereport
 
     Target(base_url="http://127.0.0.1:9/api", token="tok-Qw3rty-Key", account_token="acct-Qw3rty-Tok")
 

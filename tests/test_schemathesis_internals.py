@@ -16,12 +16,12 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance.spec import load_fragment
-from conformance.suite import _generated
-from conformance.suite._generated import adapter, load_schema
-from conformance.target import Target
+from conformance.contract.fragment import load_fragment
+from conformance.http.target import Target
+from conformance.suite import generated
+from conformance.suite.generated import adapter, load_schema
 
-PACKAGE = Path(_generated.__file__).parent
+PACKAGE = Path(generated.__file__).parent
 
 
 def _attribute(dotted: str) -> Any:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.contract.catalog import load_catalog
 from conformance.reference import serve_in_thread
-from conformance.spec import load_catalog
 from tests._runs import SELFTEST_ARGS, run_cli, target_args
 from tests.faults import all_faults
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from conformance.contract.catalog import load_catalog
 from conformance.reporting.baseline import Baseline, BaselineEntry
 from conformance.reporting.verdicts import roll_up
-from conformance.spec import load_catalog
 
 MUST = "LEADS-AUTH-001"
 MUST2 = "LEADS-AUTH-002"

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from conformance import __version__
-from conformance._outcomes import UsageError
+from conformance.contract.catalog import catalog_path, load_catalog
+from conformance.outcomes import UsageError
 from conformance.reporting.verify import verify_folder
-from conformance.spec import catalog_path, load_catalog
 
 __all__ = [
     "FORMAT_VERSION",

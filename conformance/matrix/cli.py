@@ -11,11 +11,11 @@ from typing import Any
 
 import click
 
-from conformance._outcomes import ConformanceError
 from conformance.matrix.build import build_matrix, errored_target, load_previous, load_target, trend_of
 from conformance.matrix.html import render_matrix
 from conformance.matrix.runs import RunRecord, job_for, run_jobs
 from conformance.matrix.targets import load_targets
+from conformance.outcomes import ConformanceError
 
 __all__ = ["default_matrix_dir", "matrix_command"]
 

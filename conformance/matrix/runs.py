@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from conformance._redact import Redactor
+from conformance.http.redaction import Redactor
 from conformance.matrix.targets import TargetSpec
 
 __all__ = ["GRACE_SECONDS", "Job", "RunRecord", "job_for", "run_jobs"]

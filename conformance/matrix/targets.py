@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance._outcomes import UsageError
-from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, PROFILES
+from conformance.contract.catalog import load_catalog
+from conformance.outcomes import UsageError
 from conformance.reporting.baseline import load_baseline
-from conformance.spec import load_catalog
+from conformance.run.options import DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, PROFILES
 
 __all__ = ["BUNDLED", "NAME_PATTERN", "TargetSpec", "load_targets"]
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from conformance._formats import is_uuid
+from conformance.contract.formats import is_uuid
 
 from .timestamps import parse_rfc3339
 

@@ -46,7 +46,7 @@ from in_toto_attestation.v1.statement import Statement
 from securesystemslib.dsse import Envelope
 from securesystemslib.signer import CryptoSigner, SSlibKey
 
-from conformance._outcomes import ConformanceError, UsageError
+from conformance.outcomes import ConformanceError, UsageError
 
 __all__ = [
     "ATTESTATION",

@@ -21,7 +21,7 @@ from typing import Any
 
 from ruamel.yaml import YAML, YAMLError
 
-from conformance._outcomes import UsageError
+from conformance.outcomes import UsageError
 
 __all__ = ["ENTRY_STATUSES", "Baseline", "BaselineEntry", "load_baseline"]
 

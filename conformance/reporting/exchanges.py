@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import jiter
 
-from conformance._redact import MASK
+from conformance.http.redaction import MASK
 
 #: characters of a pretty-printed body shown on the page; the whole (capped) body is in evidence.ndjson
 BODY_SHOWN = 3000

@@ -25,8 +25,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.contract.catalog import Catalog, Requirement
+from conformance.outcomes import NOT_SELECTED, SKIP_KINDS, SKIPPED, SUITE_ERROR
 from conformance.reporting.baseline import Baseline, BaselineEntry
-from conformance.spec import Catalog, Requirement
 
 __all__ = ["STATUSES", "RequirementVerdict", "RunVerdict", "roll_up"]
 
@@ -59,6 +60,8 @@ class RequirementVerdict:
     undecided: list[str] = field(default_factory=list)
     #: its checks an interrupted run never reached
     not_run: list[str] = field(default_factory=list)
+    #: why its checks were skipped (``SKIP_KINDS``), when they were
+    skipped_because: set[str] = field(default_factory=set)
 
     def raise_to(self, status: str) -> None:
         if _ORDER[status] > _ORDER[self.status]:
@@ -189,22 +192,9 @@ class RunVerdict:
             elif v.status == "inconclusive":
                 key = "inconclusive (known)" if v.accepted else "inconclusive"
             else:
-                key = _skip_kind(v.reasons)
+                key = next((kind for kind in SKIP_KINDS if kind in v.skipped_because), SKIPPED)
             why[key] = why.get(key, 0) + 1
         return why
-
-
-def _skip_kind(reasons: list[str]) -> str:
-    text = " ".join(reasons)
-    if "not selected" in text:
-        return "not selected"
-    if "read-only" in text:
-        return "excluded by the read-only profile"
-    if "second account" in text:
-        return "no second account token"
-    if "suite error" in text:
-        return "suite error"
-    return "skipped"
 
 
 def _get(outcome: Any, name: str, default: Any = None) -> Any:
@@ -283,8 +273,10 @@ def roll_up(
                 verdict.reasons.append(f"{nodeid}: not run: {_get(outcome, 'reason')}")
             elif kind == "error":
                 verdict.reasons.append(f"{nodeid}: not verified: {_get(outcome, 'reason')}")
+                verdict.skipped_because.add(SUITE_ERROR)
             elif kind == "skipped":
                 verdict.reasons.append(f"{nodeid}: skipped: {_get(outcome, 'reason')}")
+                verdict.skipped_because.add(_get(outcome, "skip_kind") or SKIPPED)
             elif kind in ("passed", "failed", "inconclusive"):
                 verdict.raise_to("pass")
     for verdict in verdicts.values():
@@ -294,6 +286,7 @@ def roll_up(
                 if chosen
                 else "no check in this run names this requirement"
             )
+            verdict.skipped_because.add(NOT_SELECTED if chosen else SKIPPED)
     stale = _apply_baseline(verdicts, baseline) if baseline is not None else []
     return RunVerdict(
         requirements=[verdicts[r.id] for r in catalog],

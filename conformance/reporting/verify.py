@@ -23,7 +23,7 @@ from securesystemslib.dsse import Envelope
 from securesystemslib.exceptions import FormatError, VerificationError
 from securesystemslib.signer import SSlibKey
 
-from conformance._outcomes import UsageError
+from conformance.outcomes import UsageError
 from conformance.reporting.attestation import (
     ATTESTATION,
     CATALOG_NAME,
@@ -242,7 +242,7 @@ def _cross_check(
 def _check_catalog(result: VerifyResult, predicate: dict[str, Any]) -> None:
     """The record's catalog is the installed one; otherwise say which suite version made it."""
     from conformance import __version__
-    from conformance.spec import catalog_path
+    from conformance.contract.catalog import catalog_path
 
     recorded = next(
         (

@@ -1,6 +1,6 @@
 """Build a run's report.json document, and write the folder: report.json, junit.xml, report.html.
 
-The document is redacted structurally (``conformance._redact``: every string field, never a mapping
+The document is redacted structurally (``conformance.http.redaction``: every string field, never a mapping
 key, before anything is serialised); the JUnit and HTML writers render that clean document.
 """
 
@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance._redact import Redactor
+from conformance.contract.fragment import load_fragment
+from conformance.http.redaction import Redactor
 from conformance.reporting.baseline import Baseline
 from conformance.reporting.causes import documented_statuses, find_causes
 from conformance.reporting.evidence_lookup import exchanges_of
 from conformance.reporting.html import render_html
 from conformance.reporting.junit import render_junit
 from conformance.reporting.verdicts import RunVerdict
-from conformance.spec import load_fragment
 
 __all__ = ["FORMAT_VERSION", "RunInfo", "build_report", "write_file", "write_reports"]
 
@@ -105,7 +105,7 @@ class RunInfo:
     evidence_lines: int = 0
     #: every check of the run: node id, outcome, duration, requirement IDs and its obligation
     checks: list[dict[str, Any]] = field(default_factory=list)
-    #: the contract's tolerances the run applied (``conformance.tolerances.report_entries``)
+    #: the contract's tolerances the run applied (``conformance.contract.tolerances.report_entries``)
     tolerances: list[dict[str, Any]] = field(default_factory=list)
     write_budget: int | None = None
     concurrency: int | None = None

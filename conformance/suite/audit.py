@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import pytest
 
-from conformance._outcomes import Violation, ViolationGroup
-from conformance.plugin import collector
-from conformance.suite._findings import MAX_LISTED
+from conformance.outcomes import Violation, ViolationGroup
+from conformance.run.plugin import collector
 from conformance.suite.oracle import RunModel
+from conformance.suite.support.findings import MAX_LISTED
 
 #: every requirement the oracle judges
 ORACLE_REQUIREMENTS = (

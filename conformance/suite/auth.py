@@ -13,17 +13,17 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance._outcomes import Inconclusive, Violation
-from conformance.suite._bodies import full_body
-from conformance.suite._findings import Findings
-from conformance.suite._http import describe, not_throttled
-from conformance.suite._leads import carries_tag, run_tag
-from conformance.suite._meta import MetaPost
-from conformance.suite._paths import LEAD, LEADS, lead_path
-from conformance.suite._paths import OPERATIONS as PATH_OPERATIONS
-from conformance.suite._search import find_in_list
+from conformance.contract.operations import LEAD, LEADS, lead_path
+from conformance.contract.operations import OPERATIONS as PATH_OPERATIONS
+from conformance.http.target import Target, json_or_none
+from conformance.outcomes import Inconclusive, Violation
 from conformance.suite.oracle.plan import WritePlan
-from conformance.target import Target, json_or_none
+from conformance.suite.support.answers import describe, not_throttled
+from conformance.suite.support.bodies import full_body
+from conformance.suite.support.findings import Findings
+from conformance.suite.support.leads import carries_tag, run_tag
+from conformance.suite.support.meta import MetaPost
+from conformance.suite.support.search import find_in_list
 
 OPERATIONS = [
     pytest.param(method, path, id=name, marks=[pytest.mark.writes] if method != "GET" else [])

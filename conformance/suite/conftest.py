@@ -7,16 +7,17 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance.suite._created import Created
-from conformance.suite._leads import RELATION_FIELDS
-from conformance.suite._meta import MetaPost, fetch_meta_post
-from conformance.suite._paging import lenient_walk, traversal_items
-from conformance.suite._paths import LEADS
-from conformance.suite._problems import ProblemAudit
-from conformance.suite._search import SAMPLE_PAGES
+from conformance.contract.operations import LEADS
+from conformance.http.target import Target, json_or_none
+from conformance.outcomes import READ_ONLY, skip
 from conformance.suite.oracle import RunModel
 from conformance.suite.oracle.plan import EXPLORATION_CREATES, STATEFUL_STEPS, WriteBudget, WritePlan
-from conformance.target import Target, json_or_none
+from conformance.suite.support.created import Created
+from conformance.suite.support.leads import RELATION_FIELDS
+from conformance.suite.support.meta import MetaPost, fetch_meta_post
+from conformance.suite.support.paging import lenient_walk, traversal_items
+from conformance.suite.support.problems import ProblemAudit
+from conformance.suite.support.search import SAMPLE_PAGES
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -91,7 +92,7 @@ def write_plan(
 ) -> WritePlan:
     """The run's planned, shared leads, each created once on first need (skipped in the read-only profile)."""
     if not target.writes_allowed:
-        pytest.skip("the read-only profile sends no request that writes")
+        skip(READ_ONLY, "the read-only profile sends no request that writes")
     clients = {"primary": client}
     if target.second_account_token:
         clients["second"] = request.getfixturevalue("second_client")

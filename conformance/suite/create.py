@@ -15,18 +15,18 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance._formats import is_uuid, parse_datetime
-from conformance._outcomes import Inconclusive, Violation
-from conformance.suite._created import Created
-from conformance.suite._findings import Findings
-from conformance.suite._http import describe, json_object, not_throttled
-from conformance.suite._leads import declined_fields
-from conformance.suite._paths import lead_path
-from conformance.suite._search import SEARCH_PAGE_SIZE, SEARCH_PAGES
-from conformance.suite._validators import shape_problems
+from conformance.contract.formats import is_uuid, parse_datetime
+from conformance.contract.operations import lead_path
+from conformance.http.target import Target
+from conformance.outcomes import Inconclusive, Violation
 from conformance.suite.oracle.compare import SERVER_OWNED, differences, same_instant
 from conformance.suite.oracle.plan import WritePlan
-from conformance.target import Target
+from conformance.suite.support.answers import describe, json_object, not_throttled
+from conformance.suite.support.created import Created
+from conformance.suite.support.findings import Findings
+from conformance.suite.support.leads import declined_fields
+from conformance.suite.support.search import SEARCH_PAGE_SIZE, SEARCH_PAGES
+from conformance.suite.support.validators import shape_problems
 
 #: the planned leads of the first account whose creates these checks judge
 PLANNED = ("edges", "debug", "twin-1", "twin-2")

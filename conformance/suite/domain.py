@@ -34,19 +34,19 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
-from conformance._formats import isoformat_z, parse_datetime
-from conformance._outcomes import Inconclusive
-from conformance.suite._bodies import request_body
-from conformance.suite._http import not_throttled
-from conformance.suite._paging import Pages
-from conformance.suite._paths import LEADS, REMOTE_FIELD_CLASSES, lead_path
-from conformance.suite._tenancy import LIST_TEMPLATE, RETRIEVE_TEMPLATE, query_parameters
+from conformance.contract.formats import isoformat_z, parse_datetime
+from conformance.contract.operations import LEADS, REMOTE_FIELD_CLASSES, lead_path
+from conformance.http.target import Target, json_or_none
+from conformance.outcomes import Inconclusive
 from conformance.suite.oracle import RunModel
 from conformance.suite.oracle.compare import RELATION_FIELDS, relation_id
 from conformance.suite.oracle.edges import edge_model
 from conformance.suite.oracle.ledger import Written
 from conformance.suite.oracle.plan import WriteBudget, WritePlan
-from conformance.target import Target, json_or_none
+from conformance.suite.support.answers import not_throttled
+from conformance.suite.support.bodies import request_body
+from conformance.suite.support.paging import Pages
+from conformance.suite.support.tenancy import LIST_TEMPLATE, RETRIEVE_TEMPLATE, query_parameters
 
 EXPAND_ALL = ",".join(RELATION_FIELDS)
 #: the pages a walk of the run's own leads aims at (its page size is their number divided by this)

@@ -16,20 +16,20 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance._outcomes import Inconclusive, Violation, ViolationGroup
-from conformance.suite._bodies import full_body
-from conformance.suite._created import Created
-from conformance.suite._findings import Findings
-from conformance.suite._http import describe, not_throttled
-from conformance.suite._leads import RELATION_FIELDS, carries_tag, run_tag
-from conformance.suite._meta import MetaPost, require_relation_ids
-from conformance.suite._paths import LEADS
-from conformance.suite._problems import ProblemAudit, problems_named
-from conformance.suite._search import find_in_list
+from conformance.contract.operations import LEADS
+from conformance.http.target import Target, json_or_none
+from conformance.outcomes import Inconclusive, Violation, ViolationGroup
 from conformance.suite.oracle import RunModel
 from conformance.suite.oracle.edges import UNKNOWN_KEY, UNKNOWN_NESTED_KEY, nested
 from conformance.suite.oracle.plan import WritePlan
-from conformance.target import Target, json_or_none
+from conformance.suite.support.answers import describe, not_throttled
+from conformance.suite.support.bodies import full_body
+from conformance.suite.support.created import Created
+from conformance.suite.support.findings import Findings
+from conformance.suite.support.leads import RELATION_FIELDS, carries_tag, run_tag
+from conformance.suite.support.meta import MetaPost, require_relation_ids
+from conformance.suite.support.problems import ProblemAudit, problems_named
+from conformance.suite.support.search import find_in_list
 
 UNRECOGNIZED = UNKNOWN_KEY
 ENVELOPE_007 = "LEADS-ENVELOPE-007"

@@ -11,13 +11,13 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance._outcomes import Inconclusive, Violation
-from conformance.suite._findings import Findings, summarise
-from conformance.suite._http import describe, not_throttled
-from conformance.suite._leads import RELATION_FIELDS
-from conformance.suite._paging import lenient_walk, traversal_items
-from conformance.suite._paths import LEADS, lead_path
-from conformance.target import Target, json_or_none
+from conformance.contract.operations import LEADS, lead_path
+from conformance.http.target import Target, json_or_none
+from conformance.outcomes import Inconclusive, Violation
+from conformance.suite.support.answers import describe, not_throttled
+from conformance.suite.support.findings import Findings, summarise
+from conformance.suite.support.leads import RELATION_FIELDS
+from conformance.suite.support.paging import lenient_walk, traversal_items
 
 EXPAND_001 = "LEADS-EXPAND-001"
 EXPAND_002 = "LEADS-EXPAND-002"

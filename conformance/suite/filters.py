@@ -25,9 +25,14 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance._formats import is_uuid, parse_datetime
-from conformance._outcomes import Inconclusive
-from conformance.suite._filtering import (
+from conformance.contract.formats import is_uuid, parse_datetime
+from conformance.contract.operations import lead_path
+from conformance.http.target import Target, json_or_none
+from conformance.outcomes import Inconclusive
+from conformance.suite.oracle import RunModel
+from conformance.suite.oracle.plan import WritePlan
+from conformance.suite.support.answers import not_throttled
+from conformance.suite.support.filtering import (
     Bound,
     Lead,
     Probe,
@@ -40,14 +45,9 @@ from conformance.suite._filtering import (
     stamps,
     window,
 )
-from conformance.suite._findings import Findings
-from conformance.suite._http import not_throttled
-from conformance.suite._leads import relation_id
-from conformance.suite._paths import lead_path
-from conformance.suite._search import SAMPLE_PAGES
-from conformance.suite.oracle import RunModel
-from conformance.suite.oracle.plan import WritePlan
-from conformance.target import Target, json_or_none
+from conformance.suite.support.findings import Findings
+from conformance.suite.support.leads import relation_id
+from conformance.suite.support.search import SAMPLE_PAGES
 
 FILTER_001 = "LEADS-FILTER-001"
 FILTER_002 = "LEADS-FILTER-002"

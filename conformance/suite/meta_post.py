@@ -18,26 +18,26 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
-from conformance._outcomes import Inconclusive, Violation
-from conformance.suite._bodies import (
+from conformance.contract.operations import LEADS, REMOTE_FIELD_CLASSES
+from conformance.contract.tolerances import tolerance
+from conformance.http.target import Target, json_or_none
+from conformance.outcomes import Inconclusive, Violation
+from conformance.suite.oracle.compare import differences
+from conformance.suite.oracle.plan import WriteBudget, WritePlan
+from conformance.suite.support.answers import describe, not_throttled, results_of
+from conformance.suite.support.bodies import (
     TAG_FIELDS,
     nested_required,
     request_body,
     tagged_required_only,
 )
-from conformance.suite._findings import Findings
-from conformance.suite._fitting import fits
-from conformance.suite._generation import Ungeneratable, generation_schema, strategy_for
-from conformance.suite._http import describe, not_throttled, results_of
-from conformance.suite._leads import RELATION_FIELDS, declined_fields, run_tag
-from conformance.suite._meta import MetaPost, model_schema_of
-from conformance.suite._paging import Pages
-from conformance.suite._paths import LEADS, REMOTE_FIELD_CLASSES
-from conformance.suite._problems import problems_named
-from conformance.suite.oracle.compare import differences
-from conformance.suite.oracle.plan import WriteBudget, WritePlan
-from conformance.target import Target, json_or_none
-from conformance.tolerances import tolerance
+from conformance.suite.support.findings import Findings
+from conformance.suite.support.fitting import fits
+from conformance.suite.support.generation import Ungeneratable, generation_schema, strategy_for
+from conformance.suite.support.leads import RELATION_FIELDS, declined_fields, run_tag
+from conformance.suite.support.meta import MetaPost, model_schema_of
+from conformance.suite.support.paging import Pages
+from conformance.suite.support.problems import problems_named
 
 GENERATION_ATTEMPTS_FACTOR = 3
 

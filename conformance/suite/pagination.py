@@ -17,8 +17,11 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance._outcomes import Inconclusive, Violation
-from conformance.suite._exactly_once import (
+from conformance.contract.operations import LEADS, shown_request
+from conformance.http.target import Target, json_or_none
+from conformance.outcomes import Inconclusive, Violation
+from conformance.suite.support.answers import describe, not_throttled, result_ids
+from conformance.suite.support.exactly_once import (
     MAX_PAGE_SIZE,
     PREFIX_PAGES,
     check_prefix,
@@ -26,12 +29,9 @@ from conformance.suite._exactly_once import (
     check_window,
     visit,
 )
-from conformance.suite._findings import Findings, summarise
-from conformance.suite._http import describe, not_throttled, result_ids
-from conformance.suite._paging import lenient_walk
-from conformance.suite._paths import LEADS, shown_request
-from conformance.suite._validators import LEAD_PAGE, envelope_problems
-from conformance.target import Target, json_or_none
+from conformance.suite.support.findings import Findings, summarise
+from conformance.suite.support.paging import lenient_walk
+from conformance.suite.support.validators import LEAD_PAGE, envelope_problems
 
 PAGE_001 = "LEADS-PAGE-001"
 PAGE_002 = "LEADS-PAGE-002"

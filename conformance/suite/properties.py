@@ -4,7 +4,7 @@ Every operation of the fragment gets the fragment's own examples, the whole cove
 (boundary and invalid values of each parameter and body field, as plain Schemathesis sends them;
 ``--coverage-cases`` bounds it to a seeded sample per operation) and ``--max-examples`` fuzzed
 cases, positive and negative. Schemathesis' checks judge each answer, and each failure is
-charged to the requirement it breaks (``conformance.suite._generated.requirements_for``):
+charged to the requirement it breaks (``conformance.suite.generated.requirements_for``):
 
 - ``not_a_server_error``: LEADS-HTTP-001.
 - ``status_code_conformance``, ``response_schema_conformance``: LEADS-HTTP-002 (2xx answers only).
@@ -92,9 +92,11 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance._outcomes import Inconclusive
-from conformance.spec import load_fragment
-from conformance.suite._generated import (
+from conformance.contract.fragment import load_fragment
+from conformance.contract.operations import SCHEMA_OPERATIONS as OPERATIONS
+from conformance.http.target import Target
+from conformance.outcomes import Inconclusive
+from conformance.suite.generated import (
     STATEFUL_CHECKS,
     Exploration,
     Judge,
@@ -106,10 +108,8 @@ from conformance.suite._generated import (
     run_stateful,
     spread,
 )
-from conformance.suite._meta import MetaPost
-from conformance.suite._paths import SCHEMA_OPERATIONS as OPERATIONS
 from conformance.suite.oracle.plan import STATEFUL_STEPS, WriteBudget
-from conformance.target import Target
+from conformance.suite.support.meta import MetaPost
 
 PROPERTY_REQUIREMENTS = (
     "LEADS-HTTP-001",

@@ -12,13 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance._outcomes import Inconclusive, Violation
-from conformance.suite._findings import Findings, summarise
-from conformance.suite._http import describe, not_throttled, results_of
-from conformance.suite._paging import PAGE_SLACK, Traversal, lenient_walk, traversal_items, walk
-from conformance.suite._paths import REMOTE_FIELD_CLASSES, shown_request
-from conformance.suite._validators import RFC_PAGE, envelope_problems
-from conformance.target import Target, json_or_none
+from conformance.contract.operations import REMOTE_FIELD_CLASSES, shown_request
+from conformance.http.target import Target, json_or_none
+from conformance.outcomes import Inconclusive, Violation
+from conformance.suite.support.answers import describe, not_throttled, results_of
+from conformance.suite.support.findings import Findings, summarise
+from conformance.suite.support.paging import PAGE_SLACK, Traversal, lenient_walk, traversal_items, walk
+from conformance.suite.support.validators import RFC_PAGE, envelope_problems
 
 RFC_001 = "LEADS-RFC-001"
 RFC_002 = "LEADS-RFC-002"

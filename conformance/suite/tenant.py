@@ -17,13 +17,16 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance._outcomes import Inconclusive, Violation
-from conformance.suite._created import Created
-from conformance.suite._http import describe, not_throttled
-from conformance.suite._leads import RELATION_FIELDS, carries_tag
-from conformance.suite._paths import LEADS, lead_path
-from conformance.suite._search import SEARCH_PAGE_SIZE, find_in_list
-from conformance.suite._tenancy import (
+from conformance.contract.operations import LEADS, lead_path
+from conformance.http.target import Target, json_or_none
+from conformance.outcomes import Inconclusive, Violation
+from conformance.suite.oracle import RunModel
+from conformance.suite.oracle.plan import WritePlan
+from conformance.suite.support.answers import describe, not_throttled
+from conformance.suite.support.created import Created
+from conformance.suite.support.leads import RELATION_FIELDS, carries_tag
+from conformance.suite.support.search import SEARCH_PAGE_SIZE, find_in_list
+from conformance.suite.support.tenancy import (
     LIST_TEMPLATE,
     RETRIEVE_TEMPLATE,
     Lead,
@@ -38,9 +41,6 @@ from conformance.suite._tenancy import (
     walk_list,
     window,
 )
-from conformance.suite.oracle import RunModel
-from conformance.suite.oracle.plan import WritePlan
-from conformance.target import Target, json_or_none
 
 TENANT_001 = "LEADS-TENANT-001"
 TENANT_002 = "LEADS-TENANT-002"

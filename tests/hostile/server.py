@@ -3,7 +3,7 @@
 ``HostileServer({"GET /crm/v1/leads/{id}": "drip"})`` serves the reference app on loopback; every
 request to the named operation gets the mode's misbehaviour, every other request is relayed to the
 reference app untouched (one request per connection). Operations are named under the base path,
-lead ids folded to ``{id}`` (``conformance._guarded.operation_key``).
+lead ids folded to ``{id}`` (``conformance.http.transport.operation_key``).
 
 ``ForeignHost`` is a second loopback host (127.0.0.2 where it can be bound) that records every
 request it receives, for the redirect modes: a credential it ever sees has crossed hosts.
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from types import TracebackType
 
-from conformance._guarded import operation_key
+from conformance.http.transport import operation_key
 from conformance.reference import ReferenceConfig, create_app, serve_in_thread
 
 __all__ = ["MODES", "ForeignHost", "HostileServer"]

@@ -14,10 +14,10 @@ from typing import Any
 
 from starlette.types import ASGIApp, Scope
 
+from conformance.contract.fragment import load_fragment
 from conformance.reference.pagination import InvalidCursor, decode_cursor, encode_cursor
 from conformance.reference.store import Position
 from conformance.reference.timestamps import parse_rfc3339
-from conformance.spec import load_fragment
 from tests.faults._base import (
     JsonEdit,
     Respond,

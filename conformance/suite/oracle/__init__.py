@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from conformance.http.target import Target
 from conformance.suite.oracle.domain import DomainCoverage
 from conformance.suite.oracle.judge import Oracle, Verdicts
 from conformance.suite.oracle.ledger import Ledger, Refused, Written
-from conformance.target import Target
 
 __all__ = ["DomainCoverage", "Ledger", "Oracle", "Refused", "RunModel", "Verdicts", "Written"]
 

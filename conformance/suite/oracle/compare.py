@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from conformance._formats import parse_datetime
+from conformance.contract.formats import parse_datetime
 
 __all__ = [
     "DATE_FIELDS",

@@ -24,10 +24,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from conformance.suite._bodies import carry_tag, fitted, offered_fields
-from conformance.suite._fitting import takes_null
-from conformance.suite._meta import MetaPost
 from conformance.suite.oracle.compare import RELATION_FIELDS
+from conformance.suite.support.bodies import carry_tag, fitted, offered_fields
+from conformance.suite.support.fitting import takes_null
+from conformance.suite.support.meta import MetaPost
 
 __all__ = [
     "EDGE_LEADS",

@@ -45,14 +45,10 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 
-from conformance._formats import is_uuid, parse_datetime
-from conformance._outcomes import Unverified, Violation, ViolationGroup
-from conformance.spec import load_fragment
-from conformance.suite._fitting import fits, takes_null
-from conformance.suite._generation import field_schema
-from conformance.suite._leads import declined_fields
-from conformance.suite._problems import pointer_of, pointer_tokens, problems_named, problems_of
-from conformance.suite._validators import shape_problems
+from conformance.contract.formats import is_uuid, parse_datetime
+from conformance.contract.fragment import load_fragment
+from conformance.http.target import Exchange, Target
+from conformance.outcomes import Unverified, Violation, ViolationGroup
 from conformance.suite.oracle.compare import (
     NESTED_FIELDS,
     RELATION_FIELDS,
@@ -64,7 +60,11 @@ from conformance.suite.oracle.compare import (
 )
 from conformance.suite.oracle.domain import DomainCoverage
 from conformance.suite.oracle.ledger import Ledger, Refused, Write, Written, tags_in
-from conformance.target import Exchange, Target
+from conformance.suite.support.fitting import fits, takes_null
+from conformance.suite.support.generation import field_schema
+from conformance.suite.support.leads import declined_fields
+from conformance.suite.support.problems import pointer_of, pointer_tokens, problems_named, problems_of
+from conformance.suite.support.validators import shape_problems
 
 __all__ = ["MAX_KEPT", "Finding", "Oracle", "Verdicts"]
 

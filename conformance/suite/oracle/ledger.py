@@ -20,7 +20,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from conformance._formats import parse_datetime
+from conformance.contract.formats import parse_datetime
 
 __all__ = ["Ledger", "Refused", "Write", "Written", "tags_in"]
 

@@ -39,18 +39,18 @@ from typing import Any
 
 import httpx
 
-from conformance._formats import parse_datetime
-from conformance._outcomes import Inconclusive
-from conformance.suite._bodies import full_body, request_body, tagged_required_only
-from conformance.suite._created import Created
-from conformance.suite._http import describe, not_throttled
-from conformance.suite._leads import run_tag
-from conformance.suite._meta import MetaPost
-from conformance.suite._paths import LEADS
-from conformance.suite._search import listing_of
+from conformance.contract.formats import parse_datetime
+from conformance.contract.operations import LEADS
+from conformance.http.target import Target, json_or_none
+from conformance.outcomes import Inconclusive
 from conformance.suite.oracle.edges import edge_model, explicit_nulls, with_open_values, with_unknown_keys
 from conformance.suite.oracle.ledger import Ledger
-from conformance.target import Target, json_or_none
+from conformance.suite.support.answers import describe, not_throttled
+from conformance.suite.support.bodies import full_body, request_body, tagged_required_only
+from conformance.suite.support.created import Created
+from conformance.suite.support.leads import run_tag
+from conformance.suite.support.meta import MetaPost
+from conformance.suite.support.search import listing_of
 
 __all__ = [
     "EXPLORATION_CREATES",

@@ -1,0 +1,1 @@
+"""The contract a target is held to: the fragment, the catalog, the tolerances, formats and the operations."""

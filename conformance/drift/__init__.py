@@ -1,0 +1,1 @@
+"""The fragment held against Merge's own definition."""

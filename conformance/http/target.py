@@ -1,0 +1,415 @@
+"""A Target: the server under test, its credentials, and the HTTP clients the checks use.
+
+Every request the suite sends goes through ``GuardedTransport`` (``conformance.http.transport``), which
+- gives each request one total deadline (``--timeout``: connecting, the headers and the whole body)
+  and the run one too (``--max-duration``: past it no request is sent, every check left is
+  inconclusive);
+- waits and retries on 429 (``Retry-After`` in seconds or as an HTTP date, bounded per request and by
+  a budget for the whole run), and leaves a persisting 429 to the check, which calls it inconclusive;
+- re-sends a GET once when it got a 5xx or no answer: an answer to the re-send is returned after a
+  transport error (which then counts for nothing), while a 5xx stays the answer and is marked
+  (``RESEND`` extension) with whether the re-send failed too; the evidence log keeps both attempts;
+- paces error responses on non-loopback targets (Merge throttles an IP after 20 error responses
+  in 10 s);
+- caps the size of a response body, after decompression too (``conformance.http.wire``);
+- stops calling an operation that has stopped answering (after a few transport failures in a row
+  further requests to it are inconclusive at once), and lets one request try it again after a
+  pause, so a hanging target still gets a finished report in bounded time;
+- keeps a short history of exchanges so a failure can print a reproduce command, and writes
+  every exchange to the run's evidence log (``conformance.http.evidence``) with the check it was sent for.
+
+Credentials never leave this module unmasked: ``Target.redact`` masks them in any text
+(``conformance.http.redaction``: structurally, field by field), and reproduce commands carry ``***`` in
+their place. Redirects are not followed, so credentials are never sent to another host. Requests
+go through the proxy the environment names (``HTTPS_PROXY``, ``NO_PROXY``, ...), never for a loopback
+target; an https target is reached through a tunnel, so the proxy sees no credential. TLS is
+verified unless the user turns it off.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import secrets
+import shlex
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from conformance.http import wire
+from conformance.http.evidence import EvidenceLog
+from conformance.http.limits import AdaptiveLimit
+from conformance.http.redaction import MASK, Redactor
+from conformance.http.transport import (
+    EVIDENCE_LINE,
+    RESEND,
+    Exchange,
+    GuardedTransport,
+    Pacing,
+    _State,
+    is_loopback,
+)
+from conformance.outcomes import Inconclusive, UsageError
+
+__all__ = ["RESEND", "Exchange", "GuardedTransport", "Pacing", "Target", "known_secrets", "new_run_id"]
+
+#: every credential a Target of this process was given, for the last-resort error handler
+_KNOWN_SECRETS: set[str] = set()
+
+
+def known_secrets() -> list[str]:
+    """Every credential a Target of this process was given (to mask them in a crash report)."""
+    return sorted(_KNOWN_SECRETS, key=len, reverse=True)
+
+
+def new_run_id() -> str:
+    """A run id that sorts by time and names what a run wrote: ``lc-20261126t061000-3fa9c2``."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dt%H%M%S")
+    return f"lc-{stamp}-{secrets.token_hex(3)}"
+
+
+@dataclass
+class Target:
+    """The server under test and how to talk to it."""
+
+    base_url: str
+    token: str
+    account_token: str
+    second_account_token: str | None = None
+    profile: str = "full"
+    run_id: str = field(default_factory=new_run_id)
+    verify_tls: bool = True
+    #: seconds one request may take, all of it: connecting, the headers and the whole body
+    timeout: float = 20.0
+    #: seconds the whole run may take (from the target's creation); None: no bound
+    max_duration: float | None = None
+    pacing: Pacing = field(default_factory=Pacing)
+    #: requests in flight at most (``--concurrency``); the window follows the target's signals
+    concurrency: int = 4
+    limit: AdaptiveLimit = field(init=False, repr=False)
+    transport: httpx.BaseTransport | None = None
+    #: the proxy requests go through (from the environment unless given; never for a loopback target)
+    proxy: str | None = None
+    #: headers sent with every request, and TLS material (``--header``, ``--ca-bundle``, ...)
+    network: wire.Network = field(default_factory=wire.Network)
+    #: where every exchange is written (None: nowhere)
+    evidence: EvidenceLog | None = field(default=None, repr=False)
+    #: the check (node id) and requirement IDs the requests being sent now serve
+    context: tuple[str, list[str]] = field(default=("run", []))
+    redactor: Redactor = field(init=False, repr=False)
+    #: called with every exchange that was answered, and the answer's body (see ``observe``)
+    observers: list[Callable[[Exchange, bytes], None]] = field(default_factory=list, repr=False)
+    #: what the checks want said about the run as a whole (the report's notes)
+    notes: list[str] = field(default_factory=list, repr=False)
+    _state: _State = field(default_factory=_State, repr=False)
+    _tags: Iterator[int] = field(default_factory=lambda: itertools.count(1), repr=False)
+
+    def __post_init__(self) -> None:
+        self.base_url = self.base_url.rstrip("/")
+        self.limit = AdaptiveLimit(self.concurrency)
+        if is_loopback(self.base_url):
+            self.pacing.pace_errors = False
+        if self.proxy is None and self.transport is None and not is_loopback(self.base_url):
+            self.proxy = wire.proxy_for(self.base_url)
+        if self.proxy is not None:
+            problem = wire.proxy_problem(self.proxy)
+            if problem:
+                raise UsageError(problem)
+        masked = [*self.secrets, *wire.proxy_secrets(self.proxy), *self.network.secrets]
+        _KNOWN_SECRETS.update(masked)
+        self.redactor = Redactor(masked, headers=self.network.secret_names)
+
+    def parallel(self, function: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        """``function`` over ``items``, up to ``concurrency`` at once (the transport's window bounds what is
+        in flight); the results in the items' order."""
+        if self.concurrency <= 1 or len(items) <= 1:
+            return [function(item) for item in items]
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="conformance") as pool:
+            return list(pool.map(function, items))
+
+    def tag(self, label: str = "") -> str:
+        """A tag unique to one write of this run, and the same in a run with the same run id."""
+        return f"{self.run_id}-{label}{next(self._tags)}"
+
+    @property
+    def writes_allowed(self) -> bool:
+        return self.profile != "read-only"
+
+    @property
+    def secrets(self) -> list[str]:
+        values = [self.token, self.account_token, self.second_account_token or ""]
+        return sorted((v for v in values if v), key=len, reverse=True)
+
+    def credentials(self, account: str = "primary") -> dict[str, str]:
+        """The two credential headers for an account (``primary`` or ``second``)."""
+        if account == "second":
+            if not self.second_account_token:
+                raise ValueError("no second account token was given")
+            account_token = self.second_account_token
+        else:
+            account_token = self.account_token
+        return {"Authorization": f"Bearer {self.token}", "X-Account-Token": account_token}
+
+    def client(self, account: str = "primary", *, authenticated: bool = True) -> httpx.Client:
+        """An httpx client on the base URL, with an account's credentials unless ``authenticated`` is off."""
+        inner = self.transport or wire.WireTransport(
+            verify=self.verify_tls, proxy=self.proxy, network=self.network
+        )
+        headers = {
+            "Accept": "application/json",
+            # the codings the body cap can follow through decompression
+            "Accept-Encoding": "gzip, deflate",
+            "User-Agent": "leads-conformance",
+            **dict(self.network.headers),
+        }
+        if authenticated:
+            headers.update(self.credentials(account))
+        return httpx.Client(
+            base_url=self.base_url + "/",
+            headers=headers,
+            transport=GuardedTransport(inner, self),
+            timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
+            follow_redirects=False,
+            trust_env=False,
+        )
+
+    # -- deadlines and the breaker ------------------------------------------------------------
+    def _run_end(self) -> float | None:
+        return None if self.max_duration is None else self._state.started + self.max_duration
+
+    def _time_left(self) -> float:
+        """Seconds left before the run's deadline (infinite without one)."""
+        end = self._run_end()
+        return math.inf if end is None else end - time.monotonic()
+
+    def out_of_time(self) -> bool:
+        """Whether the run reached its --max-duration (so later requests were not sent)."""
+        return self._state.out_of_time
+
+    def _request_deadline(self) -> tuple[float, str]:
+        """When the request sent now must be done by, and what to say when it is not."""
+        at = time.monotonic() + self.timeout
+        end = self._run_end()
+        if end is not None and end < at:
+            return end, f"the run reached its --max-duration of {self.max_duration:g} s"
+        return at, f"no complete answer within {self.timeout:g} s (--timeout)"
+
+    def _admit(self, operation: str) -> None:
+        """Raise Inconclusive when a request to ``operation`` must not be sent now."""
+        state = self._state
+        if self._time_left() <= 0:
+            state.out_of_time = True
+            raise Inconclusive(
+                f"the run reached its --max-duration of {self.max_duration:g} s; {operation} was not sent"
+            )
+        if state.storm is not None:
+            raise Inconclusive(self.storm_note() or "the target throttles every request")
+        with state.lock:
+            opened = state.open.get(operation)
+            if opened is None:
+                return
+            since, pause = opened
+            if operation not in state.trials and time.monotonic() - since >= pause:
+                state.trials.add(operation)  # half-open: this request tries the operation again
+                return
+            why = state.unresponsive[operation]
+        raise Inconclusive(f"the target stopped answering {operation} earlier in the run ({why})")
+
+    def _throttled(self, throttled: bool) -> None:
+        """Keep count of 429s in a row; once every answer has been a 429 for ``pacing.storm_after``
+        seconds, the target is throttling every request and the run sends nothing more."""
+        state = self._state
+        with state.lock:
+            if not throttled:
+                state.throttle_streak, state.throttled_since = 0, None
+                return
+            state.throttle_streak += 1
+            now = time.monotonic()
+            if state.throttled_since is None:
+                state.throttled_since = now
+            elif now - state.throttled_since >= self.pacing.storm_after and state.storm is None:
+                state.storm = now - state.throttled_since
+
+    def storm_note(self) -> str | None:
+        """One line when the target throttled every request for long enough that the run stopped."""
+        storm = self._state.storm
+        if storm is None:
+            return None
+        return (f"the target answered 429 to every request for {storm:.0f} s "
+                f"({self._state.throttle_streak} in a row): it throttles every request, so the run stopped "
+                "sending; what was left is inconclusive")
+
+    def _may_resend(self, operation: str) -> bool:
+        with self._state.lock:
+            return operation not in self._state.open and self._time_left() > 0
+
+    def _failed(self, operation: str, kind: str) -> None:
+        state = self._state
+        with state.lock:
+            failures = state.transport_failures.get(operation, 0) + 1
+            state.transport_failures[operation] = failures
+            now = time.monotonic()
+            if operation in state.trials:
+                state.trials.discard(operation)
+                state.open[operation] = (now, state.open[operation][1] * 2)
+            elif operation not in state.open and failures >= self.pacing.max_consecutive_transport_failures:
+                state.open[operation] = (now, self.pacing.breaker_pause)
+                state.unresponsive[operation] = f"{failures} times {kind}"
+
+    def _answered(self, operation: str, status: int) -> None:
+        state = self._state
+        with state.lock:
+            state.transport_failures[operation] = 0
+            if operation in state.open:
+                del state.open[operation]
+                state.trials.discard(operation)
+                state.unresponsive[operation] += "; it answered again after a pause"
+            if status >= 400 and status != 429:
+                state.errors.append(time.monotonic())
+
+    # -- history and reproduce commands -------------------------------------------------------
+    def _record(self, exchange: Exchange) -> None:
+        with self._state.lock:
+            self._state.history.append(exchange)
+
+    def _log(
+        self,
+        exchange: Exchange,
+        headers: dict[str, str] | None,
+        body: bytes | None,
+        elapsed: float,
+        error: str | None,
+        attempt: int,
+        note: str | None = None,
+    ) -> None:
+        if self.evidence is None:
+            return
+        check, requirements = self.context
+        exchange.line = self.evidence.record(
+            check=check,
+            requirements=list(requirements),
+            method=exchange.method,
+            url=exchange.url,
+            request_headers=exchange.headers,
+            request_body=exchange.body,
+            status=exchange.status,
+            response_headers=headers,
+            response_body=body,
+            elapsed=elapsed,
+            sent_at=exchange.sent_at - self._state.started,
+            error=error,
+            attempt=attempt,
+            note=note,
+        )
+
+    def observe(self, observer: Callable[[Exchange, bytes], None]) -> None:
+        """Have ``observer`` see every answered exchange of the run from now on (status set, body read)."""
+        self.observers.append(observer)
+
+    def history(self) -> list[Exchange]:
+        with self._state.lock:
+            return list(self._state.history)
+
+    def clear_history(self) -> None:
+        with self._state.lock:
+            self._state.history.clear()
+
+    def unresponsive_operations(self) -> dict[str, str]:
+        """Operations the breaker stopped calling during the run, and why."""
+        with self._state.lock:
+            return dict(self._state.unresponsive)
+
+    def time_spent(self) -> dict[str, Any]:
+        """Where the run's time went: requests (their count, their summed time, and the time at least one was
+        in flight), waits on throttling (429s) and the pacing of error responses."""
+        with self._state.lock:
+            spans = sorted(self._state.spans)
+            throttled, paced = self._state.throttle_waited, self._state.paced
+        in_flight, end = 0.0, -math.inf
+        for start, stop in spans:
+            if start > end:
+                in_flight += stop - start
+            elif stop > end:
+                in_flight += stop - end
+            end = max(end, stop)
+        return {
+            "requests": len(spans),
+            "request_seconds": round(sum(stop - start for start, stop in spans), 3),
+            "in_flight_seconds": round(in_flight, 3),
+            "throttle_wait_seconds": round(throttled, 3),
+            "pacing_wait_seconds": round(paced, 3),
+        }
+
+    def redact(self, text: str) -> str:
+        """Mask every credential this target knows in ``text`` (one field, never a serialised document)."""
+        return self.redactor.text(text)
+
+    def exchange_line(self, reproduce: str | None = None, status: int | None = None) -> int | None:
+        """The evidence line of the exchange ``reproduce`` repeats (answered ``status``, when given),
+        else of the latest exchange.
+
+        Credentials are masked in a reproduce command, so an authentication probe and the request it
+        varies read alike: the status tells them apart.
+        """
+        history = self.history()
+        if reproduce is not None:
+            for exchange in reversed(history):
+                if exchange.line and self.curl(exchange) == reproduce and status in (None, exchange.status):
+                    return exchange.line
+        for exchange in reversed(history):
+            if exchange.line:
+                return exchange.line
+        return None
+
+    def curl(self, exchange: Exchange) -> str:
+        """A curl command that repeats an exchange, credentials masked."""
+        parts = ["curl", *([] if self.verify_tls else ["--insecure"]), "-X", exchange.method, exchange.url]
+        for name, value in exchange.headers.items():
+            lname = name.lower()
+            if lname in ("host", "content-length", "accept-encoding", "connection", "user-agent"):
+                continue
+            if lname in self.redactor.header_names:
+                value = "Bearer " + MASK if lname == "authorization" and value.startswith("Bearer ") else MASK
+            parts += ["-H", f"{name}: {value}"]
+        if exchange.body:
+            parts += ["--data-raw", exchange.body.decode("utf-8", "replace")]
+        return shlex.join(self.redact(part) for part in parts)
+
+    def line_of(self, response: httpx.Response | None) -> int | None:
+        """The evidence line of the exchange that answered ``response`` (None: not logged)."""
+        line = response.extensions.get(EVIDENCE_LINE) if response is not None else None
+        return line if isinstance(line, int) and line > 0 else None
+
+    def reproduce_of(self, response: httpx.Response) -> str:
+        """A curl command that sends ``response``'s request again, credentials masked."""
+        request = response.request
+        try:
+            body = request.content
+        except httpx.RequestNotRead:
+            body = b""
+        exchange = Exchange(
+            method=request.method,
+            url=str(request.url),
+            headers={k.decode("latin-1"): v.decode("latin-1") for k, v in request.headers.raw},
+            body=body,
+            status=response.status_code,
+        )
+        return self.curl(exchange)
+
+    def last_reproduce(self) -> str | None:
+        history = self.history()
+        return self.curl(history[-1]) if history else None
+
+
+def json_or_none(response: httpx.Response) -> Any:
+    """The response body as JSON, or None when it is not JSON."""
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+        return None

@@ -1,0 +1,75 @@
+"""Generated requests: the suite's use of Schemathesis 4.x, one module per concern.
+
+- ``fragment``: schema adaptation, the fragment and the settings as Schemathesis gets them.
+- ``transport``: the transport bridge; every request Schemathesis sends (generated cases, and the
+  probes its checks send) goes through the target's guarded httpx client, to the target's base URL.
+- ``charging``: the requirement each Schemathesis failure breaks (``requirements_for``).
+- ``inputs``: input classification, the contract's tolerances as code (``Judge``).
+- ``checks``: the checks run on each answer, Schemathesis' and the suite's own.
+- ``exploration``: sends cases, runs the checks and keeps what they found per requirement.
+- ``phases``: the examples, coverage, fuzzing and stateful phases, bounded and seeded.
+- ``adapter``: the only module that touches Schemathesis; the internals it relies on are listed in
+  ``adapter.INTERNALS``.
+
+What is tuned, and why, is written down in ``conformance.suite.properties``.
+"""
+
+from __future__ import annotations
+
+from conformance.suite.generated.adapter import OpenApiSchema
+from conformance.suite.generated.charging import CHECK_REQUIREMENTS, auth_requirement, requirements_for
+from conformance.suite.generated.checks import PROPERTY_CHECKS, STATEFUL_CHECKS
+from conformance.suite.generated.exploration import Exploration
+from conformance.suite.generated.fragment import schemathesis_fragment, without_formats
+from conformance.suite.generated.inputs import (
+    INVALID,
+    OPEN,
+    VALID,
+    Input,
+    Judge,
+    body_inputs,
+    classify_query,
+    operation_parameters,
+    prepare_valid_body,
+    with_absent_required_fields,
+)
+from conformance.suite.generated.phases import (
+    coverage_cases,
+    example_cases,
+    fuzz,
+    fuzzed_cases,
+    run_stateful,
+    spread,
+)
+from conformance.suite.generated.transport import load_schema, reproduce, wire_headers
+
+__all__ = [
+    "CHECK_REQUIREMENTS",
+    "INVALID",
+    "OPEN",
+    "PROPERTY_CHECKS",
+    "STATEFUL_CHECKS",
+    "VALID",
+    "Exploration",
+    "Input",
+    "Judge",
+    "OpenApiSchema",
+    "auth_requirement",
+    "body_inputs",
+    "classify_query",
+    "coverage_cases",
+    "example_cases",
+    "fuzz",
+    "fuzzed_cases",
+    "load_schema",
+    "operation_parameters",
+    "prepare_valid_body",
+    "reproduce",
+    "requirements_for",
+    "run_stateful",
+    "schemathesis_fragment",
+    "spread",
+    "wire_headers",
+    "with_absent_required_fields",
+    "without_formats",
+]

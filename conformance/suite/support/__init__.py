@@ -1,0 +1,1 @@
+"""What the checks share, one module per concept."""
