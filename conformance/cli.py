@@ -14,6 +14,7 @@ import os
 import sys
 import tempfile
 import traceback
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +26,12 @@ from conformance import __version__
 from conformance.contract.catalog import load_catalog
 from conformance.drift.cli import drift_command
 from conformance.http.redaction import Redactor, short_secret_warning
-from conformance.http.target import known_secrets
-from conformance.http.wire import proxy_secrets
 from conformance.matrix import matrix_command
 from conformance.outcomes import ConformanceError
 from conformance.run import console
-from conformance.run.options import click_options
-from conformance.run.runner import EXIT_USAGE, RunOptions, default_report_dir, plan, run, validate
+from conformance.run.context import RunContext
+from conformance.run.options import RunOptions, click_options
+from conformance.run.runner import EXIT_USAGE, default_report_dir, plan, run, validate
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -41,23 +41,27 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_USAGE)
 
 
-#: what the last-resort handler knows of the command being run: its report folder and credentials
-_crash_context: dict[str, Any] = {}
+@dataclass
+class _Invocation:
+    """What the last-resort handler knows of the command being run: its report folder, the options'
+    secrets, and the run (whose target may hold more)."""
+
+    report_dir: Path | None = None
+    secrets: list[str] = field(default_factory=list)
+    context: RunContext | None = None
+
+    def follow(self, context: RunContext) -> None:
+        self.context = context
+
+    def all_secrets(self) -> list[str]:
+        return [*self.secrets, *(self.context.secrets if self.context is not None else [])]
 
 
-def _option_secrets(options: RunOptions) -> list[str]:
-    """Every secret the options hold: the credentials, secret header values, a proxy's password."""
-    values = [options.token, options.account_token, options.second_account_token]
-    values += [text.partition(":")[2].strip() for text in options.secret_header]
-    values += proxy_secrets(options.proxy)
-    return [v for v in values if v]
-
-
-def _crash(exc: BaseException) -> None:
+def _crash(exc: BaseException, invocation: _Invocation) -> None:
     """A fault of the suite: one line on stderr, the traceback (credentials masked) in a log file."""
-    redactor = Redactor([*known_secrets(), *_crash_context.get("secrets", [])])
+    redactor = Redactor(invocation.all_secrets())
     text = redactor.text("".join(traceback.format_exception(exc)))
-    where = _write_crash_log(text, _crash_context.get("report_dir"))
+    where = _write_crash_log(text, invocation.report_dir)
     first = (str(exc).strip().splitlines() or [""])[0]
     if isinstance(exc, OSError):
         named = f" on {exc.filename}" if exc.filename else ""
@@ -119,13 +123,14 @@ def run_command(**kwargs: Any) -> None:
         if warning:
             err.print(f"conformance: warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     options.report_dir = options.report_dir or default_report_dir()
-    _crash_context.update(report_dir=options.report_dir, secrets=_option_secrets(options))
+    invocation: _Invocation = click.get_current_context().find_root().obj
+    invocation.report_dir, invocation.secrets = options.report_dir, options.secrets()
     where = options.base_url or "the bundled reference server"
     handle = console.own_stderr()
     stream = Console(file=handle, highlight=False)
     stream.print(f"leads-conformance {__version__} certifying {where}", markup=False, highlight=False)
     try:
-        result = run(options, progress=console.progress_for(stream))
+        result = run(options, progress=console.progress_for(stream), on_context=invocation.follow)
     except ConformanceError as exc:
         _fail(str(exc))
         return
@@ -259,8 +264,9 @@ cli.add_command(drift_command)
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: click without its multi-line usage errors or tracebacks."""
+    invocation = _Invocation()
     try:
-        cli.main(args=argv, prog_name="conformance", standalone_mode=False)
+        cli.main(args=argv, prog_name="conformance", standalone_mode=False, obj=invocation)
     except click.exceptions.Abort:
         _fail("aborted")
     except click.UsageError as exc:
@@ -278,7 +284,7 @@ def main(argv: list[str] | None = None) -> None:
         err.print("conformance: interrupted")
         sys.exit(130)
     except Exception as exc:  # the last resort: never a traceback on the console
-        _crash(exc)
+        _crash(exc, invocation)
 
 
 if __name__ == "__main__":

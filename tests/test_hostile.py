@@ -338,7 +338,7 @@ def test_an_unwritable_report_dir_is_one_line(capsys, tmp_path):
 def test_an_unexpected_error_is_one_line_and_its_traceback_goes_to_the_report_folder(
     monkeypatch, capsys, tmp_path
 ):
-    def broken(options, progress=None):
+    def broken(options, progress=None, on_context=None):
         raise RuntimeError(f"boom while holding {CONFIG.api_key}")
 
     monkeypatch.setattr("conformance.cli.run", broken)
@@ -351,7 +351,7 @@ def test_an_unexpected_error_is_one_line_and_its_traceback_goes_to_the_report_fo
 
 
 def test_a_report_folder_io_error_is_one_line(monkeypatch, capsys, tmp_path):
-    def full_disk(options, progress=None):
+    def full_disk(options, progress=None, on_context=None):
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "report.json"))
 
     monkeypatch.setattr("conformance.cli.run", full_disk)

@@ -555,10 +555,19 @@ def test_a_long_body_is_read_from_its_evidence_line_by_the_curl_command(tmp_path
 
 
 def test_captured_output_and_skip_reasons_on_the_checks_page_are_redacted():
-    from conformance.http.target import Target
-    from conformance.run.html_hooks import pytest_runtest_makereport
+    from types import SimpleNamespace
 
-    Target(base_url="http://127.0.0.1:9/api", token="tok-Qw3rty-Key", account_token="acct-Qw3rty-Tok")
+    from conformance.http.target import Target
+    from conformance.run.context import RunContext
+    from conformance.run.html_hooks import pytest_runtest_makereport
+    from conformance.run.options import RunOptions
+    from conformance.run.plugin import install_context
+
+    target = Target(
+        base_url="http://127.0.0.1:9/api", token="tok-Qw3rty-Key", account_token="acct-Qw3rty-Tok"
+    )
+    item = SimpleNamespace(config=SimpleNamespace(stash={}))
+    install_context(item.config, RunContext(RunOptions(), target))
 
     class Call:
         excinfo = None
@@ -572,7 +581,7 @@ def test_captured_output_and_skip_reasons_on_the_checks_page_are_redacted():
         "call",
         sections=[("Captured stdout call", "sent acct-Qw3rty-Tok and tok-Qw3rty-Key")],
     )
-    wrapper = pytest_runtest_makereport(None, Call())
+    wrapper = pytest_runtest_makereport(item, Call())
     next(wrapper)
     with pytest.raises(StopIteration) as done:
         wrapper.send(report)

@@ -10,6 +10,8 @@ import pytest
 import conformance
 from conformance.contract import tolerances
 from conformance.reference import serve_in_thread
+from conformance.run.context import RunContext
+from conformance.run.options import RunOptions
 from tests._runs import SELFTEST_ARGS, run_cli, target_args
 from tests.variants import VARIANTS
 
@@ -41,10 +43,11 @@ def test_an_unknown_tolerance_is_an_error_naming_it():
 
 
 def test_the_report_lists_input_tolerances_used_and_shape_ones_whose_requirements_ran():
-    tolerances.reset()
-    tolerances.record(["advisory-format", "advisory-format"])
-    entries = {e["id"]: e for e in tolerances.report_entries(["LEADS-ENVELOPE-001"])}
-    tolerances.reset()
+    context = RunContext(RunOptions())
+    context.tolerate(["advisory-format", "advisory-format"])
+    with pytest.raises(KeyError, match="no-such-tolerance"):
+        context.tolerate(["no-such-tolerance"])
+    entries = {e["id"]: e for e in tolerances.report_entries(["LEADS-ENVELOPE-001"], context.tolerated)}
     assert entries["advisory-format"]["applied"] == 2
     assert "pointer-slash" in entries  # a shape tolerance of ENVELOPE-001
     assert "open-enums" not in entries  # none of its requirements ran

@@ -3,15 +3,13 @@
 The code that applies a tolerance names it by id, once, when its module is imported
 (``ADVISORY_FORMAT = tolerance("advisory-format")``): an id missing from the file is an error at import,
 every id named is kept (``referenced``), and the reason a person reads comes from the file. A run counts
-each time an ``input`` tolerance kept a generated case from being charged (``applied``); ``shape``
-tolerances are in effect whenever their requirements run. The report lists both.
+each time an ``input`` tolerance kept a generated case from being charged (its ``RunContext``);
+``shape`` tolerances are in effect whenever their requirements run. The report lists both.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
@@ -23,18 +21,13 @@ from conformance.outcomes import CatalogError
 __all__ = [
     "KINDS",
     "Tolerance",
-    "applied",
     "load_tolerances",
-    "record",
     "referenced",
     "report_entries",
-    "reset",
     "tolerance",
 ]
 
 KINDS = ("input", "shape")
-_APPLIED: Counter[str] = Counter()
-_LOCK = threading.Lock()
 #: every tolerance id the imported code names (not run state: what the code is)
 _REFERENCED: set[str] = set()
 
@@ -85,26 +78,10 @@ def referenced() -> set[str]:
     return set(_REFERENCED)
 
 
-def record(idents: Iterable[str]) -> None:
-    """Count that these tolerances kept a generated case from being charged."""
-    with _LOCK:
-        for ident in idents:
-            _APPLIED[tolerance(ident).id] += 1
-
-
-def applied() -> dict[str, int]:
-    with _LOCK:
-        return dict(_APPLIED)
-
-
-def reset() -> None:
-    with _LOCK:
-        _APPLIED.clear()
-
-
-def report_entries(ran: Iterable[str]) -> list[dict[str, object]]:
-    """The tolerances a run applied: each input one that was used, each shape one whose requirements ran."""
-    ran_ids, counts = set(ran), applied()
+def report_entries(ran: Iterable[str], counts: Mapping[str, int]) -> list[dict[str, object]]:
+    """The tolerances a run applied: each input one used (``counts``: how often), each shape one whose
+    requirements ran."""
+    ran_ids = set(ran)
     entries: list[dict[str, object]] = []
     for item in load_tolerances().values():
         if item.kind == "input" and not counts.get(item.id):

@@ -57,16 +57,7 @@ from conformance.http.transport import (
 )
 from conformance.outcomes import Inconclusive, UsageError
 
-__all__ = ["RESEND", "Exchange", "GuardedTransport", "Pacing", "Target", "known_secrets", "new_run_id"]
-
-#: every credential a Target of this process was given, for the last-resort error handler
-_KNOWN_SECRETS: set[str] = set()
-
-
-def known_secrets() -> list[str]:
-    """Every credential a Target of this process was given (to mask them in a crash report)."""
-    return sorted(_KNOWN_SECRETS, key=len, reverse=True)
-
+__all__ = ["RESEND", "Exchange", "GuardedTransport", "Pacing", "Target", "new_run_id"]
 
 def new_run_id() -> str:
     """A run id that sorts by time and names what a run wrote: ``lc-20261126t061000-3fa9c2``."""
@@ -105,8 +96,6 @@ class Target:
     redactor: Redactor = field(init=False, repr=False)
     #: called with every exchange that was answered, and the answer's body (see ``observe``)
     observers: list[Callable[[Exchange, bytes], None]] = field(default_factory=list, repr=False)
-    #: what the checks want said about the run as a whole (the report's notes)
-    notes: list[str] = field(default_factory=list, repr=False)
     _state: _State = field(default_factory=_State, repr=False)
     _tags: Iterator[int] = field(default_factory=lambda: itertools.count(1), repr=False)
 
@@ -122,7 +111,6 @@ class Target:
             if problem:
                 raise UsageError(problem)
         masked = [*self.secrets, *wire.proxy_secrets(self.proxy), *self.network.secrets]
-        _KNOWN_SECRETS.update(masked)
         self.redactor = Redactor(masked, headers=self.network.secret_names)
 
     def parallel(self, function: Callable[[Any], Any], items: list[Any]) -> list[Any]:

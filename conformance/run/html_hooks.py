@@ -25,7 +25,6 @@ from pytest_html import extras as html_extras
 
 from conformance import __version__
 from conformance.http.redaction import Redactor
-from conformance.http.target import known_secrets
 from conformance.reporting.evidence_lookup import (
     evidence_for,
     request_of_command,
@@ -34,7 +33,7 @@ from conformance.reporting.evidence_lookup import (
 )
 from conformance.reporting.exchanges import exchange_html
 from conformance.reporting.html_parts import describe_coverage
-from conformance.run.plugin import collector, get_target
+from conformance.run.plugin import collector, context_of, get_target
 
 __all__ = ["check_records", "obligation"]
 
@@ -79,8 +78,8 @@ def check_records(outcomes: Iterable[Any]) -> list[dict[str, Any]]:
     return records
 
 
-def _redactor() -> Redactor:
-    return Redactor(known_secrets())
+def _redactor(config: pytest.Config) -> Redactor:
+    return Redactor(context_of(config).secrets)
 
 
 class _EvidenceReader:
@@ -135,7 +134,7 @@ def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -
 def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, Any, Any]:
     report = yield
     if report.failed and report.longrepr:
-        report.longrepr = _redactor().text(str(report.longrepr))
+        report.longrepr = _redactor(collector.config).text(str(report.longrepr))
     return report
 
 
@@ -144,7 +143,7 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    redact = _redactor()
+    redact = _redactor(item.config)
     if report.sections:
         report.sections = [(header, redact.text(content)) for header, content in report.sections]
     if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
@@ -238,14 +237,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if metadata is None:
         return
     target = get_target(session.config)
+    options = context_of(session.config).options
     metadata.clear()
     metadata.update(
         {
             "Target base URL": target.redact(target.base_url),
             "Suite": f"leads-conformance {__version__}",
-            "Seed": str(session.config.getoption("conformance_seed")),
-            "Max examples": str(session.config.getoption("conformance_max_examples")),
-            "Coverage cases": describe_coverage(session.config.getoption("conformance_coverage_cases")),
+            "Seed": str(options.seed),
+            "Max examples": str(options.max_examples),
+            "Coverage cases": describe_coverage(options.coverage_cases),
             "Profile": target.profile,
             "Run id": target.run_id,
         }

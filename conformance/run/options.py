@@ -1,8 +1,10 @@
-"""The options of a run, declared once: ``conformance run`` (click) and the pytest plugin read this table.
+"""The options of a run, declared once: ``conformance run`` (click), the pytest plugin, a run's values
+(``RunOptions``), the report and the matrix file all read this table.
 
-Each option has one name, one environment variable and one default on both surfaces. The only
+Each option has one name, one environment variable and one default on every surface. The only
 difference is forced by pytest: where pytest (or a common plugin) already owns a flag, the pytest
 spelling carries a ``conformance-`` prefix (``--conformance-strict``, as pytest has ``--strict``).
+Adding an option is a row here and the code that uses its value.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 
 import click
 
+from conformance.http.wire import proxy_secrets
+
 __all__ = [
     "DEFAULT_MAX_EXAMPLES",
     "DEFAULT_SEED",
@@ -22,6 +26,7 @@ __all__ = [
     "OPTIONS",
     "PROFILES",
     "Option",
+    "RunOptions",
     "add_pytest_options",
     "click_options",
 ]
@@ -57,6 +62,10 @@ class Option:
     multiple: bool = False
     #: a short spelling beside the long one (``-H``), on the command line only
     short: str | None = None
+    #: report.json records its value under its name
+    reported: bool = False
+    #: a matrix file may set it per target (or in its defaults)
+    matrix: bool = False
 
     @property
     def cli_flag(self) -> str:
@@ -79,41 +88,43 @@ OPTIONS: tuple[Option, ...] = (
     Option("account_token", "Linked account token (X-Account-Token)."),
     Option("second_account_token", "A second linked account's token; enables the TENANT checks."),
     Option("profile", "read-only sends no request that writes (for production targets).",
-           kind="choice", default="full", choices=PROFILES),
+           kind="choice", default="full", choices=PROFILES, reported=True, matrix=True),
     Option("max_examples", "Generated examples per property, at most.", kind="int",
-           default=DEFAULT_MAX_EXAMPLES, minimum=1),
+           default=DEFAULT_MAX_EXAMPLES, minimum=1, reported=True, matrix=True),
     Option("coverage_cases", "Coverage-phase cases per operation, at most, spread over its scenarios and "
            "parameters by the seed; 'all' sends every case the phase makes, as plain Schemathesis does; "
            "0 none.",
-           kind="count", default=DEFAULT_COVERAGE_CASES, minimum=0),
+           kind="count", default=DEFAULT_COVERAGE_CASES, minimum=0, reported=True, matrix=True),
     Option("seed", "Seed of every generated input: the same seed sends the same requests.", kind="int",
-           default=DEFAULT_SEED, minimum=0),
+           default=DEFAULT_SEED, minimum=0, reported=True, matrix=True),
     Option("strict", "SHOULD requirements that warn or stay inconclusive fail the run too.", kind="flag",
-           default=False),
+           default=False, reported=True, matrix=True),
     Option("report_dir", "Where to write the report folder (report.html, checks.html, report.json, "
            "evidence.ndjson, junit.xml, attestation.json). Default: reports/<timestamp>/.",
            kind="dir", pytest=False),
-    Option("insecure", "Do not verify TLS certificates.", kind="flag", default=False),
+    Option("insecure", "Do not verify TLS certificates.", kind="flag", default=False, reported=True,
+           matrix=True),
     Option("timeout", "Seconds one request may take, all of it: connecting, the headers and the whole body.",
-           kind="float", default=DEFAULT_TIMEOUT),
+           kind="float", default=DEFAULT_TIMEOUT, matrix=True),
     Option("max_duration", "Seconds the whole run may take; no request is sent after it (its checks are "
-           "inconclusive).", kind="float", default=DEFAULT_MAX_DURATION, pytest=False),
+           "inconclusive).", kind="float", default=DEFAULT_MAX_DURATION, pytest=False, matrix=True),
     Option("run_id", "Tag written into every lead the run creates (default: lc-<time>-<random>). The same "
-           "--seed and --run-id send the same generated requests."),
+           "--seed and --run-id send the same generated requests.", reported=True),
     Option("select", "Run only the checks matching a pytest -k expression.", flag="-k", metavar="EXPR",
-           pytest=False),
+           pytest=False, reported=True),
     Option("certify", "Certification mode: refuses -k, read-only and a missing second account token; exits "
-           "0 only when the verdict is pass.", kind="flag", default=False, pytest=False),
+           "0 only when the verdict is pass.", kind="flag", default=False, pytest=False, reported=True),
     Option("baseline", "Known failures ({id, reason} entries in YAML or JSON, or an earlier report.json): "
-           "they do not fail the gate; new failures and stale entries do.", kind="file", pytest=False),
+           "they do not fail the gate; new failures and stale entries do.", kind="file", pytest=False,
+           matrix=True),
     Option("sign_key", "Ed25519 private key (PEM): attestation.json is then a signed DSSE envelope.",
            kind="file", pytest=False),
     Option("write_budget", "Leads the run may create at most (each stays in the target's CRM). Planned leads "
            "are shared by every check; generated cases that would create one stop at their share, and a "
            "requirement that needed more is inconclusive.", kind="int", default=DEFAULT_WRITE_BUDGET,
-           minimum=0),
+           minimum=0, reported=True),
     Option("concurrency", "Requests in flight at once, at most; fewer while the target signals it is "
-           "throttling or slowing down.", kind="int", default=DEFAULT_CONCURRENCY, minimum=1),
+           "throttling or slowing down.", kind="int", default=DEFAULT_CONCURRENCY, minimum=1, reported=True),
     Option("requirement", "Run only the checks that verify this catalog ID (repeatable; with --area, the "
            "checks of any ID or area named run; -k narrows them further).", kind="words", multiple=True,
            metavar="ID"),
@@ -249,3 +260,76 @@ def add_pytest_options(group: Any, skip: tuple[str, ...] = ()) -> None:
         if option.multiple:
             kwargs["action"] = "append"
         group.addoption(option.pytest_flag, **kwargs)
+
+
+# ------------------------------------------------------------------------------ a run's values
+NAMES = frozenset(option.name for option in OPTIONS)
+
+
+def _default(option: Option) -> Any:
+    if option.multiple:
+        return ()
+    return False if option.kind == "flag" and option.default is None else option.default
+
+
+class RunOptions:
+    """A run's value of every option of the table (its default where none was given), read as
+    attributes: ``options.seed``. ``pytest_args`` are extra arguments for pytest (programs only)."""
+
+    def __init__(self, pytest_args: list[str] | None = None, **values: Any) -> None:
+        unknown = sorted(set(values) - NAMES)
+        if unknown:
+            raise TypeError(f"unknown option {unknown[0]!r}")
+        merged = {option.name: _default(option) for option in OPTIONS}
+        merged.update({name: tuple(v) if isinstance(v, list) else v for name, v in values.items()})
+        object.__setattr__(self, "_values", merged)
+        object.__setattr__(self, "pytest_args", list(pytest_args or []))
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["_values"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name not in NAMES:
+            raise AttributeError(f"no option {name!r}")
+        self._values[name] = value
+
+    def __repr__(self) -> str:
+        return f"RunOptions(profile={self.profile!r}, seed={self.seed!r}, ...)"
+
+    @classmethod
+    def from_pytest(cls, config: Any, base_url: str | None = None) -> RunOptions:
+        """The values of a pytest run's options (the table's pytest options; the others keep their
+        defaults). ``base_url``: pytest-base-url's value, when that plugin owns ``--base-url``."""
+        values = {
+            option.name: config.getoption(f"conformance_{option.name}", default=_default(option))
+            for option in OPTIONS
+            if option.pytest
+        }
+        if base_url:
+            values["base_url"] = base_url
+        return cls(**{name: value for name, value in values.items() if value is not None})
+
+    @property
+    def selects(self) -> bool:
+        """Whether the run selects part of the suite (``-k``, ``--requirement``, ``--area``)."""
+        return bool(self.select or self.requirement or self.area)
+
+    def picked(self) -> str | None:
+        """``--requirement`` and ``--area`` in the words of the command line, or None."""
+        words = [f"--requirement {rid}" for rid in self.requirement]
+        words += [f"--area {area}" for area in self.area]
+        return " ".join(words) or None
+
+    def reported(self) -> dict[str, Any]:
+        """The values report.json records, by option name."""
+        return {option.name: self._values[option.name] for option in OPTIONS if option.reported}
+
+    def secrets(self) -> list[str]:
+        """The credentials the options hold (to mask wherever text is shown)."""
+        found = [self.token, self.account_token, self.second_account_token, *proxy_secrets(self.proxy)]
+        for line in self.secret_header:
+            found.append(str(line).partition(":")[2].strip())
+        return [value for value in found if value]

@@ -28,7 +28,6 @@ import httpx
 import pytest
 
 from conformance.contract.catalog import load_catalog
-from conformance.http import wire
 from conformance.http.target import Target
 from conformance.outcomes import (
     NO_SECOND_ACCOUNT,
@@ -38,19 +37,19 @@ from conformance.outcomes import (
     OutcomeCollector,
     TestOutcome,
     Unverified,
+    UsageError,
     Violation,
     ViolationGroup,
     skip,
     skip_kind,
 )
-from conformance.run.options import ENV, add_pytest_options
+from conformance.run.context import RunContext
+from conformance.run.options import ENV, RunOptions, add_pytest_options
 from conformance.suite.oracle import RunModel
 
-__all__ = ["collector", "get_target", "install_collector", "install_model", "install_target"]
+__all__ = ["collector", "get_target", "install_context", "requirement_ids", "context_of"]
 
-_TARGET_KEY = pytest.StashKey[Target]()
-_COLLECTOR_KEY = pytest.StashKey["OutcomeCollector"]()
-_MODEL_KEY = pytest.StashKey["RunModel"]()
+_CONTEXT_KEY = pytest.StashKey[RunContext]()
 
 
 #: pytest-base-url's plugin: its entry-point name and its module
@@ -98,60 +97,30 @@ def pytest_configure(config: pytest.Config) -> None:
     # CPython 3.11 can fail on (SystemError) after deep recursion elsewhere in the run
     if getattr(config.option, "tbstyle", "auto") == "auto":
         config.option.tbstyle = "native"
-    if _COLLECTOR_KEY not in config.stash:
-        config.stash[_COLLECTOR_KEY] = OutcomeCollector()
-    if _MODEL_KEY not in config.stash:
-        config.stash[_MODEL_KEY] = RunModel()
+    if _CONTEXT_KEY not in config.stash:
+        try:
+            options = RunOptions.from_pytest(config, _base_url(config))
+        except TypeError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        config.stash[_CONTEXT_KEY] = RunContext(options)
 
 
-def build_target(config: pytest.Config) -> Target:
-    """The Target the options describe (``conformance run`` installs its own, the bundled server's too)."""
-    base_url = _base_url(config)
-    token = config.getoption("conformance_token")
-    account_token = config.getoption("conformance_account_token")
-    if not base_url:
-        raise pytest.UsageError(
-            "--base-url is required (conformance run, without it, certifies the bundled reference server)"
-        )
-    if not token or not account_token:
-        raise pytest.UsageError("--token and --account-token are required with --base-url")
-    kwargs: dict[str, Any] = {}
-    if config.getoption("conformance_run_id"):
-        kwargs["run_id"] = config.getoption("conformance_run_id")
-    if config.getoption("conformance_proxy"):
-        kwargs["proxy"] = config.getoption("conformance_proxy")
-    try:
-        kwargs["network"] = wire.Network.from_options(
-            config.getoption("conformance_header") or (),
-            config.getoption("conformance_secret_header") or (),
-            config.getoption("conformance_ca_bundle"),
-            config.getoption("conformance_client_cert"),
-            config.getoption("conformance_client_key"),
-        )
-    except ValueError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    return Target(
-        base_url=base_url,
-        token=token,
-        account_token=account_token,
-        second_account_token=config.getoption("conformance_second_account_token"),
-        profile=config.getoption("conformance_profile"),
-        verify_tls=not config.getoption("conformance_insecure"),
-        timeout=config.getoption("conformance_timeout"),
-        concurrency=int(config.getoption("conformance_concurrency")),
-        **kwargs,
-    )
+def install_context(config: pytest.Config, context: RunContext) -> None:
+    """Let the caller (``conformance run``) hand the plugin its run, whole."""
+    config.stash[_CONTEXT_KEY] = context
 
 
-def install_target(config: pytest.Config, target: Target) -> None:
-    """Let the caller (the CLI) supply the target instead of the options."""
-    config.stash[_TARGET_KEY] = target
+def context_of(config: pytest.Config) -> RunContext:
+    """The run this pytest session is part of."""
+    return config.stash[_CONTEXT_KEY]
 
 
 def get_target(config: pytest.Config) -> Target:
-    if _TARGET_KEY not in config.stash:
-        config.stash[_TARGET_KEY] = build_target(config)
-    return config.stash[_TARGET_KEY]
+    """The run's target (made from the options on first need, for a plain pytest run)."""
+    try:
+        return context_of(config).the_target()
+    except UsageError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def requirement_ids(item: pytest.Item) -> list[str]:
@@ -188,8 +157,9 @@ def _audit_rank(item: pytest.Item) -> tuple[bool, int]:
 
 def _select_by_catalog(config: pytest.Config, items: list[pytest.Item], catalog: Any) -> None:
     """Keep the checks that verify a ``--requirement`` ID or a requirement of an ``--area``."""
-    wanted = set(config.getoption("conformance_requirement", default=None) or ())
-    areas = {str(area).upper() for area in config.getoption("conformance_area", default=None) or ()}
+    options = context_of(config).options
+    wanted = set(options.requirement or ())
+    areas = {str(area).upper() for area in options.area or ()}
     if not (wanted or areas):
         return
     unknown = sorted(wanted - {r.id for r in catalog})
@@ -217,7 +187,7 @@ def _in_suite(item: pytest.Item) -> bool:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    if _TARGET_KEY in item.config.stash or _in_suite(item):
+    if context_of(item.config).target is not None or _in_suite(item):
         get_target(item.config).context = (item.nodeid, requirement_ids(item))
     if item.get_closest_marker("writes") is not None:
         target = get_target(item.config)
@@ -227,18 +197,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 # ------------------------------------------------------------------------------- outcomes
 def collector(config: pytest.Config) -> OutcomeCollector:
-    return config.stash[_COLLECTOR_KEY]
-
-
-def install_collector(config: pytest.Config, outcomes: OutcomeCollector) -> None:
-    """Let the caller (the CLI) own the collector this run fills."""
-    config.stash[_COLLECTOR_KEY] = outcomes
-
-
-def install_model(config: pytest.Config, model: RunModel) -> None:
-    """Let the caller (the CLI) own the model of what the run wrote (its domain coverage goes in the
-    report)."""
-    config.stash[_MODEL_KEY] = model
+    return context_of(config).collector
 
 
 def _violations(exc: BaseException) -> list[Violation]:
@@ -264,7 +223,7 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     ids = requirement_ids(item)
-    target = item.config.stash.get(_TARGET_KEY, None)
+    target = context_of(item.config).target
     redact = target.redact if target is not None else (lambda text: text)
     outcome: TestOutcome | None = None
     excinfo = call.excinfo
@@ -343,17 +302,24 @@ def target(pytestconfig: pytest.Config) -> Target:
 
 
 @pytest.fixture(scope="session")
+def run_context(pytestconfig: pytest.Config) -> RunContext:
+    """The run: its options, notes and the tolerances it applied."""
+    return context_of(pytestconfig)
+
+
+@pytest.fixture(scope="session")
 def run_model(pytestconfig: pytest.Config, target: Target) -> RunModel:
     """What the run wrote, and the oracle that judges every answer against it (watching from now on)."""
-    model = pytestconfig.stash[_MODEL_KEY]
+    model = context_of(pytestconfig).model
     model.attach(target)
     return model
 
 
 @pytest.fixture(autouse=True)
 def _fresh_history(request: pytest.FixtureRequest) -> None:
-    if _TARGET_KEY in request.config.stash:
-        request.config.stash[_TARGET_KEY].clear_history()
+    target = context_of(request.config).target
+    if target is not None:
+        target.clear_history()
 
 
 @pytest.fixture(scope="session")
@@ -382,17 +348,17 @@ def anonymous_client(target: Target) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="session")
 def seed(pytestconfig: pytest.Config) -> int:
     """The run's seed."""
-    return int(pytestconfig.getoption("conformance_seed"))
+    return int(context_of(pytestconfig).options.seed)
 
 
 @pytest.fixture(scope="session")
 def coverage_limit(pytestconfig: pytest.Config) -> int | None:
     """Coverage-phase cases per operation, at most; None sends every case the phase makes."""
-    value = pytestconfig.getoption("conformance_coverage_cases")
+    value = context_of(pytestconfig).options.coverage_cases
     return None if value is None else max(0, int(value))
 
 
 @pytest.fixture(scope="session")
 def max_examples(pytestconfig: pytest.Config) -> int:
     """Upper bound of generated examples per property."""
-    return max(1, int(pytestconfig.getoption("conformance_max_examples")))
+    return max(1, int(context_of(pytestconfig).options.max_examples))

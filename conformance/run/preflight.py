@@ -1,4 +1,4 @@
-"""Before a run: the options checked, the target resolved (the bundled server started), and probed.
+"""Before a run: the options checked, and the target probed.
 
 The preflight sends a few GETs; a target that cannot be tested at all (unreachable, credentials
 refused, a redirect, an HTML page, no JSON) is a TargetError, and the run writes a folder that says so.
@@ -9,17 +9,14 @@ from __future__ import annotations
 import json
 import math
 import re
-import secrets
 import ssl
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from conformance.http import wire
-from conformance.http.target import Target, json_or_none, new_run_id
+from conformance.http.target import Target, json_or_none
 from conformance.outcomes import (
     CredentialsRejected,
     Inconclusive,
@@ -27,21 +24,17 @@ from conformance.outcomes import (
     TargetUnreachable,
     UsageError,
 )
-from conformance.run.options import PROFILES
+from conformance.run.options import OPTIONS, PROFILES, RunOptions
 
-if TYPE_CHECKING:
-    from conformance.run.runner import RunOptions
 
 def validate(options: RunOptions) -> None:
     """Reject bad input before anything starts."""
     if options.profile not in PROFILES:
         raise UsageError(f"--profile must be one of {', '.join(PROFILES)}, not {options.profile!r}")
-    if options.max_examples < 1:
-        raise UsageError("--max-examples must be at least 1")
-    if options.coverage_cases is not None and options.coverage_cases < 0:
-        raise UsageError("--coverage-cases must be at least 0")
-    if options.seed < 0:
-        raise UsageError("--seed must not be negative")
+    for option in OPTIONS:
+        value = getattr(options, option.name)
+        if option.minimum is not None and value is not None and value < option.minimum:
+            raise UsageError(f"{option.cli_flag} must be at least {option.minimum:g}")
     if options.run_id is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", options.run_id):
         raise UsageError("--run-id takes 1 to 64 letters, digits, '.', '_' or '-'")
     for name, value in (("--timeout", options.timeout), ("--max-duration", options.max_duration)):
@@ -153,48 +146,6 @@ def _tls_reason(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         return exc.strerror or str(exc)
     return str(exc)
-
-
-@contextmanager
-def resolve_target(options: RunOptions) -> Iterator[Target]:
-    """The Target for the options; without a base URL, the reference server served for the run."""
-    common: dict[str, Any] = {
-        "profile": options.profile,
-        "verify_tls": not options.insecure,
-        "timeout": options.timeout,
-        "max_duration": options.max_duration,
-        "run_id": options.run_id or new_run_id(),
-        "concurrency": options.concurrency,
-        "network": network(options),
-    }
-    if options.proxy:
-        common["proxy"] = options.proxy
-    if options.base_url:
-        yield Target(
-            base_url=options.base_url,
-            token=options.token or "",
-            account_token=options.account_token or "",
-            second_account_token=options.second_account_token or None,
-            **common,
-        )
-        return
-    from conformance.reference import ReferenceConfig, create_app, serve_in_thread
-
-    config = ReferenceConfig(
-        api_key="ref-key-" + secrets.token_hex(12),
-        account_tokens=("ref-account-a-" + secrets.token_hex(8), "ref-account-b-" + secrets.token_hex(8)),
-    )
-    server = serve_in_thread(create_app(config))
-    try:
-        yield Target(
-            base_url=server.base_url,
-            token=config.api_key,
-            account_token=config.account_tokens[0],
-            second_account_token=config.account_tokens[1],
-            **common,
-        )
-    finally:
-        server.stop()
 
 
 class TargetNotTestable(TargetError):

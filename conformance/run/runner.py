@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -30,7 +30,6 @@ from conformance.contract.fragment import fragment_sha256
 from conformance.http.evidence import EvidenceLog
 from conformance.http.target import Exchange, Target
 from conformance.outcomes import (
-    OutcomeCollector,
     TargetError,
     TestOutcome,
     UsageError,
@@ -38,16 +37,11 @@ from conformance.outcomes import (
 from conformance.reporting import RunInfo, build_report, roll_up, write_reports
 from conformance.reporting.attestation import write_attestation
 from conformance.reporting.baseline import load_baseline
+from conformance.run.context import RunContext, resolve_target
 from conformance.run.html_hooks import check_records
-from conformance.run.options import (
-    DEFAULT_CONCURRENCY,
-    DEFAULT_COVERAGE_CASES,
-    DEFAULT_MAX_EXAMPLES,
-    DEFAULT_SEED,
-    DEFAULT_WRITE_BUDGET,
-)
-from conformance.run.plugin import install_collector, install_model, install_target, requirement_ids
-from conformance.run.preflight import TargetNotTestable, preflight, resolve_target, validate
+from conformance.run.options import RunOptions
+from conformance.run.plugin import install_context, requirement_ids
+from conformance.run.preflight import TargetNotTestable, preflight, validate
 from conformance.suite.oracle import RunModel
 
 __all__ = [
@@ -66,53 +60,6 @@ SUITE_DIR = Path(__file__).resolve().parents[1] / "suite"
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 #: the exit status of a run stopped by a signal: 128 + its number (130 for Ctrl-C, 143 for SIGTERM)
 EXIT_SIGNAL_BASE = 128
-
-
-@dataclass
-class RunOptions:
-    """Everything ``conformance run`` takes."""
-
-    base_url: str | None = None
-    token: str | None = None
-    account_token: str | None = None
-    second_account_token: str | None = None
-    profile: str = "full"
-    max_examples: int = DEFAULT_MAX_EXAMPLES
-    coverage_cases: int | None = DEFAULT_COVERAGE_CASES
-    seed: int = DEFAULT_SEED
-    strict: bool = False
-    report_dir: Path | None = None
-    insecure: bool = False
-    timeout: float = 20.0
-    max_duration: float = 3600.0
-    select: str | None = None
-    run_id: str | None = None
-    certify: bool = False
-    baseline: Path | None = None
-    sign_key: Path | None = None
-    write_budget: int = DEFAULT_WRITE_BUDGET
-    concurrency: int = DEFAULT_CONCURRENCY
-    requirement: tuple[str, ...] = ()
-    area: tuple[str, ...] = ()
-    list_checks: bool = False
-    header: tuple[str, ...] = ()
-    secret_header: tuple[str, ...] = ()
-    ca_bundle: Path | None = None
-    client_cert: Path | None = None
-    client_key: Path | None = None
-    proxy: str | None = None
-    pytest_args: list[str] = field(default_factory=list)
-
-    @property
-    def selects(self) -> bool:
-        """Whether the run selects part of the suite (``-k``, ``--requirement``, ``--area``)."""
-        return bool(self.select or self.requirement or self.area)
-
-    def picked(self) -> str | None:
-        """``--requirement`` and ``--area`` in the words of the command line, or None."""
-        words = [f"--requirement {rid}" for rid in self.requirement]
-        words += [f"--area {area}" for area in self.area]
-        return " ".join(words) or None
 
 
 @dataclass
@@ -342,23 +289,15 @@ class _Interrupts:
 
 
 class _Bridge:
-    """Hands the run's target and collector to the plugin, and reports progress."""
+    """Hands the run (its RunContext) to the plugin, and reports progress."""
 
-    def __init__(
-        self,
-        target: Target | None,
-        outcomes: OutcomeCollector,
-        progress: Progress,
-        catalog: Catalog,
-        options: RunOptions,
-        model: RunModel | None = None,
-    ):
-        self.target = target
-        self.outcomes = outcomes
-        self.model = model
+    def __init__(self, context: RunContext, progress: Progress, catalog: Catalog):
+        self.context = context
+        self.target = context.target
+        self.outcomes = context.collector
         self.progress = progress
         self.catalog = catalog
-        self.options = options
+        self.options = context.options
         self.collected = 0
         self.errors: list[str] = []
         self.planned: list[PlannedCheck] = []
@@ -369,12 +308,9 @@ class _Bridge:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_configure(self, config: pytest.Config) -> None:
+        install_context(config, self.context)
         if self.target is not None:
-            install_target(config, self.target)
             self.target.observe(self._count)
-        install_collector(config, self.outcomes)
-        if self.model is not None:
-            install_model(config, self.model)
 
     def _count(self, exchange: Exchange, body: bytes) -> None:
         created = exchange.method == "POST" and 200 <= (exchange.status or 0) < 300
@@ -496,24 +432,9 @@ def _pytest_args(options: RunOptions, report_dir: Path | None = None) -> list[st
         "python_functions=test_*",
         "-o",
         "console_output_style=classic",
-        "--seed",
-        str(options.seed),
-        "--max-examples",
-        str(options.max_examples),
-        "--profile",
-        options.profile,
-        "--write-budget",
-        str(options.write_budget),
-        "--concurrency",
-        str(options.concurrency),
     ]
-    args += ["--coverage-cases", "all" if options.coverage_cases is None else str(options.coverage_cases)]
     if options.select:
         args += ["-k", options.select]
-    for rid in options.requirement:
-        args += ["--requirement", rid]
-    for area in options.area:
-        args += ["--area", area]
     if report_dir is not None:
         args += ["-p", "conformance.run.html_hooks", "--html", str(report_dir / "checks.html")]
         args += ["--self-contained-html"]
@@ -595,7 +516,7 @@ def plan(options: RunOptions) -> tuple[list[PlannedCheck], list[PlannedCheck]]:
     Nothing is sent and no server is started.
     """
     validate(options)
-    bridge = _Bridge(None, OutcomeCollector(), _Silent(), load_catalog(), options)
+    bridge = _Bridge(RunContext(options), _Silent(), load_catalog())
     args = [*_pytest_args(options), "--collect-only"]
     code = pytest.main(args, plugins=[bridge])
     if bridge.errors:
@@ -612,8 +533,13 @@ def _selection_words(options: RunOptions) -> str:
     return " ".join(word for word in words if word)
 
 
-def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
+def run(
+    options: RunOptions,
+    progress: Progress | None = None,
+    on_context: Callable[[RunContext], None] | None = None,
+) -> RunResult:
     """Certify the target the options name; writes the report folder and returns the result.
+    ``on_context`` is shown the run's context as soon as it has its target.
 
     Ctrl-C (SIGINT) or SIGTERM stops the checks; the folder is still written whole, says
     ``interrupted``, and the exit status is 128 + the signal's number (130, 143).
@@ -629,17 +555,18 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
     with _Interrupts() as interrupts, resolve_target(options) as target:
         evidence = EvidenceLog(report_dir / "evidence.ndjson", target.redactor)
         target.evidence = evidence
+        context = RunContext(options, target)
+        if on_context is not None:
+            on_context(context)
         untested = (options, catalog, baseline, target, report_dir, started, clock)
         try:
             try:
                 preflight(target)
             except TargetError as exc:
                 raise _untested_error(exc, *untested) from None
-            outcomes = OutcomeCollector()
-            model = RunModel()
-            bridge = _Bridge(target, outcomes, progress, catalog, options, model)
+            outcomes, model = context.collector, context.model
+            bridge = _Bridge(context, progress, catalog)
             try:
-                tolerances.reset()
                 with _hypothesis_home():
                     code = pytest.main(_pytest_args(options, report_dir), plugins=[bridge])
             finally:
@@ -661,7 +588,7 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
             and not bridge.errors
         ):
             raise UsageError(f"{_selection_words(options)} selects no check")
-        notes = [*bridge.errors, *target.notes]
+        notes = [*bridge.errors, *context.notes]
         for operation, why in target.unresponsive_operations().items():
             notes.append(f"{operation} stopped answering ({why}); later calls to it were not sent")
         storm = target.storm_note()
@@ -696,8 +623,9 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
             options, target, baseline, started, clock, tests=bridge.collected, notes=notes,
             checks=check_records(finished),
             tolerances=tolerances.report_entries(
-                rid for done in finished if done.outcome not in ("skipped", "not run")
-                for rid in done.requirements
+                (rid for done in finished if done.outcome not in ("skipped", "not run")
+                 for rid in done.requirements),
+                context.tolerated,
             ),
             model=model,
             interrupted=interrupted,

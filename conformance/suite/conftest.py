@@ -10,6 +10,7 @@ import pytest
 from conformance.contract.operations import LEADS
 from conformance.http.target import Target, json_or_none
 from conformance.outcomes import READ_ONLY, skip
+from conformance.run.context import RunContext
 from conformance.suite.oracle import RunModel
 from conformance.suite.oracle.plan import EXPLORATION_CREATES, STATEFUL_STEPS, WriteBudget, WritePlan
 from conformance.suite.support.created import Created
@@ -33,11 +34,11 @@ def problem_audit(target: Target) -> ProblemAudit:
 
 
 @pytest.fixture(scope="session")
-def meta_post(target: Target, client: httpx.Client) -> MetaPost:
+def meta_post(run_context: RunContext, client: httpx.Client) -> MetaPost:
     """The target's meta/post; when it is unusable, the fragment's LeadRequest, and the report says so."""
     meta = fetch_meta_post(client, fallback=True)
     if meta.fallback is not None:
-        target.notes.append(
+        run_context.note(
             f"{meta.fallback}: the writes were built from the fragment's LeadRequest instead, "
             "and judged on what the target answered"
         )
@@ -70,10 +71,10 @@ def second_meta_post(target: Target, second_client: httpx.Client) -> MetaPost:
 
 
 @pytest.fixture(scope="session")
-def write_budget(pytestconfig: pytest.Config, max_examples: int) -> WriteBudget:
+def write_budget(run_context: RunContext, max_examples: int) -> WriteBudget:
     """``--write-budget`` split once among the planned leads, meta/post's generated bodies, the stateful
     phase, the exploration and the generated cases."""
-    total = int(pytestconfig.getoption("conformance_write_budget"))
+    total = int(run_context.options.write_budget)
     scenarios = max(2, max_examples // 2)
     demands = {"meta-generated": max_examples, "stateful": STATEFUL_STEPS * scenarios,
                "exploration": EXPLORATION_CREATES}

@@ -85,7 +85,7 @@ differences, each demanded by the contract or one of its tolerances, are tuned:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,6 +96,7 @@ from conformance.contract.fragment import load_fragment
 from conformance.contract.operations import SCHEMA_OPERATIONS as OPERATIONS
 from conformance.http.target import Target
 from conformance.outcomes import Inconclusive
+from conformance.run.context import RunContext
 from conformance.suite.generated import (
     STATEFUL_CHECKS,
     Exploration,
@@ -178,6 +179,7 @@ def test_generated_requests_get_conformant_answers(
     seed: int,
     max_examples: int,
     coverage_limit: int | None,
+    run_context: RunContext,
 ) -> None:
     """Generated requests, valid or not, get no 5xx, documented JSON 2xx answers, and fitting 4xx.
 
@@ -188,13 +190,15 @@ def test_generated_requests_get_conformant_answers(
     judge = request.getfixturevalue("write_judge") if method == "POST" else Judge(fragment)
     operation = generated_schema[path][method]
     budget: WriteBudget | None = request.getfixturevalue("write_budget") if method == "POST" else None
-    exploration = Exploration(target, generated_schema, judge, budget=budget)
+    exploration = Exploration(
+        target, generated_schema, judge, budget=budget, tolerate=run_context.tolerate
+    )
     cases = example_cases(operation) + coverage_cases(operation, seed, limit=coverage_limit)
     if method == "POST":
         cases = cases[:1] + spread(cases[1:], seed)
     exploration.exercise_all(cases + fuzzed_cases(operation, seed, max_examples))
     if exploration.held:
-        target.notes.append(
+        run_context.note(
             f"{exploration.held} generated POST case(s) that would have created a lead were not sent: the "
             f"--write-budget's share for generated cases ({budget.shares['generated'] if budget else 0}) "
             "was spent"
@@ -212,6 +216,8 @@ class StatefulRun:
     seed: int
     max_examples: int
     budget: WriteBudget
+    #: counts the input tolerances that kept a case from being charged (the run's)
+    tolerate: Callable[[Iterable[str]], None] = lambda _idents: None
     _exploration: Exploration | None = field(default=None, repr=False)
 
     @property
@@ -227,7 +233,9 @@ class StatefulRun:
                 "stateful", "a stateful scenario", (*STATEFUL_REQUIREMENTS, LINK_REQUIREMENT)
             )
         if self._exploration is None:
-            exploration = Exploration(self.target, self.schema, self.judge, checks=STATEFUL_CHECKS)
+            exploration = Exploration(
+                self.target, self.schema, self.judge, checks=STATEFUL_CHECKS, tolerate=self.tolerate
+            )
             run_stateful(
                 self.schema,
                 exploration,
@@ -247,10 +255,12 @@ class StatefulRun:
 @pytest.fixture(scope="session")
 def stateful_run(
     target: Target, generated_schema: OpenApiSchema, write_judge: Judge, seed: int, max_examples: int,
-    write_budget: WriteBudget,
+    write_budget: WriteBudget, run_context: RunContext,
 ) -> StatefulRun:
     """The stateful phase over the fragment's links, shared by the checks that judge it."""
-    return StatefulRun(target, generated_schema, write_judge, seed, max_examples, write_budget)
+    return StatefulRun(
+        target, generated_schema, write_judge, seed, max_examples, write_budget, run_context.tolerate
+    )
 
 
 @pytest.mark.writes
