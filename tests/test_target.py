@@ -53,7 +53,7 @@ def test_client_sends_both_credentials_under_the_base_path():
 
 def test_429_waits_for_retry_after_then_retries(monkeypatch):
     sleeps = []
-    monkeypatch.setattr("conformance.http.target.time.sleep", sleeps.append)
+    monkeypatch.setattr("conformance.http.transport.time.sleep", sleeps.append)
     answers = iter([httpx.Response(429, headers={"Retry-After": "2"}), httpx.Response(200, json={"ok": 1})])
     with make_target(lambda request: next(answers)).client() as http:
         response = http.get("crm/v1/leads")
@@ -62,7 +62,7 @@ def test_429_waits_for_retry_after_then_retries(monkeypatch):
 
 
 def test_a_persisting_429_is_returned_after_bounded_retries(monkeypatch):
-    monkeypatch.setattr("conformance.http.target.time.sleep", lambda seconds: None)
+    monkeypatch.setattr("conformance.http.transport.time.sleep", lambda seconds: None)
     calls = []
 
     def handler(request):
@@ -76,7 +76,7 @@ def test_a_persisting_429_is_returned_after_bounded_retries(monkeypatch):
 
 def test_retry_after_is_capped(monkeypatch):
     sleeps = []
-    monkeypatch.setattr("conformance.http.target.time.sleep", sleeps.append)
+    monkeypatch.setattr("conformance.http.transport.time.sleep", sleeps.append)
     answers = iter([httpx.Response(429, headers={"Retry-After": "86400"}), httpx.Response(200)])
     with make_target(lambda r: next(answers), max_retry_after=5).client() as http:
         http.get("x")
@@ -131,13 +131,13 @@ def test_an_oversized_body_is_inconclusive():
 def test_error_responses_are_paced_on_remote_targets(monkeypatch):
     sleeps = []
     now = [100.0]
-    monkeypatch.setattr("conformance.http.target.time.monotonic", lambda: now[0])
+    monkeypatch.setattr("conformance.http.transport.time.monotonic", lambda: now[0])
 
     def fake_sleep(seconds):
         sleeps.append(seconds)
         now[0] += seconds
 
-    monkeypatch.setattr("conformance.http.target.time.sleep", fake_sleep)
+    monkeypatch.setattr("conformance.http.transport.time.sleep", fake_sleep)
     target = Target(
         base_url="https://leads.example.test/api",
         token=KEY,
@@ -181,8 +181,8 @@ class _Clock:
     def __init__(self, monkeypatch, start: float = 1000.0):
         self.now = start
         self.sleeps: list[float] = []
-        monkeypatch.setattr("conformance.http.target.time.monotonic", lambda: self.now)
-        monkeypatch.setattr("conformance.http.target.time.sleep", self.sleep)
+        monkeypatch.setattr("conformance.http.transport.time.monotonic", lambda: self.now)
+        monkeypatch.setattr("conformance.http.transport.time.sleep", self.sleep)
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)

@@ -30,10 +30,8 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 import secrets
 import shlex
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -44,18 +42,11 @@ import httpx
 
 from conformance.http import wire
 from conformance.http.evidence import EvidenceLog
+from conformance.http.guard import Exchange, Guard, Pacing
 from conformance.http.limits import AdaptiveLimit
 from conformance.http.redaction import MASK, Redactor
-from conformance.http.transport import (
-    EVIDENCE_LINE,
-    RESEND,
-    Exchange,
-    GuardedTransport,
-    Pacing,
-    _State,
-    is_loopback,
-)
-from conformance.outcomes import Inconclusive, UsageError
+from conformance.http.transport import EVIDENCE_LINE, RESEND, GuardedTransport, is_loopback
+from conformance.outcomes import UsageError
 
 __all__ = ["RESEND", "Exchange", "GuardedTransport", "Pacing", "Target", "new_run_id"]
 
@@ -89,19 +80,15 @@ class Target:
     proxy: str | None = None
     #: headers sent with every request, and TLS material (``--header``, ``--ca-bundle``, ...)
     network: wire.Network = field(default_factory=wire.Network)
-    #: where every exchange is written (None: nowhere)
-    evidence: EvidenceLog | None = field(default=None, repr=False)
-    #: the check (node id) and requirement IDs the requests being sent now serve
-    context: tuple[str, list[str]] = field(default=("run", []))
     redactor: Redactor = field(init=False, repr=False)
-    #: called with every exchange that was answered, and the answer's body (see ``observe``)
-    observers: list[Callable[[Exchange, bytes], None]] = field(default_factory=list, repr=False)
-    _state: _State = field(default_factory=_State, repr=False)
+    #: the deadlines, breaker, history and evidence of the run's requests (see ``conformance.http.guard``)
+    guard: Guard = field(init=False, repr=False)
     _tags: Iterator[int] = field(default_factory=lambda: itertools.count(1), repr=False)
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
         self.limit = AdaptiveLimit(self.concurrency)
+        self.guard = Guard(self.pacing, self.timeout, self.max_duration, self.limit)
         if is_loopback(self.base_url):
             self.pacing.pace_errors = False
         if self.proxy is None and self.transport is None and not is_loopback(self.base_url):
@@ -112,6 +99,11 @@ class Target:
                 raise UsageError(problem)
         masked = [*self.secrets, *wire.proxy_secrets(self.proxy), *self.network.secrets]
         self.redactor = Redactor(masked, headers=self.network.secret_names)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name in ("timeout", "max_duration") and "guard" in self.__dict__:
+            setattr(self.guard, name, value)  # the guard sends within the target's limits
 
     def parallel(self, function: Callable[[Any], Any], items: list[Any]) -> list[Any]:
         """``function`` over ``items``, up to ``concurrency`` at once (the transport's window bounds what is
@@ -161,178 +153,56 @@ class Target:
         return httpx.Client(
             base_url=self.base_url + "/",
             headers=headers,
-            transport=GuardedTransport(inner, self),
+            transport=GuardedTransport(inner, self.guard),
             timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
             follow_redirects=False,
             trust_env=False,
         )
 
-    # -- deadlines and the breaker ------------------------------------------------------------
-    def _run_end(self) -> float | None:
-        return None if self.max_duration is None else self._state.started + self.max_duration
+    # -- what the guard keeps ----------------------------------------------------------------
+    @property
+    def evidence(self) -> EvidenceLog | None:
+        """Where every exchange is written (None: nowhere)."""
+        return self.guard.evidence
 
-    def _time_left(self) -> float:
-        """Seconds left before the run's deadline (infinite without one)."""
-        end = self._run_end()
-        return math.inf if end is None else end - time.monotonic()
+    @evidence.setter
+    def evidence(self, log: EvidenceLog | None) -> None:
+        self.guard.evidence = log
+
+    @property
+    def context(self) -> tuple[str, list[str]]:
+        """The check (node id) and requirement IDs the requests being sent now serve."""
+        return self.guard.context
+
+    @context.setter
+    def context(self, value: tuple[str, list[str]]) -> None:
+        self.guard.context = value
 
     def out_of_time(self) -> bool:
         """Whether the run reached its --max-duration (so later requests were not sent)."""
-        return self._state.out_of_time
-
-    def _request_deadline(self) -> tuple[float, str]:
-        """When the request sent now must be done by, and what to say when it is not."""
-        at = time.monotonic() + self.timeout
-        end = self._run_end()
-        if end is not None and end < at:
-            return end, f"the run reached its --max-duration of {self.max_duration:g} s"
-        return at, f"no complete answer within {self.timeout:g} s (--timeout)"
-
-    def _admit(self, operation: str) -> None:
-        """Raise Inconclusive when a request to ``operation`` must not be sent now."""
-        state = self._state
-        if self._time_left() <= 0:
-            state.out_of_time = True
-            raise Inconclusive(
-                f"the run reached its --max-duration of {self.max_duration:g} s; {operation} was not sent"
-            )
-        if state.storm is not None:
-            raise Inconclusive(self.storm_note() or "the target throttles every request")
-        with state.lock:
-            opened = state.open.get(operation)
-            if opened is None:
-                return
-            since, pause = opened
-            if operation not in state.trials and time.monotonic() - since >= pause:
-                state.trials.add(operation)  # half-open: this request tries the operation again
-                return
-            why = state.unresponsive[operation]
-        raise Inconclusive(f"the target stopped answering {operation} earlier in the run ({why})")
-
-    def _throttled(self, throttled: bool) -> None:
-        """Keep count of 429s in a row; once every answer has been a 429 for ``pacing.storm_after``
-        seconds, the target is throttling every request and the run sends nothing more."""
-        state = self._state
-        with state.lock:
-            if not throttled:
-                state.throttle_streak, state.throttled_since = 0, None
-                return
-            state.throttle_streak += 1
-            now = time.monotonic()
-            if state.throttled_since is None:
-                state.throttled_since = now
-            elif now - state.throttled_since >= self.pacing.storm_after and state.storm is None:
-                state.storm = now - state.throttled_since
+        return self.guard.out_of_time()
 
     def storm_note(self) -> str | None:
         """One line when the target throttled every request for long enough that the run stopped."""
-        storm = self._state.storm
-        if storm is None:
-            return None
-        return (f"the target answered 429 to every request for {storm:.0f} s "
-                f"({self._state.throttle_streak} in a row): it throttles every request, so the run stopped "
-                "sending; what was left is inconclusive")
-
-    def _may_resend(self, operation: str) -> bool:
-        with self._state.lock:
-            return operation not in self._state.open and self._time_left() > 0
-
-    def _failed(self, operation: str, kind: str) -> None:
-        state = self._state
-        with state.lock:
-            failures = state.transport_failures.get(operation, 0) + 1
-            state.transport_failures[operation] = failures
-            now = time.monotonic()
-            if operation in state.trials:
-                state.trials.discard(operation)
-                state.open[operation] = (now, state.open[operation][1] * 2)
-            elif operation not in state.open and failures >= self.pacing.max_consecutive_transport_failures:
-                state.open[operation] = (now, self.pacing.breaker_pause)
-                state.unresponsive[operation] = f"{failures} times {kind}"
-
-    def _answered(self, operation: str, status: int) -> None:
-        state = self._state
-        with state.lock:
-            state.transport_failures[operation] = 0
-            if operation in state.open:
-                del state.open[operation]
-                state.trials.discard(operation)
-                state.unresponsive[operation] += "; it answered again after a pause"
-            if status >= 400 and status != 429:
-                state.errors.append(time.monotonic())
-
-    # -- history and reproduce commands -------------------------------------------------------
-    def _record(self, exchange: Exchange) -> None:
-        with self._state.lock:
-            self._state.history.append(exchange)
-
-    def _log(
-        self,
-        exchange: Exchange,
-        headers: dict[str, str] | None,
-        body: bytes | None,
-        elapsed: float,
-        error: str | None,
-        attempt: int,
-        note: str | None = None,
-    ) -> None:
-        if self.evidence is None:
-            return
-        check, requirements = self.context
-        exchange.line = self.evidence.record(
-            check=check,
-            requirements=list(requirements),
-            method=exchange.method,
-            url=exchange.url,
-            request_headers=exchange.headers,
-            request_body=exchange.body,
-            status=exchange.status,
-            response_headers=headers,
-            response_body=body,
-            elapsed=elapsed,
-            sent_at=exchange.sent_at - self._state.started,
-            error=error,
-            attempt=attempt,
-            note=note,
-        )
+        return self.guard.storm_note()
 
     def observe(self, observer: Callable[[Exchange, bytes], None]) -> None:
         """Have ``observer`` see every answered exchange of the run from now on (status set, body read)."""
-        self.observers.append(observer)
+        self.guard.observers.append(observer)
 
     def history(self) -> list[Exchange]:
-        with self._state.lock:
-            return list(self._state.history)
+        return self.guard.history()
 
     def clear_history(self) -> None:
-        with self._state.lock:
-            self._state.history.clear()
+        self.guard.clear_history()
 
     def unresponsive_operations(self) -> dict[str, str]:
         """Operations the breaker stopped calling during the run, and why."""
-        with self._state.lock:
-            return dict(self._state.unresponsive)
+        return self.guard.unresponsive_operations()
 
     def time_spent(self) -> dict[str, Any]:
-        """Where the run's time went: requests (their count, their summed time, and the time at least one was
-        in flight), waits on throttling (429s) and the pacing of error responses."""
-        with self._state.lock:
-            spans = sorted(self._state.spans)
-            throttled, paced = self._state.throttle_waited, self._state.paced
-        in_flight, end = 0.0, -math.inf
-        for start, stop in spans:
-            if start > end:
-                in_flight += stop - start
-            elif stop > end:
-                in_flight += stop - end
-            end = max(end, stop)
-        return {
-            "requests": len(spans),
-            "request_seconds": round(sum(stop - start for start, stop in spans), 3),
-            "in_flight_seconds": round(in_flight, 3),
-            "throttle_wait_seconds": round(throttled, 3),
-            "pacing_wait_seconds": round(paced, 3),
-        }
+        """Where the run's time went (see ``Guard.time_spent``)."""
+        return self.guard.time_spent()
 
     def redact(self, text: str) -> str:
         """Mask every credential this target knows in ``text`` (one field, never a serialised document)."""

@@ -1,7 +1,8 @@
 """The transport every request of a run goes through (``GuardedTransport``), and what it keeps.
 
 Deadlines, 429 waits and the run's 429 budget, one re-send of a failed GET, pacing of error responses,
-the body cap, the per-operation breaker, the exchange history and the evidence log: see ``target``.
+the body cap, the per-operation breaker, the exchange history and the evidence log: see
+``conformance.http.target``; what it keeps across requests is a ``Guard`` (``conformance.http.guard``).
 """
 
 from __future__ import annotations
@@ -9,24 +10,19 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import math
-import threading
 import time
-from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
 
 from conformance.http import wire
+from conformance.http.guard import Exchange, Guard
 from conformance.http.limits import backoff
 from conformance.outcomes import Inconclusive
 
-if TYPE_CHECKING:
-    from conformance.http.target import Target
 
 def operation_key(method: str, path: str) -> str:
     """``GET /leads/{id}`` for any lead id: the breaker trips per operation, not per URL."""
@@ -44,44 +40,6 @@ def is_loopback(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-@dataclass
-class Exchange:
-    """One request the suite sent, and what came back (status None: no answer)."""
-
-    method: str
-    url: str
-    headers: dict[str, str]
-    body: bytes
-    status: int | None
-    #: its line in the evidence log (0: not logged)
-    line: int = 0
-    #: when it was sent and when its answer was read in full (monotonic seconds)
-    sent_at: float = 0.0
-    answered_at: float = 0.0
-    #: the answer's Content-Type (None: none, or no answer)
-    content_type: str | None = None
-
-
-@dataclass
-class Pacing:
-    """Limits of the guarded transport."""
-
-    max_retries_429: int = 3
-    max_retry_after: float = 30.0
-    #: seconds the whole run may spend waiting on 429s (at most a quarter of its --max-duration);
-    #: past it a 429 is returned at once
-    throttle_budget: float = 300.0
-    error_window: float = 10.0
-    max_errors_in_window: int = 15
-    pace_errors: bool = True
-    max_body_bytes: int = 8 * 1024 * 1024
-    max_consecutive_transport_failures: int = 3
-    #: seconds an open breaker waits before one request may try the operation again (doubled each time)
-    breaker_pause: float = 30.0
-    #: seconds of nothing but 429s after which the target is taken to throttle every request
-    storm_after: float = 45.0
 
 
 #: response extension set on a GET answered 5xx: whether its one re-send failed too
@@ -103,31 +61,31 @@ class _NoAnswer(Exception):
 class GuardedTransport(httpx.BaseTransport):
     """Wraps a transport with deadlines, 429 handling, error pacing, a body cap, a re-send and a breaker."""
 
-    def __init__(self, wrapped: httpx.BaseTransport, target: Target):
+    def __init__(self, wrapped: httpx.BaseTransport, guard: Guard):
         self._wrapped = wrapped
-        self._target = target
+        self._guard = guard
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send within the run's adaptive concurrency window (``conformance.http.limits``)."""
-        target = self._target
+        guard = self._guard
         operation = operation_key(request.method, request.url.path)
-        target._admit(operation)
-        target.limit.acquire()
+        guard.admit(operation)
+        guard.limit.acquire()
         started = time.monotonic()
         answer: httpx.Response | None = None
         try:
             answer = self._handle(request, operation)
             return answer
         finally:
-            target.limit.release(answer, operation, time.monotonic() - started)
+            guard.limit.release(answer, operation, time.monotonic() - started)
 
     def _handle(self, request: httpx.Request, operation: str) -> httpx.Response:
-        target = self._target
+        guard = self._guard
         attempts = itertools.count(1)
         try:
             response, line = self._answer(request, operation, attempts)
         except _NoAnswer as first:
-            if request.method != "GET" or not target._may_resend(operation):
+            if request.method != "GET" or not guard.may_resend(operation):
                 raise Inconclusive(first.message) from None
             try:
                 self._pace()
@@ -137,7 +95,7 @@ class GuardedTransport(httpx.BaseTransport):
                 raise Inconclusive(f"{first.message} (re-sent once: {again})") from None
             response.extensions[RESEND] = "not reproduced"
             return response
-        if request.method == "GET" and response.status_code >= 500 and target._may_resend(operation):
+        if request.method == "GET" and response.status_code >= 500 and guard.may_resend(operation):
             self._pace()
             try:
                 resent, _ = self._send(request, operation, next(attempts), resend_of=line, keep=False)
@@ -155,7 +113,7 @@ class GuardedTransport(httpx.BaseTransport):
         while True:
             self._pace()
             response, line = self._send(request, operation, next(attempts))
-            self._target._throttled(response.status_code == 429)
+            self._guard.throttled(response.status_code == 429)
             if response.status_code != 429:
                 return response, line
             wait = self._throttle_wait(response, retries)
@@ -173,7 +131,7 @@ class GuardedTransport(httpx.BaseTransport):
         resend_of: int | None = None,
         keep: bool = True,
     ) -> tuple[httpx.Response, int]:
-        target = self._target
+        guard = self._guard
         exchange = Exchange(
             method=request.method,
             url=str(request.url),
@@ -182,26 +140,26 @@ class GuardedTransport(httpx.BaseTransport):
             status=None,
         )
         if keep:
-            target._record(exchange)
+            guard.record(exchange)
         started = time.monotonic()
         exchange.sent_at = started
         try:
-            with wire.deadline(*target._request_deadline()):
+            with wire.deadline(*guard.request_deadline()):
                 response = self._wrapped.handle_request(request)
                 body = self._read_capped(response)
         except (httpx.TransportError, wire.TooLarge) as exc:
             exchange.answered_at = time.monotonic()
-            with target._state.lock:
-                target._state.spans.append((started, exchange.answered_at))
+            with guard.state.lock:
+                guard.state.spans.append((started, exchange.answered_at))
             description = self._describe(exc)
             note = None if resend_of is None else f"re-send of line {resend_of}: the failure reproduced"
-            target._log(exchange, None, None, exchange.answered_at - started, description, attempt, note)
-            target._failed(operation, type(exc).__name__)
+            guard.log(exchange, None, None, exchange.answered_at - started, description, attempt, note)
+            guard.failed(operation, type(exc).__name__)
             raise _NoAnswer(request, description, exchange.line) from None
         exchange.answered_at = time.monotonic()
-        with target._state.lock:
-            target._state.spans.append((started, exchange.answered_at))
-        target._answered(operation, response.status_code)
+        with guard.state.lock:
+            guard.state.spans.append((started, exchange.answered_at))
+        guard.answered(operation, response.status_code)
         exchange.status = response.status_code
         exchange.content_type = response.headers.get("content-type")
         headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
@@ -209,8 +167,8 @@ class GuardedTransport(httpx.BaseTransport):
         if resend_of is not None:
             outcome = "reproduced" if response.status_code >= 500 else "did not reproduce"
             note = f"re-send of line {resend_of}: the failure {outcome}"
-        target._log(exchange, dict(headers), body, exchange.answered_at - started, None, attempt, note)
-        for observer in list(target.observers):
+        guard.log(exchange, dict(headers), body, exchange.answered_at - started, None, attempt, note)
+        for observer in list(guard.observers):
             observer(exchange, body)
         answer = httpx.Response(
             status_code=response.status_code,
@@ -222,7 +180,7 @@ class GuardedTransport(httpx.BaseTransport):
         return answer, exchange.line
 
     def _read_capped(self, response: httpx.Response) -> bytes:
-        limit = self._target.pacing.max_body_bytes
+        limit = self._guard.pacing.max_body_bytes
         if hasattr(response, "_content"):
             if len(response.content) > limit:
                 raise wire.TooLarge(f"body larger than {limit} bytes")
@@ -255,10 +213,10 @@ class GuardedTransport(httpx.BaseTransport):
         return text.splitlines()[0][:200]
 
     def _pace(self) -> None:
-        pacing = self._target.pacing
+        pacing = self._guard.pacing
         if not pacing.pace_errors:
             return
-        state = self._target._state
+        state = self._guard.state
         while True:
             with state.lock:
                 now = time.monotonic()
@@ -272,27 +230,27 @@ class GuardedTransport(httpx.BaseTransport):
 
     def _throttle_wait(self, response: httpx.Response, retries: int) -> float | None:
         """Seconds to wait before retrying a 429, or None: return it (retries, budget or run used up)."""
-        target = self._target
-        pacing = target.pacing
+        guard = self._guard
+        pacing = guard.pacing
         if retries >= pacing.max_retries_429:
             return None
         wait = self._retry_after(response, retries + 1)
         budget = pacing.throttle_budget
-        if target.max_duration is not None:
-            budget = min(budget, target.max_duration / 4)
-        state = target._state
+        if guard.max_duration is not None:
+            budget = min(budget, guard.max_duration / 4)
+        state = guard.state
         with state.lock:
-            if wait > budget - state.throttle_waited or wait >= target._time_left():
+            if wait > budget - state.throttle_waited or wait >= guard.time_left():
                 return None
             state.throttle_waited += wait
         return wait
 
     def _retry_after(self, response: httpx.Response, attempt: int) -> float:
         """``Retry-After``; without one, exponential backoff with jitter over the 429s in a row."""
-        limit = self._target.pacing.max_retry_after
+        limit = self._guard.pacing.max_retry_after
         seconds = retry_after_seconds(response.headers)
         if seconds is None:
-            seconds = backoff(max(attempt, self._target._state.throttle_streak))
+            seconds = backoff(max(attempt, self._guard.state.throttle_streak))
         return max(0.0, min(seconds, limit))
 
     def close(self) -> None:
@@ -330,27 +288,3 @@ def _request_body(request: httpx.Request) -> bytes:
         return b""
 
 
-@dataclass
-class _State:
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    started: float = field(default_factory=lambda: time.monotonic())
-    errors: deque[float] = field(default_factory=deque)
-    transport_failures: dict[str, int] = field(default_factory=dict)
-    #: every operation the breaker opened for, and why
-    unresponsive: dict[str, str] = field(default_factory=dict)
-    #: operations whose breaker is open now: (since, pause)
-    open: dict[str, tuple[float, float]] = field(default_factory=dict)
-    #: open operations a request is trying again now (half-open)
-    trials: set[str] = field(default_factory=set)
-    throttle_waited: float = 0.0
-    #: 429s in a row (any request), and since when every answer has been a 429 (None: the last was not)
-    throttle_streak: int = 0
-    throttled_since: float | None = None
-    #: the run stopped sending: every answer was a 429 for this many seconds
-    storm: float | None = None
-    #: seconds spent pacing error responses (Merge throttles an IP after 20 in 10 s)
-    paced: float = 0.0
-    #: (sent, answered) of every attempt, monotonic seconds: where the run's time went
-    spans: list[tuple[float, float]] = field(default_factory=list)
-    out_of_time: bool = False
-    history: deque[Exchange] = field(default_factory=lambda: deque(maxlen=50))
