@@ -6,13 +6,68 @@ is an Account, whose ``owner`` is a User: records refer to each other by name.
 
 from __future__ import annotations
 
-from .shapes import AnyValue, Either, Flag, FreeObject, ListOf, Record, Shape, Text, Whole
+from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["RECORDS", "relation"]
+from .shapes import (
+    AnyValue,
+    Either,
+    Flag,
+    FreeObject,
+    ListOf,
+    Problem,
+    Shape,
+    Text,
+    Whole,
+    escape_pointer,
+    or_null,
+    wrong_type,
+)
+
+__all__ = ["RECORDS", "Record", "relation"]
 
 _STRING = Text()
 _URL = Text(format="uri")
 _DATE_TIME = Text(format="date-time")
+
+
+@dataclass(frozen=True)
+class Record:
+    """An object with typed properties, by name in ``RECORDS`` (records name each other, so a record is
+    looked up when it is checked)."""
+
+    name: str
+    nullable: bool = False
+
+    def describe(self) -> str:
+        """Say what the value must be."""
+        return or_null(f"a {self.name} object", self.nullable)
+
+    def check(self, value: Any, pointer: str, label: str, problems: list[Problem]) -> bool:
+        """Check an object and each property it declares."""
+        if value is None and self.nullable:
+            return True
+        if not isinstance(value, dict):
+            problems.append(wrong_type(pointer, label, self.describe()))
+            return False
+        fields, required = RECORDS[self.name]
+        fits = True
+        for name in required:
+            if name not in value:
+                problems.append(
+                    Problem(
+                        "Missing Required Field",
+                        f"{name} is a required field on {label}.",
+                        "MISSING_REQUIRED_FIELD",
+                        f"{pointer}/{escape_pointer(name)}",
+                    )
+                )
+                fits = False
+        for name, shape in fields.items():
+            if name in value:
+                token = escape_pointer(name)
+                fits = shape.check(value[name], f"{pointer}/{token}", f"{label}.{name}", problems) and fits
+        return fits
 
 
 def relation(name: str) -> Either:

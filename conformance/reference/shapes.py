@@ -23,11 +23,12 @@ __all__ = [
     "FreeObject",
     "ListOf",
     "Problem",
-    "Record",
     "Shape",
     "Text",
     "Whole",
     "escape_pointer",
+    "or_null",
+    "wrong_type",
     "is_text",
 ]
 
@@ -85,11 +86,11 @@ def _modest(value: Any, depth: int = 0) -> bool:
     return not isinstance(value, str) or is_text(value)
 
 
-def _wrong(pointer: str, label: str, expected: str) -> Problem:
+def wrong_type(pointer: str, label: str, expected: str) -> Problem:
     return Problem("Incorrect Field Type", f"{label} must be {expected}.", "INCORRECT_FIELD_TYPE", pointer)
 
 
-def _or_null(expected: str, nullable: bool) -> str:
+def or_null(expected: str, nullable: bool) -> str:
     return f"{expected} or null" if nullable else expected
 
 
@@ -123,7 +124,7 @@ class Text:
         what = _FORMATS.get(self.format or "", "a string")
         if self.max_length is not None:
             what = f"{what} of at most {self.max_length} characters"
-        return _or_null(what, self.nullable)
+        return or_null(what, self.nullable)
 
     def _formatted(self, value: str) -> bool:
         if self.format == "date-time":
@@ -144,7 +145,7 @@ class Text:
             and (self.max_length is None or len(value) <= self.max_length)
         )
         if not fits:
-            problems.append(_wrong(pointer, label, self.describe()))
+            problems.append(wrong_type(pointer, label, self.describe()))
         return fits
 
 
@@ -156,13 +157,13 @@ class Flag:
 
     def describe(self) -> str:
         """Say what the value must be."""
-        return _or_null("a boolean", self.nullable)
+        return or_null("a boolean", self.nullable)
 
     def check(self, value: Any, pointer: str, label: str, problems: list[Problem]) -> bool:
         """Check a boolean value."""
         fits = isinstance(value, bool) or (value is None and self.nullable)
         if not fits:
-            problems.append(_wrong(pointer, label, self.describe()))
+            problems.append(wrong_type(pointer, label, self.describe()))
         return fits
 
 
@@ -176,7 +177,7 @@ class Whole:
 
     def describe(self) -> str:
         """Say what the value must be."""
-        return _or_null(f"an integer from {self.minimum} to {self.maximum}", self.nullable)
+        return or_null(f"an integer from {self.minimum} to {self.maximum}", self.nullable)
 
     def check(self, value: Any, pointer: str, label: str, problems: list[Problem]) -> bool:
         """Check an integer value."""
@@ -186,7 +187,7 @@ class Whole:
             and self.minimum <= value <= self.maximum
         )
         if not fits:
-            problems.append(_wrong(pointer, label, self.describe()))
+            problems.append(wrong_type(pointer, label, self.describe()))
         return fits
 
 
@@ -198,13 +199,13 @@ class FreeObject:
 
     def describe(self) -> str:
         """Say what the value must be."""
-        return _or_null("an object", self.nullable)
+        return or_null("an object", self.nullable)
 
     def check(self, value: Any, pointer: str, label: str, problems: list[Problem]) -> bool:
         """Check an object value."""
         fits = (value is None and self.nullable) or (isinstance(value, dict) and _modest(value))
         if not fits:
-            problems.append(_wrong(pointer, label, self.describe()))
+            problems.append(wrong_type(pointer, label, self.describe()))
         return fits
 
 
@@ -220,7 +221,7 @@ class AnyValue:
         """Check any value."""
         fits = _modest(value)
         if not fits:
-            problems.append(_wrong(pointer, label, self.describe()))
+            problems.append(wrong_type(pointer, label, self.describe()))
         return fits
 
 
@@ -233,14 +234,14 @@ class ListOf:
 
     def describe(self) -> str:
         """Say what the value must be."""
-        return _or_null("an array", self.nullable)
+        return or_null("an array", self.nullable)
 
     def check(self, value: Any, pointer: str, label: str, problems: list[Problem]) -> bool:
         """Check an array and each of its items."""
         if value is None and self.nullable:
             return True
         if not isinstance(value, list):
-            problems.append(_wrong(pointer, label, self.describe()))
+            problems.append(wrong_type(pointer, label, self.describe()))
             return False
         results = [
             self.item.check(item, f"{pointer}/{index}", f"{label}[{index}]", problems)
@@ -250,56 +251,16 @@ class ListOf:
 
 
 @dataclass(frozen=True)
-class Record:
-    """An object with typed properties, by name in :data:`RECORDS`."""
-
-    name: str
-    nullable: bool = False
-
-    def describe(self) -> str:
-        """Say what the value must be."""
-        return _or_null(f"a {self.name} object", self.nullable)
-
-    def check(self, value: Any, pointer: str, label: str, problems: list[Problem]) -> bool:
-        """Check an object and each property it declares."""
-        if value is None and self.nullable:
-            return True
-        if not isinstance(value, dict):
-            problems.append(_wrong(pointer, label, self.describe()))
-            return False
-        from .records import RECORDS  # the records name each other, so they are looked up when checked
-
-        fields, required = RECORDS[self.name]
-        fits = True
-        for name in required:
-            if name not in value:
-                problems.append(
-                    Problem(
-                        "Missing Required Field",
-                        f"{name} is a required field on {label}.",
-                        "MISSING_REQUIRED_FIELD",
-                        f"{pointer}/{escape_pointer(name)}",
-                    )
-                )
-                fits = False
-        for name, shape in fields.items():
-            if name in value:
-                token = escape_pointer(name)
-                fits = shape.check(value[name], f"{pointer}/{token}", f"{label}.{name}", problems) and fits
-        return fits
-
-
-@dataclass(frozen=True)
 class Either:
     """A string or an object, as Merge's relations are (``oneOf: [string, Object]``)."""
 
     text: Text
-    record: Record
+    record: Shape
     nullable: bool = True
 
     def describe(self) -> str:
         """Say what the value must be."""
-        return _or_null(f"a string or a {self.record.name} object", self.nullable)
+        return or_null(f"a string or {self.record.describe()}", self.nullable)
 
     def check(self, value: Any, pointer: str, label: str, problems: list[Problem]) -> bool:
         """Check a string-or-object value."""
@@ -309,5 +270,5 @@ class Either:
             return self.record.check(value, pointer, label, problems)
         if isinstance(value, str):
             return self.text.check(value, pointer, label, problems)
-        problems.append(_wrong(pointer, label, self.describe()))
+        problems.append(wrong_type(pointer, label, self.describe()))
         return False

@@ -244,11 +244,6 @@ class Store:
         rows = self._query("SELECT body FROM leads WHERE account = ? AND id = ?", (account, lead_id))
         return json.loads(rows[0][0]) if rows else None
 
-    def count_leads(self, account: str, include_deleted_data: bool = False) -> int:
-        """Return how many leads ``account`` holds."""
-        clause = "" if include_deleted_data else " AND remote_was_deleted = 0"
-        return int(self._query(f"SELECT COUNT(*) FROM leads WHERE account = ?{clause}", (account,))[0][0])
-
     def page_leads(self, account: str, filters: LeadFilters, request: PageRequest) -> Page:
         """Return one page of ``account``'s leads, ordered by ``created_at`` then ``id``."""
         clauses, params = filters.where()
@@ -277,15 +272,6 @@ class Store:
             )
             found.update((row_id, json.loads(body)) for row_id, body in rows)
         return found
-
-    def list_related(self, account: str, kind: str) -> list[JSONObject]:
-        """Return every ``kind`` object of ``account``."""
-        rows = self._query(
-            "SELECT body FROM related WHERE account = ? AND kind = ? ORDER BY id", (account, kind)
-        )
-        return [json.loads(body) for (body,) in rows]
-
-    # ------------------------------------------------------------------ remote field classes
 
     def remote_field_classes(self, account: str) -> list[JSONObject]:
         """Return every remote field class of ``account`` in list order."""

@@ -13,12 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .records import RECORDS, relation
+from .records import RECORDS, Record, relation
 from .shapes import (
     FreeObject,
     ListOf,
     Problem,
-    Record,
     Shape,
     Text,
     escape_pointer,
