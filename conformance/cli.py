@@ -30,8 +30,11 @@ from conformance.matrix import matrix_command
 from conformance.outcomes import ConformanceError
 from conformance.run import console
 from conformance.run.context import RunContext
+from conformance.run.github import github_actions
 from conformance.run.options import RunOptions, click_options
-from conformance.run.runner import EXIT_USAGE, default_report_dir, plan, run, validate
+from conformance.run.progress import own_stderr, progress_for
+from conformance.run.record import default_report_dir
+from conformance.run.runner import EXIT_USAGE, plan, run, validate
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -126,11 +129,11 @@ def run_command(**kwargs: Any) -> None:
     invocation: _Invocation = click.get_current_context().find_root().obj
     invocation.report_dir, invocation.secrets = options.report_dir, options.secrets()
     where = options.base_url or "the bundled reference server"
-    handle = console.own_stderr()
+    handle = own_stderr()
     stream = Console(file=handle, highlight=False)
     stream.print(f"leads-conformance {__version__} certifying {where}", markup=False, highlight=False)
     try:
-        result = run(options, progress=console.progress_for(stream), on_context=invocation.follow)
+        result = run(options, progress=progress_for(stream), on_context=invocation.follow)
     except ConformanceError as exc:
         _fail(str(exc))
         return
@@ -142,7 +145,7 @@ def run_command(**kwargs: Any) -> None:
     if "log" in result.paths:
         err.print(f"suite error: the traceback is in {result.paths['log']}", highlight=False, markup=False)
     console.print_results(result.report, result.paths, out)
-    console.github_actions(result.report, result.paths, out)
+    github_actions(result.report, result.paths, out)
     if not options.base_url:
         sys.stdout.flush()
         for line in console.OWN_SERVER_HINT:

@@ -12,7 +12,8 @@ from xml.etree import ElementTree
 import conformance.suite
 from conformance.contract.catalog import load_catalog
 from conformance.reference import ReferenceConfig, create_app, serve_in_thread
-from conformance.run.runner import RunOptions, _pytest_args
+from conformance.run.bridge import pytest_args as _pytest_args
+from conformance.run.options import RunOptions
 from tests._runs import free_port, run_cli, target_args
 
 

@@ -25,8 +25,8 @@ from pathlib import Path
 from rich.console import Console
 
 from conformance.reference import serve_in_thread
-from conformance.run.console import LineProgress, check_label, fit_words
-from conformance.run.runner import PlannedCheck, RunCounters
+from conformance.run.bridge import PlannedCheck, RunCounters
+from conformance.run.progress import LineProgress, check_label, fit_words
 from tests._runs import run_cli, target_args
 from tests.faults import all_faults
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 
 from conformance.reference import serve_in_thread
-from conformance.run.console import github_annotations
+from conformance.run.github import github_annotations
 from tests._runs import ROOT, run_cli, target_args
 from tests.faults import all_faults
 

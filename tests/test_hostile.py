@@ -20,7 +20,8 @@ from conformance.http.evidence import EvidenceLog, read_evidence
 from conformance.http.target import RESEND, Pacing, Target
 from conformance.outcomes import Inconclusive, TargetUnreachable
 from conformance.reference import ReferenceConfig
-from conformance.run.runner import RunOptions, RunResult, TargetNotTestable, preflight, run
+from conformance.run.options import RunOptions
+from conformance.run.runner import RunResult, TargetNotTestable, preflight, run
 from tests.hostile import MODES, ForeignHost, HostileServer
 
 CONFIG = ReferenceConfig()
@@ -363,7 +364,7 @@ def test_a_report_that_cannot_be_written_after_a_failed_preflight_still_says_why
     def full_disk(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("conformance.run.runner.write_reports", full_disk)
+    monkeypatch.setattr("conformance.run.record.write_reports", full_disk)
     with HostileServer({LIST: "not-json"}) as server, pytest.raises(TargetNotTestable) as raised:
         _run(server, tmp_path, "auth")
     assert "not JSON" in str(raised.value) and "could not be written" in str(raised.value)
