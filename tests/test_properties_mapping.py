@@ -138,6 +138,12 @@ def _failure(kind: type, **extra: Any) -> Any:
             ("LEADS-HTTP-005",),
         ),
         (
+            "negative_data_rejection",
+            _failure(AcceptedNegativeData, status_code=500, expected_statuses=["4xx"]),
+            500,
+            (),
+        ),
+        (
             "positive_data_acceptance",
             _failure(RejectedPositiveData, status_code=400, allowed_statuses=["2xx"]),
             400,

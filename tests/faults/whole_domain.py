@@ -44,13 +44,20 @@ NESTED = ("addresses", "email_addresses", "phone_numbers")
 
 
 # ------------------------------------------------------------------------------ stored values
-def _strings(value: Any, change: Callable[[str], str]) -> Any:
+#: how deep a stored value's texts are changed (a lead's nested items sit at depth 2; a deeper nest
+#: is a hostile probe's, kept as sent)
+CHANGED_DEPTH = 8
+
+
+def _strings(value: Any, change: Callable[[str], str], depth: int = 0) -> Any:
     if isinstance(value, str):
         return change(value)
+    if depth >= CHANGED_DEPTH:
+        return value
     if isinstance(value, list):
-        return [_strings(item, change) for item in value]
+        return [_strings(item, change, depth + 1) for item in value]
     if isinstance(value, dict):
-        return {key: _strings(item, change) for key, item in value.items()}
+        return {key: _strings(item, change, depth + 1) for key, item in value.items()}
     return value
 
 

@@ -359,8 +359,11 @@ def _opaque_ids_in_body(body: Any, _scope: Scope) -> Any:
     model = body.get("model") if isinstance(body, dict) else None
     if isinstance(model, dict):
         for relation in _RELATIONS:
-            if relation in model:
-                model[relation] = _plain(relation, model[relation])
+            value = model.get(relation)
+            if isinstance(value, dict) and isinstance(value.get("id"), str):
+                model[relation] = {**value, "id": _plain(relation, value["id"])}
+            elif relation in model:
+                model[relation] = _plain(relation, value)
     return body
 
 

@@ -48,6 +48,7 @@ def requirements_for(
 
     - Only 2xx answers bind the status and body requirement (HTTP-002): error bodies are worded
       freely, and a 5xx is HTTP-001's.
+    - A 5xx to invalid input is not an acceptance (HTTP-005): it is HTTP-001's alone.
     - A content-type failure (HTTP-003) binds a 2xx, or any answer whose body is JSON.
     - ``ignored_auth`` is charged to the AUTH requirement its probe shows broken.
     """
@@ -58,6 +59,8 @@ def requirements_for(
         return (HTTP_003,) if 200 <= status < 300 or json_body else ()
     requirement = CHECK_REQUIREMENTS.get(check)
     if requirement is None or (requirement == HTTP_002 and not 200 <= status < 300):
+        return ()
+    if requirement == HTTP_005 and status >= 500:
         return ()
     return (requirement,)
 

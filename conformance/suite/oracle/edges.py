@@ -25,8 +25,9 @@ import uuid
 from typing import Any
 
 from conformance.suite.oracle.compare import RELATION_FIELDS
-from conformance.suite.support.bodies import carry_tag, fitted, offered_fields
-from conformance.suite.support.fitting import takes_null
+from conformance.suite.support.bodies import carry_tag, fitted, offered_fields, value_for
+from conformance.suite.support.fitting import fits, takes_null
+from conformance.suite.support.generation import field_schema
 from conformance.suite.support.meta import MetaPost
 
 __all__ = [
@@ -200,11 +201,23 @@ def with_open_values(model: dict[str, Any], meta: MetaPost, tag: str) -> dict[st
     }
     for name, value in (("integration_params", params), ("linked_account_params", {"lc_tag": tag})):
         if offered is None or name in offered:
-            extended[name] = value
+            extended[name] = _open_within(meta.properties.get(name), value, name, tag)
     for name, extra in RELATION_OBJECTS.items():
         if isinstance(extended.get(name), str):
             extended[name] = {"id": extended[name], **extra}
     return extended
+
+
+def _open_within(schema: Any, open_keys: dict[str, Any], name: str, tag: str) -> Any:
+    """``open_keys`` added to a value fitting what meta/post declares for the write-only object ``name``:
+    the sub-fields it requires stay, and the open keys go in only where the schema leaves them room."""
+    if not isinstance(schema, dict) or not (schema.get("properties") or schema.get("required")):
+        return open_keys
+    base = value_for(name, schema, tag, {})
+    if not isinstance(base, dict):
+        return base
+    merged = {**open_keys, **base}
+    return merged if fits(merged, field_schema(name, schema)) else base
 
 
 def explicit_nulls(model: dict[str, Any], meta: MetaPost) -> dict[str, Any]:
