@@ -18,7 +18,7 @@ from conformance.http.limits import AdaptiveLimit, backoff
 from conformance.http.target import Pacing, Target
 from conformance.outcomes import Inconclusive
 from conformance.reference import ReferenceConfig, create_app, serve_in_thread
-from conformance.suite.oracle.plan import WriteBudget
+from conformance.suite.oracle.budget import WriteBudget
 from tests._runs import SELFTEST_ARGS, run_cli, target_args
 from tests.hostile import HostileServer
 

@@ -26,7 +26,8 @@ from conformance.outcomes import Inconclusive, Violation
 from conformance.reference import ReferenceConfig, serve_in_thread
 from conformance.suite import pagination
 from conformance.suite.support import exactly_once
-from conformance.suite.support.windows import Probe, Window, find_window
+from conformance.suite.support.paging import Pages
+from conformance.suite.support.windows import Window, WindowPage, find_window
 from tests.faults import all_faults
 from tests.faults import read_path as read_path_faults
 from tests.variants.large_account import ACCOUNT, fill
@@ -47,16 +48,16 @@ class Listing:
     leads: list[dict[str, Any]]
     moments: list[datetime]
     page: int = 100
-    probes: int = 0
+    reads: int = 0
 
     def inside(self, window: Window) -> list[dict[str, Any]]:
         return [lead for lead, moment in zip(self.leads, self.moments, strict=True)
                 if window.after < moment < window.before]
 
-    def fetch(self, window: Window) -> Probe:
-        self.probes += 1
+    def read(self, window: Window) -> WindowPage:
+        self.reads += 1
         inside = self.inside(window)
-        return Probe(window, inside[: self.page], whole=len(inside) <= self.page)
+        return WindowPage(window, inside[: self.page], whole=len(inside) <= self.page)
 
 
 @functools.cache
@@ -80,17 +81,17 @@ def account(count: int, order: str, ties: int = 1, page: int = 100) -> Listing:
 @pytest.mark.parametrize("ties", [1, 5])
 def test_a_window_one_page_holds_is_found_in_any_order(order, ties):
     listing = account(SEARCHED, order, ties)
-    search = find_window(listing.fetch, listing.leads[:1000], 40, 100, 24)
+    search = find_window(listing.read, listing.leads[:1000], 40, 100, 24)
     assert search.found is not None, search.problem
     inside = listing.inside(search.found.window)
     assert 40 <= len(inside) <= 100
     assert {lead["id"] for lead in inside} == {lead["id"] for lead in search.found.leads}
-    assert listing.probes == search.probes <= (2 if order != "shuffled" else 12)
+    assert listing.reads == search.reads <= (2 if order != "shuffled" else 12)
 
 
 def test_a_window_never_splits_leads_that_share_an_instant():
     listing = account(20_000, "shuffled", ties=7)
-    search = find_window(listing.fetch, listing.leads[:1000], 40, 100, 24)
+    search = find_window(listing.read, listing.leads[:1000], 40, 100, 24)
     assert search.found is not None, search.problem
     instants = Counter(lead["created_at"] for lead in search.found.leads)
     assert set(instants.values()) == {7}
@@ -98,29 +99,29 @@ def test_a_window_never_splits_leads_that_share_an_instant():
 
 def test_pages_shorter_than_asked_give_a_smaller_window():
     listing = account(SEARCHED, "shuffled", page=30)
-    search = find_window(listing.fetch, listing.leads[:300], 15, 30, 24)
+    search = find_window(listing.read, listing.leads[:300], 15, 30, 24)
     assert search.found is not None, search.problem
     assert 15 <= len(search.found.leads) <= 30
 
 
 def test_an_instant_holding_more_than_a_page_leaves_no_window():
     listing = account(3_000, "oldest-first", ties=500)
-    search = find_window(listing.fetch, listing.leads[:1000], 40, 100, 24)
+    search = find_window(listing.read, listing.leads[:1000], 40, 100, 24)
     assert search.found is None
-    assert search.probes <= 24 and search.problem
+    assert search.reads <= 24 and search.problem
 
 
 def test_the_search_stops_at_its_budget():
     listing = account(SEARCHED, "shuffled")
-    search = find_window(listing.fetch, listing.leads[:1000], 40, 100, 2)
-    assert (search.found, search.probes) == (None, 2)
+    search = find_window(listing.read, listing.leads[:1000], 40, 100, 2)
+    assert (search.found, search.reads) == (None, 2)
     assert "within 2 pages" in search.problem
 
 
 def test_no_created_at_no_window():
     sample = [{"id": "a"}, {"id": "b", "created_at": "yesterday"}]
-    search = find_window(account(0, "oldest-first").fetch, sample, 40, 100, 24)
-    assert search.found is None and search.probes == 0 and "created_at" in search.problem
+    search = find_window(account(0, "oldest-first").read, sample, 40, 100, 24)
+    assert search.found is None and search.reads == 0 and "created_at" in search.problem
 
 
 # ------------------------------------------------------------------------------ served accounts
@@ -154,7 +155,7 @@ def by_name(name: str) -> Callable[[], ASGIApp]:
     return next(f for f in all_faults() if f.name == name).build
 
 
-def prefix_of(client: httpx.Client) -> exactly_once.Visit:
+def prefix_of(client: httpx.Client) -> Pages:
     prefix = exactly_once.visit(client, {"page_size": 100}, exactly_once.PREFIX_PAGES)
     assert not prefix.ended, "the account must be longer than the prefix walk"
     return prefix

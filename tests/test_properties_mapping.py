@@ -34,7 +34,7 @@ from conformance.suite.generated import (
     INVALID,
     OPEN,
     VALID,
-    Exploration,
+    CaseRunner,
     Judge,
     adapter,
     body_inputs,
@@ -50,7 +50,7 @@ from conformance.suite.generated import (
     with_absent_required_fields,
     without_formats,
 )
-from conformance.suite.oracle.plan import WriteBudget
+from conformance.suite.oracle.budget import WriteBudget
 from conformance.suite.properties import StatefulRun
 from conformance.suite.support.meta import MetaPost
 
@@ -285,8 +285,8 @@ def _lead_request_validators(schema: Any) -> tuple[Callable[[Any], bool], Callab
     ],
 )
 def test_a_body_invalid_only_by_an_advisory_format_is_open(model, expected):
-    exploration, _target = _exploration(_server(_page))
-    strict, lenient = _lead_request_validators(exploration.schema)
+    runner, _target = _runner(_server(_page))
+    strict, lenient = _lead_request_validators(runner.schema)
     judged = body_inputs(
         {"model": model}, is_valid=strict, meta=META, known=KNOWN, is_valid_but_formats=lenient
     )
@@ -305,8 +305,8 @@ def test_a_body_invalid_only_by_an_advisory_format_is_open(model, expected):
     ],
 )
 def test_a_body_invalid_only_in_a_declined_unoffered_field_is_open(extra, declined, meta, expected):
-    exploration, _target = _exploration(_server(_page))
-    strict, lenient = _lead_request_validators(exploration.schema)
+    runner, _target = _runner(_server(_page))
+    strict, lenient = _lead_request_validators(runner.schema)
     model = {"last_name": "Okafor", "company": "Acme", **extra}
     judged = body_inputs(
         {"model": model},
@@ -401,12 +401,12 @@ def test_without_formats_leaves_the_original_schema_alone():
 def test_scheme_less_urls_in_responses_match_the_schema():
     lead = {"id": KNOWN["owner"], "lead_url": "acme.com", "converted_account": {"website": "acme.com"}}
     body = {"model": lead, "warnings": [], "errors": []}
-    exploration, _target = _exploration(_server(lambda request: httpx.Response(201, json=body)))
+    runner, _target = _runner(_server(lambda request: httpx.Response(201, json=body)))
     case = examples.generate_one(
-        exploration.schema[LEADS]["POST"].as_strategy(generation_mode=GenerationMode.POSITIVE)
+        runner.schema[LEADS]["POST"].as_strategy(generation_mode=GenerationMode.POSITIVE)
     )
-    exploration.exercise(case)
-    assert "LEADS-HTTP-002" not in _charged(exploration)
+    runner.exercise(case)
+    assert "LEADS-HTTP-002" not in _charged(runner)
 
 
 def test_the_fragment_schemathesis_gets_drops_uuid_formats_and_the_example_cursor():
@@ -439,7 +439,7 @@ def _server(answer: Handler, admit: Callable[[httpx.Request], bool] = _authentic
     return handle
 
 
-def _exploration(handler: Handler, seed: int = 1) -> tuple[Exploration, Target]:
+def _runner(handler: Handler, seed: int = 1) -> tuple[CaseRunner, Target]:
     target = Target(
         base_url="http://leads.test/api",
         token=TOKEN,
@@ -447,22 +447,22 @@ def _exploration(handler: Handler, seed: int = 1) -> tuple[Exploration, Target]:
         transport=httpx.MockTransport(handler),
     )
     schema = load_schema(target, target.client(authenticated=False), FRAGMENT, seed)
-    return Exploration(target, schema, Judge(FRAGMENT)), target
+    return CaseRunner(target, schema, Judge(FRAGMENT)), target
 
 
-def _positive_case(exploration: Exploration, path: str, query: dict[str, Any]) -> Any:
-    operation = exploration.schema[path]["GET"]
+def _positive_case(runner: CaseRunner, path: str, query: dict[str, Any]) -> Any:
+    operation = runner.schema[path]["GET"]
     return examples.generate_one(operation.as_strategy(generation_mode=GenerationMode.POSITIVE, query=query))
 
 
-def _charged(exploration: Exploration) -> set[str]:
-    return {finding.requirement for finding in exploration.findings.values()}
+def _charged(runner: CaseRunner) -> set[str]:
+    return {finding.requirement for finding in runner.findings.values()}
 
 
 def test_a_server_error_is_charged_to_http_001_with_a_masked_reproduce_command():
-    exploration, _target = _exploration(_server(lambda request: httpx.Response(500, json={"detail": TOKEN})))
-    exploration.exercise(_positive_case(exploration, LEADS, {}))
-    (violation,) = [v for v in exploration.violations() if "LEADS-HTTP-001" in v.requirements]
+    runner, _target = _runner(_server(lambda request: httpx.Response(500, json={"detail": TOKEN})))
+    runner.exercise(_positive_case(runner, LEADS, {}))
+    (violation,) = [v for v in runner.violations() if "LEADS-HTTP-001" in v.requirements]
     assert violation.reproduce is not None
     assert "authorization: bearer ***" in violation.reproduce.lower()
     assert "x-account-token: ***" in violation.reproduce.lower()
@@ -476,10 +476,10 @@ def test_a_valid_filter_refused_with_an_open_input_beside_it_is_confirmed_withou
             return httpx.Response(400, json={"detail": "Unknown filter."})
         return _page(request)
 
-    exploration, _target = _exploration(_server(refuse_common_model_field))
-    exploration.exercise(_positive_case(exploration, RFC, {"cursor": "abc", "is_common_model_field": "true"}))
-    assert _charged(exploration) == {"LEADS-HTTP-006"}
-    (finding,) = exploration.findings.values()
+    runner, _target = _runner(_server(refuse_common_model_field))
+    runner.exercise(_positive_case(runner, RFC, {"cursor": "abc", "is_common_model_field": "true"}))
+    assert _charged(runner) == {"LEADS-HTTP-006"}
+    (finding,) = runner.findings.values()
     assert "without the open input(s)" in finding.message and "cursor" in finding.message
 
 
@@ -489,15 +489,15 @@ def test_a_refusal_caused_by_an_open_input_is_not_charged():
             return httpx.Response(400, json={"detail": "Invalid cursor"})
         return _page(request)
 
-    exploration, _target = _exploration(_server(refuse_cursor))
-    exploration.exercise(_positive_case(exploration, RFC, {"cursor": "abc", "is_common_model_field": "true"}))
-    assert _charged(exploration) == set()
+    runner, _target = _runner(_server(refuse_cursor))
+    runner.exercise(_positive_case(runner, RFC, {"cursor": "abc", "is_common_model_field": "true"}))
+    assert _charged(runner) == set()
 
 
 def test_a_request_without_credentials_accepted_is_charged_to_auth_001():
-    exploration, _target = _exploration(_server(_page, admit=lambda request: True))
-    exploration.exercise(_positive_case(exploration, RFC, {}))
-    assert _charged(exploration) == {"LEADS-AUTH-001"}
+    runner, _target = _runner(_server(_page, admit=lambda request: True))
+    runner.exercise(_positive_case(runner, RFC, {}))
+    assert _charged(runner) == {"LEADS-AUTH-001"}
 
 
 def test_an_unknown_account_token_accepted_is_charged_to_auth_004():
@@ -507,21 +507,21 @@ def test_an_unknown_account_token_accepted_is_charged_to_auth_004():
             return _authenticated(request)
         return "x-account-token" in request.headers
 
-    exploration, _target = _exploration(_server(_page, admit=admit))
-    exploration.exercise(_positive_case(exploration, RFC, {}))
-    assert _charged(exploration) == {"LEADS-AUTH-004"}
+    runner, _target = _runner(_server(_page, admit=admit))
+    runner.exercise(_positive_case(runner, RFC, {}))
+    assert _charged(runner) == {"LEADS-AUTH-004"}
 
 
 def test_a_persisting_429_is_never_a_failure():
-    exploration, target = _exploration(
+    runner, target = _runner(
         _server(lambda request: httpx.Response(429, headers={"Retry-After": "0"}))
     )
     target.pacing.max_retries_429 = 1
-    exploration.exercise(_positive_case(exploration, RFC, {}))
-    assert exploration.findings == {}
-    assert exploration.throttled == 1
+    runner.exercise(_positive_case(runner, RFC, {}))
+    assert runner.findings == {}
+    assert runner.throttled == 1
     with pytest.raises(Exception, match="429"):
-        exploration.conclude(["LEADS-HTTP-001"])
+        runner.conclude(["LEADS-HTTP-001"])
 
 
 def test_the_same_seed_sends_the_same_requests():
@@ -532,8 +532,8 @@ def test_the_same_seed_sends_the_same_requests():
             sent.append((str(request.url), request.content))
             return _page(request)
 
-        exploration, _target = _exploration(_server(record), seed)
-        fuzz(exploration.schema[LEADS]["GET"], seed, 10, exploration.exercise)
+        runner, _target = _runner(_server(record), seed)
+        fuzz(runner.schema[LEADS]["GET"], seed, 10, runner.exercise)
         return sent
 
     first = requests_sent(7)
@@ -591,7 +591,7 @@ def test_a_stateful_run_counts_the_links_it_followed():
     run = _stateful(_server(_lead_store()))
     properties.test_created_lead_is_retrievable_through_its_link(run)
     properties.test_stateful_requests_get_conformant_answers(run)
-    assert run.explore().links >= 1
+    assert run.runner().links >= 1
 
 
 @pytest.mark.parametrize(
@@ -604,7 +604,7 @@ def test_a_stateful_run_that_followed_no_link_leaves_only_the_link_undecided(han
     with pytest.raises(Inconclusive, match="no POST") as raised:
         properties.test_created_lead_is_retrievable_through_its_link(run)
     assert raised.value.requirements == ("LEADS-HTTP-004",)
-    assert run.explore().links == 0 and run.explore().sent > 0
+    assert run.runner().links == 0 and run.runner().sent > 0
     properties.test_stateful_requests_get_conformant_answers(run)
 
 
@@ -613,12 +613,12 @@ def test_a_created_lead_that_does_not_read_back_breaks_the_link():
     with pytest.raises(Violation) as raised:
         properties.test_created_lead_is_retrievable_through_its_link(run)
     assert set(raised.value.requirements) == {"LEADS-HTTP-004"}
-    assert run.explore().links >= 1
+    assert run.runner().links >= 1
 
 
 def test_the_coverage_phase_is_sent_whole_unless_bounded():
-    exploration, _target = _exploration(_server(_page))
-    operation = exploration.schema[RFC]["GET"]
+    runner, _target = _runner(_server(_page))
+    operation = runner.schema[RFC]["GET"]
     whole = coverage_cases(operation, 1)
     assert len(whole) == len(list(adapter.coverage_generator(operation))) > 20
     sample = coverage_cases(operation, 1, limit=7)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.outcomes import Violation, ViolationGroup
+from conformance.outcomes import ViolationGroup
 from conformance.run.plugin import collector
 from conformance.suite.oracle import RunModel
 from conformance.suite.support.findings import MAX_LISTED
@@ -98,13 +98,11 @@ def test_every_answer_of_the_run_obeys_the_requirement(
     known = reported_lines(pytestconfig, requirement)
     fresh = [f for f in verdicts.findings.get(requirement, []) if f.line not in known]
     if fresh:
-        violations = [Violation(f.message, [requirement], f.reproduce, f.line) for f in fresh[:MAX_LISTED]]
+        listed = fresh[:MAX_LISTED]
+        violations = [finding.violation() for finding in listed]
         rest = verdicts.counts[requirement] - len(violations)
         if rest > 0:
-            last = violations[-1]
-            violations[-1] = Violation(
-                f"{last.message} (and {rest} more)", [requirement], last.reproduce, last.exchange
-            )
+            violations[-1] = listed[-1].violation(f"{listed[-1].message} (and {rest} more)")
         raise violations[0] if len(violations) == 1 else ViolationGroup(violations)
     if verdicts.findings.get(requirement):
         return  # seen broken, and already reported by the check that sent the exchange

@@ -32,7 +32,8 @@ OPERATIONS = [
 
 
 MakeHeaders = Callable[[str, str], dict[str, str]]
-Probe = Callable[[str, str, dict[str, str]], httpx.Response]
+#: sends one operation with the given credential headers, and only those
+CredentialProbe = Callable[[str, str, dict[str, str]], httpx.Response]
 
 
 def _wrong_secret() -> str:
@@ -121,7 +122,7 @@ def probe(
     target: Target,
     anonymous_client: httpx.Client,
     probe_meta: MetaPost | None,
-) -> Probe:
+) -> CredentialProbe:
     """Send one operation with the given credential headers, and only those."""
 
     def send(method: str, path: str, headers: dict[str, str]) -> httpx.Response:
@@ -141,19 +142,23 @@ def expect_401(findings: Findings, response: httpx.Response, requirement: str, w
             requirement,
             f"{what}: answered 403, but Merge answers 401 to every authentication "
             f"failure ({describe(response)})",
+            response,
         )
         return
-    if not findings.check(status == 401, requirement, f"{what}: expected 401 ({describe(response)})"):
+    if not findings.check(
+        status == 401, requirement, f"{what}: expected 401 ({describe(response)})", response
+    ):
         return
     body = json_or_none(response)
     findings.check(
         isinstance(body, dict) and isinstance(body.get("detail"), str),
         "LEADS-AUTH-006",
         f"{what}: the 401 body is not a JSON object with a string detail ({describe(response)})",
+        response,
     )
 
 
-def run_probe(target: Target, probe: Probe, method: str, path: str, requirement: str) -> None:
+def run_probe(target: Target, probe: CredentialProbe, method: str, path: str, requirement: str) -> None:
     """Send one operation with ``requirement``'s authentication failure; expect a 401."""
     label, make = BAD_CREDENTIALS[requirement]
     findings = Findings(target)
@@ -162,37 +167,38 @@ def run_probe(target: Target, probe: Probe, method: str, path: str, requirement:
     findings.raise_if_any()
 
 
-@pytest.mark.parametrize(("method", "path"), OPERATIONS)
-@pytest.mark.requirement("LEADS-AUTH-001", "LEADS-AUTH-006")
-def test_missing_authorization_gets_401(target: Target, probe: Probe, method: str, path: str) -> None:
-    """Every operation answers 401 when the Authorization header is missing."""
-    run_probe(target, probe, method, path, "LEADS-AUTH-001")
+def answers_401_to(requirement: str, obligation: str) -> Callable[..., None]:
+    """The check that every operation answers 401 to ``requirement``'s authentication failure (and that
+    the 401 says why, AUTH-006); ``obligation`` is its docstring."""
+
+    @pytest.mark.parametrize(("method", "path"), OPERATIONS)
+    @pytest.mark.requirement(requirement, "LEADS-AUTH-006")
+    def check(target: Target, probe: CredentialProbe, method: str, path: str) -> None:
+        run_probe(target, probe, method, path, requirement)
+
+    check.__doc__ = obligation
+    return check
 
 
-@pytest.mark.parametrize(("method", "path"), OPERATIONS)
-@pytest.mark.requirement("LEADS-AUTH-002", "LEADS-AUTH-006")
-def test_wrong_api_key_gets_401(target: Target, probe: Probe, method: str, path: str) -> None:
-    """Every operation answers 401 when the bearer API key is wrong."""
-    run_probe(target, probe, method, path, "LEADS-AUTH-002")
-
-
-@pytest.mark.parametrize(("method", "path"), OPERATIONS)
-@pytest.mark.requirement("LEADS-AUTH-003", "LEADS-AUTH-006")
-def test_missing_account_token_gets_401(target: Target, probe: Probe, method: str, path: str) -> None:
-    """Every operation answers 401 when the X-Account-Token header is missing."""
-    run_probe(target, probe, method, path, "LEADS-AUTH-003")
-
-
-@pytest.mark.parametrize(("method", "path"), OPERATIONS)
-@pytest.mark.requirement("LEADS-AUTH-004", "LEADS-AUTH-006")
-def test_unknown_account_token_gets_401(target: Target, probe: Probe, method: str, path: str) -> None:
-    """Every operation answers 401 when the account token is unknown."""
-    run_probe(target, probe, method, path, "LEADS-AUTH-004")
+test_missing_authorization_gets_401 = answers_401_to(
+    "LEADS-AUTH-001", "Every operation answers 401 when the Authorization header is missing."
+)
+test_wrong_api_key_gets_401 = answers_401_to(
+    "LEADS-AUTH-002", "Every operation answers 401 when the bearer API key is wrong."
+)
+test_missing_account_token_gets_401 = answers_401_to(
+    "LEADS-AUTH-003", "Every operation answers 401 when the X-Account-Token header is missing."
+)
+test_unknown_account_token_gets_401 = answers_401_to(
+    "LEADS-AUTH-004", "Every operation answers 401 when the account token is unknown."
+)
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)
 @pytest.mark.requirement("LEADS-AUTH-005", "LEADS-AUTH-006")
-def test_scheme_other_than_bearer_gets_401(target: Target, probe: Probe, method: str, path: str) -> None:
+def test_scheme_other_than_bearer_gets_401(
+    target: Target, probe: CredentialProbe, method: str, path: str
+) -> None:
     """A scheme other than Bearer (Token <key>, a bare key) gets 401."""
     findings = Findings(target)
     for label, make in OTHER_SCHEMES.items():
@@ -241,7 +247,7 @@ def test_auth_rejected_post_creates_nothing(
 
 
 # ------------------------------------------------------------------------------ near misses
-def near_misses(valid: str) -> dict[str, str]:
+def credential_near_misses(valid: str) -> dict[str, str]:
     """Credentials that differ from a valid one in one way: a prefix of it (the empty one too), it with a
     suffix (glued on or after a space, itself included), another case, and surrounding whitespace that is
     not HTTP's own (a no-break space, which no HTTP layer strips)."""
@@ -285,10 +291,10 @@ def test_near_miss_credentials_get_401(
     findings = Findings(target)
     valid = {"Authorization": f"Bearer {target.token}", "X-Account-Token": target.account_token}
     probes: list[tuple[str, str, dict[str, Any]]] = []
-    for label, key in near_misses(target.token).items():
+    for label, key in credential_near_misses(target.token).items():
         probes.append(("LEADS-AUTH-002", f"an API key that is the valid one {label}",
                        {**valid, "Authorization": (b"Bearer " + _header(key)).rstrip(b" ")}))
-    for label, token in near_misses(target.account_token).items():
+    for label, token in credential_near_misses(target.account_token).items():
         probes.append(("LEADS-AUTH-004", f"an account token that is the valid one {label}",
                        {**valid, "X-Account-Token": _header(token)}))
     if method == "POST":

@@ -12,13 +12,14 @@ from conformance.http.target import Target, json_or_none
 from conformance.outcomes import READ_ONLY, skip
 from conformance.run.context import RunContext
 from conformance.suite.oracle import RunModel
-from conformance.suite.oracle.plan import EXPLORATION_CREATES, STATEFUL_STEPS, WriteBudget, WritePlan
+from conformance.suite.oracle.budget import EXPLORATION_CREATES, STATEFUL_STEPS, WriteBudget
+from conformance.suite.oracle.plan import WritePlan
 from conformance.suite.support.created import Created
 from conformance.suite.support.leads import RELATION_FIELDS
 from conformance.suite.support.meta import MetaPost, fetch_meta_post
-from conformance.suite.support.paging import lenient_walk, traversal_items
+from conformance.suite.support.paging import Pages
 from conformance.suite.support.problems import ProblemAudit
-from conformance.suite.support.search import SAMPLE_PAGES
+from conformance.suite.support.search import SAMPLE_PAGE_SIZE, SAMPLE_PAGES
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -118,4 +119,4 @@ def lead_sample(client: httpx.Client) -> list[dict[str, Any]]:
     Read-path checks pick their inputs from it (filter bounds, owners, remote ids); it is a sample,
     never a verdict, so any trouble with the list just ends it early.
     """
-    return traversal_items(lenient_walk(client, LEADS, {"page_size": 100}, SAMPLE_PAGES))
+    return list(Pages(client, LEADS, {"page_size": SAMPLE_PAGE_SIZE}, SAMPLE_PAGES).read().by_id().values())

@@ -20,7 +20,8 @@ from conformance.contract.operations import lead_path
 from conformance.http.target import Target
 from conformance.outcomes import Inconclusive, Violation
 from conformance.suite.oracle.compare import SERVER_OWNED, differences, same_instant
-from conformance.suite.oracle.plan import WritePlan
+from conformance.suite.oracle.plan import PLANNED_LEADS, WritePlan
+from conformance.suite.support.accounts import account_client
 from conformance.suite.support.answers import describe, json_object, not_throttled
 from conformance.suite.support.created import Created
 from conformance.suite.support.findings import Findings
@@ -29,7 +30,7 @@ from conformance.suite.support.search import SEARCH_PAGE_SIZE, SEARCH_PAGES
 from conformance.suite.support.validators import shape_problems
 
 #: the planned leads of the first account whose creates these checks judge
-PLANNED = ("edges", "debug", "twin-1", "twin-2")
+PLANNED = PLANNED_LEADS["primary"]
 
 
 def _type_name(value: Any) -> str:
@@ -178,9 +179,9 @@ def test_read_back_returns_the_written_values(
     """GET /leads/{id} of a created lead returns 200 and the written values, under the account that
     created it (each planned lead of either account)."""
     findings = Findings(target)
-    names = ("edges", "debug", *(("second", "second-naming-first") if target.second_account_token else ()))
+    names = ("edges", "debug", *(PLANNED_LEADS["second"] if target.second_account_token else ()))
     for name, created in planned(write_plan, names):
-        http = client if created.account == "primary" else request.getfixturevalue("second_client")
+        http = account_client(request, created.account)
         response = not_throttled(http.get(lead_path(created.id)))
         if not findings.check(response.status_code == 200, "LEADS-CREATE-007",
                               f"the planned lead {name!r} cannot be read back ({describe(response)})",

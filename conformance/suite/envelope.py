@@ -233,12 +233,14 @@ def test_missing_required_field_is_refused_with_an_error_naming_it(
             findings.fail(
                 "LEADS-ENVELOPE-003",
                 f"a model without the required {name} is not refused with a 4xx ({describe(response)})",
+                response,
             )
             continue
         findings.check(
             status == 400,
             "LEADS-ENVELOPE-004",
             f"a model without the required {name} is refused with {status}, not 400",
+            response,
         )
         named = problems_named(
             json_or_none(response), "MISSING_REQUIRED_FIELD", name, ("errors",), detail_counts=True
@@ -248,6 +250,7 @@ def test_missing_required_field_is_refused_with_an_error_naming_it(
             "LEADS-ENVELOPE-003",
             f"the refusal of a model without {name} has no MISSING_REQUIRED_FIELD error naming it "
             f"({describe(response)})",
+            response,
         )
     findings.raise_if_any()
 
@@ -340,6 +343,7 @@ def test_body_without_an_object_model_gets_4xx(target: Target, client: httpx.Cli
             400 <= response.status_code < 500,
             "LEADS-ENVELOPE-005",
             f"{what} is answered {response.status_code}, not a 4xx ({describe(response)})",
+            response,
         )
     findings.raise_if_any()
 

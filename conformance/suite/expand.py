@@ -16,56 +16,61 @@ from conformance.http.target import Target, json_or_none
 from conformance.outcomes import Inconclusive, Violation
 from conformance.suite.support.answers import describe, not_throttled
 from conformance.suite.support.findings import Findings, summarise
-from conformance.suite.support.leads import RELATION_FIELDS
-from conformance.suite.support.paging import lenient_walk, traversal_items
+from conformance.suite.support.leads import EXPAND_ALL, RELATION_FIELDS, Lead
+from conformance.suite.support.paging import MAX_PAGE_SIZE, Pages
 
 EXPAND_001 = "LEADS-EXPAND-001"
 EXPAND_002 = "LEADS-EXPAND-002"
 EXPAND_003 = "LEADS-EXPAND-003"
 EXPAND_004 = "LEADS-EXPAND-004"
 
-#: every relation, comma-separated without spaces, as Merge's SDK sends it
-EXPAND_ALL = ",".join(("owner", "converted_contact", "converted_account"))
-#: pages of 100 leads read from the list
-LIST_PAGES = 1
 #: leads also read by id
 BY_ID = 2
 
-Lead = dict[str, Any]
+#: a lead as one answer showed it: where (for a message), the lead, and the answer
+Shown = tuple[str, Lead, httpx.Response]
 
 
-def listed(
-    client: httpx.Client, params: dict[str, Any], requirement: str, pages: int = LIST_PAGES
-) -> list[Lead]:
-    """The leads of the first pages of the list with ``params`` (inconclusive when there is no page:
-    the list's own checks judge that)."""
-    traversal = lenient_walk(client, LEADS, {"page_size": 100, **params}, pages)
-    if not traversal.pages:
-        raise Inconclusive(f"the list is unusable ({traversal.problem})", [requirement])
-    leads = traversal_items(traversal)
+def listed(client: httpx.Client, params: dict[str, Any], requirement: str) -> list[Shown]:
+    """The leads of the list's first page with ``params``, as that page showed them (inconclusive when
+    there is no page: the list's own checks judge that)."""
+    walk = Pages(client, LEADS, {"page_size": MAX_PAGE_SIZE, **params}, 1).read()
+    if not walk.answered:
+        raise Inconclusive(f"the list is unusable ({walk.problem})", [requirement])
+    response = walk.answered[0].response
+    leads = [(f"listed lead {lead.get('id')}", lead, response) for lead in walk.by_id().values()]
     if not leads:
         pytest.skip("the target lists no lead to check")
     return leads
 
 
-def by_id(client: httpx.Client, lead_id: str, params: dict[str, Any], requirement: str) -> Lead:
+def by_id(client: httpx.Client, lead_id: str, params: dict[str, Any], requirement: str) -> Shown:
     """One listed lead read by id with ``params``. Refusing the parameters the requirement is about
     breaks it; without parameters, a lead the target will not show makes the check inconclusive."""
     response = not_throttled(client.get(lead_path(lead_id), params=params), [requirement])
     body = json_or_none(response)
     if response.status_code == 200 and isinstance(body, dict):
-        return body
+        return f"lead {lead_id} by id", body, response
     message = f"a listed lead could not be read by id ({describe(response)})"
     if params:
         raise Violation(message, [requirement])
     raise Inconclusive(message, [requirement])
 
 
-def with_relations(leads: list[Lead]) -> list[Lead]:
+def with_relations(leads: list[Shown]) -> list[Shown]:
     """Up to ``BY_ID`` leads, those holding a relation first."""
-    holding = [lead for lead in leads if any(lead.get(name) is not None for name in RELATION_FIELDS)]
-    rest = [lead for lead in leads if lead not in holding]
+    holding = [shown for shown in leads if any(shown[1].get(name) is not None for name in RELATION_FIELDS)]
+    rest = [shown for shown in leads if shown not in holding]
     return (holding + rest)[:BY_ID]
+
+
+def report(
+    findings: Findings, requirement: str, what: str, problems: list[tuple[str, httpx.Response]]
+) -> None:
+    """Fail ``requirement`` with every problem seen, shown by the answer of the first."""
+    if problems:
+        findings.fail(requirement, f"{what}: {summarise([text for text, _ in problems])}", problems[0][1])
+    findings.raise_if_any()
 
 
 # ------------------------------------------------------------------------------ EXPAND-001
@@ -73,20 +78,14 @@ def with_relations(leads: list[Lead]) -> list[Lead]:
 def test_relations_are_ids_without_expand(client: httpx.Client, target: Target) -> None:
     """Without expand, owner, converted_contact and converted_account are strings or null."""
     leads = listed(client, {}, EXPAND_001)
-    shown = [(f"listed lead {lead.get('id')}", lead) for lead in leads]
-    shown += [
-        (f"lead {lead['id']} by id", by_id(client, lead["id"], {}, EXPAND_001))
-        for lead in with_relations(leads)
-    ]
+    shown = [*leads, *(by_id(client, lead["id"], {}, EXPAND_001) for _, lead, _ in with_relations(leads))]
     problems = [
-        f"{where}: {name} is {lead[name]!r:.80}"
-        for where, lead in shown
+        (f"{where}: {name} is {lead[name]!r:.80}", response)
+        for where, lead, response in shown
         for name in RELATION_FIELDS
         if name in lead and lead[name] is not None and not isinstance(lead[name], str)
     ]
-    findings = Findings(target)
-    findings.check(not problems, EXPAND_001, f"relations without expand are not ids: {summarise(problems)}")
-    findings.raise_if_any()
+    report(Findings(target), EXPAND_001, "relations without expand are not ids", problems)
 
 
 # ------------------------------------------------------------------------------ EXPAND-002
@@ -108,32 +107,39 @@ def expanded_problems(where: str, lead: Lead, plain: Lead | None) -> list[str]:
     return problems
 
 
-def expanded_list(client: httpx.Client, findings: Findings) -> list[Lead]:
+def expanded_list(client: httpx.Client, findings: Findings) -> list[Shown]:
     """The first page of the list with every relation expanded ([] after a violation)."""
-    response = not_throttled(client.get(LEADS, params={"page_size": 100, "expand": EXPAND_ALL}), [EXPAND_002])
+    response = not_throttled(
+        client.get(LEADS, params={"page_size": MAX_PAGE_SIZE, "expand": EXPAND_ALL}), [EXPAND_002]
+    )
     body = json_or_none(response)
     results = body.get("results") if isinstance(body, dict) else None
     if response.status_code != 200 or not isinstance(results, list):
-        findings.fail(EXPAND_002, f"the list with expand={EXPAND_ALL} is not a page ({describe(response)})")
+        findings.fail(
+            EXPAND_002, f"the list with expand={EXPAND_ALL} is not a page ({describe(response)})", response
+        )
         return []
-    return [lead for lead in results if isinstance(lead, dict)]
+    return [(f"listed lead {lead.get('id')}", lead, response) for lead in results if isinstance(lead, dict)]
 
 
 @pytest.mark.requirement(EXPAND_002)
 def test_expand_gives_objects_with_the_same_ids(client: httpx.Client, target: Target) -> None:
     """With expand, each named relation is an object with an id, or null."""
-    plain = {lead["id"]: lead for lead in listed(client, {}, EXPAND_002, pages=1)}
+    leads = listed(client, {}, EXPAND_002)
+    plain = {lead["id"]: lead for _, lead, _ in leads}
     findings = Findings(target)
     expanded = expanded_list(client, findings)
-    problems = []
-    for lead in expanded:
-        problems += expanded_problems(f"listed lead {lead.get('id')}", lead, plain.get(lead.get("id")))
-    for lead in with_relations(list(plain.values())):
-        one = by_id(client, lead["id"], {"expand": EXPAND_ALL}, EXPAND_002)
-        problems += expanded_problems(f"lead {lead['id']} by id", one, lead)
-    findings.check(not problems, EXPAND_002, f"expand={EXPAND_ALL}: {summarise(problems)}")
-    findings.raise_if_any()
-    related = [lead.get(name) for lead in [*plain.values(), *expanded] for name in RELATION_FIELDS]
+    shown = [(where, lead, response, plain.get(lead.get("id"))) for where, lead, response in expanded]
+    for _, lead, _ in with_relations(leads):
+        shown.append((*by_id(client, lead["id"], {"expand": EXPAND_ALL}, EXPAND_002), lead))
+    problems = [
+        (problem, response)
+        for where, lead, response, before in shown
+        for problem in expanded_problems(where, lead, before)
+    ]
+    report(findings, EXPAND_002, f"expand={EXPAND_ALL}", problems)
+    related = [lead.get(name) for lead in [*plain.values(), *(lead for _, lead, _ in expanded)]
+               for name in RELATION_FIELDS]
     if all(value is None for value in related):
         pytest.skip("no listed lead has an owner, converted contact or converted account to expand")
 
@@ -143,20 +149,13 @@ def test_expand_gives_objects_with_the_same_ids(client: httpx.Client, target: Ta
 def test_remote_data_is_null_or_absent_without_the_flag(client: httpx.Client, target: Target) -> None:
     """Without include_remote_data, remote_data is null or absent."""
     leads = listed(client, {}, EXPAND_003)
-    shown = [(f"listed lead {lead.get('id')}", lead) for lead in leads]
-    shown += [
-        (f"lead {lead['id']} by id", by_id(client, lead["id"], {}, EXPAND_003)) for lead in leads[:BY_ID]
-    ]
+    shown = [*leads, *(by_id(client, lead["id"], {}, EXPAND_003) for _, lead, _ in leads[:BY_ID])]
     problems = [
-        f"{where}: remote_data is {lead['remote_data']!r:.80}"
-        for where, lead in shown
+        (f"{where}: remote_data is {lead['remote_data']!r:.80}", response)
+        for where, lead, response in shown
         if lead.get("remote_data") is not None
     ]
-    findings = Findings(target)
-    findings.check(
-        not problems, EXPAND_003, f"remote_data without include_remote_data: {summarise(problems)}"
-    )
-    findings.raise_if_any()
+    report(Findings(target), EXPAND_003, "remote_data without include_remote_data", problems)
 
 
 # ------------------------------------------------------------------------------ EXPAND-004
@@ -181,9 +180,8 @@ def remote_data_problems(where: str, lead: Lead) -> list[str]:
 @pytest.mark.requirement(EXPAND_004)
 def test_remote_data_with_the_flag_is_path_and_data(client: httpx.Client, target: Target) -> None:
     """With include_remote_data=true, remote_data is an array of {path, data} or null."""
-    findings = Findings(target)
     flag = {"include_remote_data": "true"}
-    response = not_throttled(client.get(LEADS, params={"page_size": 100, **flag}), [EXPAND_004])
+    response = not_throttled(client.get(LEADS, params={"page_size": MAX_PAGE_SIZE, **flag}), [EXPAND_004])
     body = json_or_none(response)
     results = body.get("results") if isinstance(body, dict) else None
     if response.status_code != 200 or not isinstance(results, list):
@@ -193,13 +191,13 @@ def test_remote_data_with_the_flag_is_path_and_data(client: httpx.Client, target
     leads = [lead for lead in results if isinstance(lead, dict)]
     if not leads:
         pytest.skip("the target lists no lead to check")
-    problems = []
-    for lead in leads:
-        problems += remote_data_problems(f"listed lead {lead.get('id')}", lead)
-    for lead in leads[:BY_ID]:
-        if isinstance(lead.get("id"), str):
-            problems += remote_data_problems(
-                f"lead {lead['id']} by id", by_id(client, lead["id"], flag, EXPAND_004)
-            )
-    findings.check(not problems, EXPAND_004, f"include_remote_data=true: {summarise(problems)}")
-    findings.raise_if_any()
+    shown = [(f"listed lead {lead.get('id')}", lead, response) for lead in leads]
+    shown += [
+        by_id(client, lead["id"], flag, EXPAND_004)
+        for lead in leads[:BY_ID]
+        if isinstance(lead.get("id"), str)
+    ]
+    problems = [
+        (problem, answer) for where, lead, answer in shown for problem in remote_data_problems(where, lead)
+    ]
+    report(Findings(target), EXPAND_004, "include_remote_data=true", problems)

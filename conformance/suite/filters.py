@@ -16,38 +16,44 @@ an answer is read again by id before it counts.
 
 from __future__ import annotations
 
-import re
-from collections import Counter, defaultdict
 from collections.abc import Callable
-from datetime import timedelta, timezone
-from typing import Any
 
 import httpx
 import pytest
 
-from conformance.contract.formats import is_uuid, parse_datetime
+from conformance.contract.formats import is_uuid
 from conformance.contract.operations import lead_path
 from conformance.http.target import Target, json_or_none
 from conformance.outcomes import Inconclusive
 from conformance.suite.oracle import RunModel
 from conformance.suite.oracle.plan import WritePlan
 from conformance.suite.support.answers import not_throttled
-from conformance.suite.support.filtering import (
-    Bound,
-    Lead,
-    Probe,
-    Rule,
-    Stamp,
+from conformance.suite.support.filter_values import (
     between,
-    equal_rule,
+    bound,
+    contact_values,
+    created_between,
+    enclosed_for,
+    existing_queries,
     marks,
-    run_probes,
+    near_misses,
+    owners,
+    rarest,
     stamps,
-    window,
+    timeline_queries,
+    two_leads,
+    whole_list,
+)
+from conformance.suite.support.filtering import (
+    FilteredQuery,
+    contact_rule,
+    equal_rule,
+    run_queries,
+    same_email,
+    same_phone,
 )
 from conformance.suite.support.findings import Findings
-from conformance.suite.support.leads import relation_id
-from conformance.suite.support.search import SAMPLE_PAGES
+from conformance.suite.support.leads import Lead, relation_id
 
 FILTER_001 = "LEADS-FILTER-001"
 FILTER_002 = "LEADS-FILTER-002"
@@ -55,107 +61,6 @@ FILTER_003 = "LEADS-FILTER-003"
 FILTER_004 = "LEADS-FILTER-004"
 FILTER_005 = "LEADS-FILTER-005"
 FILTER_006 = "LEADS-FILTER-006"
-
-#: leads per page of the sample read by the ``lead_sample`` fixture
-SAMPLE_PAGE_SIZE = 100
-#: sampled leads a bound on existing leads encloses when the sample holds the whole list
-ENCLOSED = 6
-
-
-# ------------------------------------------------------------------------------ the sample
-def whole_list(sample: list[Lead]) -> bool:
-    """Whether the sample is the target's whole list (it ended before its page bound)."""
-    return len(sample) < SAMPLE_PAGES * SAMPLE_PAGE_SIZE
-
-
-def enclosed_for(sample: list[Lead]) -> int:
-    """How many sampled leads a bound encloses: few enough that the filtered list stays short."""
-    return ENCLOSED if whole_list(sample) else 1
-
-
-def closed_sides(sample: list[Lead], field: str) -> set[str]:
-    """The one-sided bounds (``after``, ``before``) near an end of the sample that select few leads.
-
-    On the whole list, both. On a sample that is not the whole list, only the side the list's order
-    closes: when ``field`` only grows along the sample, the list is read in that order, the leads not
-    read all lie later, and a bound near the oldest sampled value selects sampled leads only (and the
-    other way round when it only shrinks).
-    """
-    if whole_list(sample):
-        return {"after", "before"}
-    moments = [m for m in (parse_datetime(lead.get(field)) for lead in sample) if m is not None]
-    pairs = list(zip(moments, moments[1:], strict=False))
-    sides = set()
-    if all(a <= b for a, b in pairs):
-        sides.add("before")
-    if all(a >= b for a, b in pairs):
-        sides.add("after")
-    return sides
-
-
-def spread_of(rows: list[Stamp], field: str) -> list[Stamp]:
-    spread = marks(rows)
-    if len(spread) < 3:
-        pytest.skip(f"fewer than three distinct {field} values among the target's leads to pick bounds from")
-    return spread
-
-
-# ------------------------------------------------------------------------------ date-times
-def bound(param: str, field: str, stamp: Stamp | Lead) -> Bound:
-    return Bound.of(param, field, stamp.text if isinstance(stamp, Stamp) else stamp.get(field))
-
-
-def existing_probes(sample: list[Lead], field: str, requirement: str) -> list[Probe]:
-    """On existing leads: ``<prefix>_after`` a value near the newest and ``<prefix>_before`` one near
-    the oldest (where they select few leads), and both around values from the middle; each bound is
-    a lead's own value."""
-    rows = stamps(sample, field)
-    spread = spread_of(rows, field)
-    enclosed = min(enclosed_for(sample), len(spread) - 2)
-    prefix = field.removesuffix("_at")
-    closed = closed_sides(sample, field)
-    probes = []
-    if "after" in closed:
-        newest = spread[-1 - enclosed]
-        after = bound(f"{prefix}_after", field, newest)
-        probes.append(Probe([after.rule(requirement)], between(rows, newest, None)))
-    if "before" in closed:
-        oldest = spread[enclosed]
-        before = bound(f"{prefix}_before", field, oldest)
-        probes.append(Probe([before.rule(requirement)], between(rows, None, oldest)))
-    pair = window(spread, enclosed)
-    if pair is not None:
-        lower, upper = pair
-        rules = [bound(f"{prefix}_after", field, lower).rule(requirement),
-                 bound(f"{prefix}_before", field, upper).rule(requirement)]
-        probes.append(Probe(rules, between(rows, lower, upper)))
-    return probes
-
-
-def timeline_probes(timeline: list[Lead], field: str, requirement: str) -> list[Probe]:
-    """On four leads created one after another (L0 < L1 < L2 < L3): after L0 and before L3 returns
-    L1 and L2 and neither bound lead; after L2 returns L3 and nothing from L2 back; and the same window
-    with its bounds written in other offsets (+05:30 and -08:00), the same instants."""
-    first, second, third, last = timeline
-    prefix = field.removesuffix("_at")
-    around = [bound(f"{prefix}_after", field, first).rule(requirement),
-              bound(f"{prefix}_before", field, last).rule(requirement)]
-    later = bound(f"{prefix}_after", field, third).rule(requirement)
-    shifted = [
-        Bound.of(f"{prefix}_after", field, in_offset(first.get(field), OFFSETS[0])).rule(requirement),
-        Bound.of(f"{prefix}_before", field, in_offset(last.get(field), OFFSETS[1])).rule(requirement),
-    ]
-    return [Probe(around, [second, third]), Probe([later], [last]), Probe(shifted, [second, third])]
-
-
-#: the offsets a bound is written in besides the target's own: east and west of UTC, one with minutes
-OFFSETS = (timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8)))
-
-
-def in_offset(value: Any, offset: timezone) -> str | None:
-    """The instant ``value`` names, written in ``offset`` (microseconds kept)."""
-    moment = parse_datetime(value)
-    return None if moment is None else moment.astimezone(offset).isoformat(timespec="microseconds")
 
 
 def stored(client: httpx.Client, model: Lead) -> Lead:
@@ -181,63 +86,41 @@ def timeline(client: httpx.Client, write_plan: WritePlan) -> list[Lead]:
     return write_plan.timeline(lambda created: stored(client, {**created.model, "id": created.id}))
 
 
-@pytest.mark.writes
-@pytest.mark.requirement(FILTER_001)
-def test_created_filters_split_created_leads(
-    client: httpx.Client, target: Target, timeline: list[Lead], run_model: RunModel
-) -> None:
-    """created_after and created_before return only leads on the right side of the bound."""
-    run_probes(client, Findings(target), timeline_probes(timeline, "created_at", FILTER_001),
-               never_listed(run_model))
+def splits_the_run_leads(field: str, requirement: str, obligation: str) -> Callable[..., None]:
+    """The check that ``field``'s bounds split the run's timeline of leads (``obligation`` is its
+    docstring)."""
+
+    @pytest.mark.writes
+    @pytest.mark.requirement(requirement)
+    def check(client: httpx.Client, target: Target, timeline: list[Lead], run_model: RunModel) -> None:
+        queries = timeline_queries(timeline, field, requirement)
+        run_queries(client, Findings(target), queries, never_listed(run_model))
+
+    check.__doc__ = obligation
+    return check
 
 
-@pytest.mark.requirement(FILTER_001)
-def test_created_filters_split_existing_leads(
-    client: httpx.Client, target: Target, lead_sample: list[Lead]
-) -> None:
-    """created_after and created_before return only leads on the right side of the bound."""
-    run_probes(client, Findings(target), existing_probes(lead_sample, "created_at", FILTER_001))
+def splits_existing_leads(field: str, requirement: str, obligation: str) -> Callable[..., None]:
+    """The check that ``field``'s bounds split the target's sampled leads (``obligation`` is its
+    docstring)."""
+
+    @pytest.mark.requirement(requirement)
+    def check(client: httpx.Client, target: Target, lead_sample: list[Lead]) -> None:
+        run_queries(client, Findings(target), existing_queries(lead_sample, field, requirement))
+
+    check.__doc__ = obligation
+    return check
 
 
-@pytest.mark.writes
-@pytest.mark.requirement(FILTER_002)
-def test_modified_filters_split_created_leads(
-    client: httpx.Client, target: Target, timeline: list[Lead], run_model: RunModel
-) -> None:
-    """modified_after and modified_before return only leads on the right side of the bound."""
-    run_probes(client, Findings(target), timeline_probes(timeline, "modified_at", FILTER_002),
-               never_listed(run_model))
-
-
-@pytest.mark.requirement(FILTER_002)
-def test_modified_filters_split_existing_leads(
-    client: httpx.Client, target: Target, lead_sample: list[Lead]
-) -> None:
-    """modified_after and modified_before return only leads on the right side of the bound."""
-    run_probes(client, Findings(target), existing_probes(lead_sample, "modified_at", FILTER_002))
+CREATED_SPLIT = "created_after and created_before return only leads on the right side of the bound."
+MODIFIED_SPLIT = "modified_after and modified_before return only leads on the right side of the bound."
+test_created_filters_split_created_leads = splits_the_run_leads("created_at", FILTER_001, CREATED_SPLIT)
+test_created_filters_split_existing_leads = splits_existing_leads("created_at", FILTER_001, CREATED_SPLIT)
+test_modified_filters_split_created_leads = splits_the_run_leads("modified_at", FILTER_002, MODIFIED_SPLIT)
+test_modified_filters_split_existing_leads = splits_existing_leads("modified_at", FILTER_002, MODIFIED_SPLIT)
 
 
 # ------------------------------------------------------------------------------ combined filters
-def created_window(rows: list[Stamp], enclosed: int, requirement: str) -> tuple[list[Rule], list[Lead]]:
-    """created_after and created_before around ``enclosed`` of ``rows``, and the leads between."""
-    pair = window(marks(rows), enclosed)
-    if pair is None:
-        pytest.skip("fewer than three distinct created_at values to pick a window from")
-    lower, upper = pair
-    rules = [bound("created_after", "created_at", lower).rule(requirement),
-             bound("created_before", "created_at", upper).rule(requirement)]
-    return rules, between(rows, lower, upper)
-
-
-def owners(sample: list[Lead]) -> dict[str, list[Lead]]:
-    grouped: dict[str, list[Lead]] = defaultdict(list)
-    for lead in sample:
-        owner = relation_id(lead.get("owner"))
-        if isinstance(owner, str) and owner:
-            grouped[owner].append(lead)
-    return grouped
-
-
 @pytest.mark.requirement(FILTER_001, FILTER_004)
 def test_created_window_and_owner_id_are_anded(
     client: httpx.Client, target: Target, lead_sample: list[Lead]
@@ -251,9 +134,9 @@ def test_created_window_and_owner_id_are_anded(
     if not spread:
         pytest.skip("no owner of the target's leads has three leads with distinct created_at values")
     owner = min(spread, key=lambda o: (len(spread[o]), o))
-    rules, inside = created_window(spread[owner], enclosed_for(lead_sample), FILTER_001)
-    probe = Probe([*rules, equal_rule(FILTER_004, "owner_id", "owner", owner)], inside)
-    run_probes(client, Findings(target), [probe])
+    rules, inside = created_between(spread[owner], enclosed_for(lead_sample), FILTER_001)
+    query = FilteredQuery([*rules, equal_rule(FILTER_004, "owner_id", "owner", owner)], inside)
+    run_queries(client, Findings(target), [query])
 
 
 @pytest.mark.requirement(FILTER_001, FILTER_002)
@@ -262,27 +145,18 @@ def test_created_window_and_modified_after_are_anded(
 ) -> None:
     """created_after, created_before and modified_after together return only leads satisfying all three."""
     rows = stamps(lead_sample, "created_at")
-    rules, created = created_window(rows, 2 * enclosed_for(lead_sample), FILTER_001)
+    rules, created = created_between(rows, 2 * enclosed_for(lead_sample), FILTER_001)
     modified = stamps(created, "modified_at")
     spread = marks(modified)
     if len(spread) < 2:
         pytest.skip("fewer than two distinct modified_at values among the leads of a created_at window")
     middle = spread[(len(spread) - 1) // 2]
     after = bound("modified_after", "modified_at", middle)
-    probe = Probe([*rules, after.rule(FILTER_002)], between(modified, middle, None))
-    run_probes(client, Findings(target), [probe])
+    query = FilteredQuery([*rules, after.rule(FILTER_002)], between(modified, middle, None))
+    run_queries(client, Findings(target), [query])
 
 
 # ------------------------------------------------------------------------------ exact matches
-def rarest(sample: list[Lead], value_of: Callable[[Lead], Any]) -> tuple[str, list[Lead]] | None:
-    """The non-empty string value fewest sampled leads share, and those leads."""
-    counts = Counter(v for v in map(value_of, sample) if isinstance(v, str) and v)
-    if not counts:
-        return None
-    value = min(counts, key=lambda v: (counts[v], v))
-    return value, [lead for lead in sample if value_of(lead) == value]
-
-
 def check_exact(
     client: httpx.Client, target: Target, sample: list[Lead], param: str, name: str, requirement: str
 ) -> None:
@@ -291,20 +165,8 @@ def check_exact(
     if picked is None:
         pytest.skip(f"no lead of the target has any {name}, so {param} has nothing to match")
     value, inside = picked
-    run_probes(client, Findings(target), [Probe([equal_rule(requirement, param, name, value)], inside)])
-
-
-def near_misses(value: str, case: bool = True) -> list[str]:
-    """Values that differ from ``value`` in one way: it with a suffix, a prefix of it, a substring of it,
-    and (when ``case``) it in another case."""
-    misses = [value + "x"]
-    if len(value) > 1:
-        misses.append(value[:-1])
-    if len(value) > 2:
-        misses.append(value[1:-1])
-    if case and value.swapcase() != value:
-        misses.append(value.swapcase())
-    return misses
+    query = FilteredQuery([equal_rule(requirement, param, name, value)], inside)
+    run_queries(client, Findings(target), [query])
 
 
 @pytest.mark.writes
@@ -318,19 +180,23 @@ def test_exact_filters_take_no_near_miss(
     shows nothing, and is fine."""
     created = write_plan.lead("edges")
     lead = stored(client, {**created.model, "id": created.id})
-    probes = []
+    queries = []
     remote = lead.get("remote_id")
     if isinstance(remote, str) and remote:
-        probes.append(Probe([equal_rule(FILTER_003, "remote_id", "remote_id", remote)], [lead]))
-        probes += [Probe([equal_rule(FILTER_003, "remote_id", "remote_id", miss)], [], refusal_ok=True)
-                   for miss in near_misses(remote)]
+        queries.append(FilteredQuery([equal_rule(FILTER_003, "remote_id", "remote_id", remote)], [lead]))
+        queries += [
+            FilteredQuery([equal_rule(FILTER_003, "remote_id", "remote_id", miss)], [], refusal_ok=True)
+            for miss in near_misses(remote)
+        ]
     owner = relation_id(lead.get("owner"))
     if isinstance(owner, str) and owner:
-        probes += [Probe([equal_rule(FILTER_004, "owner_id", "owner", miss)], [], refusal_ok=True)
-                   for miss in near_misses(owner, case=not is_uuid(owner))]
-    if not probes:
+        queries += [
+            FilteredQuery([equal_rule(FILTER_004, "owner_id", "owner", miss)], [], refusal_ok=True)
+            for miss in near_misses(owner, case=not is_uuid(owner))
+        ]
+    if not queries:
         pytest.skip("the run's lead has neither a remote_id nor an owner to filter by")
-    run_probes(client, Findings(target), probes, never_listed(run_model))
+    run_queries(client, Findings(target), queries, never_listed(run_model))
 
 
 @pytest.mark.requirement(FILTER_003)
@@ -361,58 +227,6 @@ def emails_of(lead: Lead) -> list[str]:
 
 def phones_of(lead: Lead) -> list[str]:
     return contact_values(lead, "phone_numbers", "phone_number")
-
-
-def contact_values(lead: Lead, list_name: str, value_name: str) -> list[str]:
-    items = lead.get(list_name)
-    if not isinstance(items, list):
-        return []
-    values = (item.get(value_name) for item in items if isinstance(item, dict))
-    return [v for v in values if isinstance(v, str) and v.strip() and "," not in v]
-
-
-def same_email(a: str, b: str) -> bool:
-    return a.strip().casefold() == b.strip().casefold()
-
-
-def same_phone(a: str, b: str) -> bool:
-    digits_a, digits_b = re.sub(r"\D", "", a), re.sub(r"\D", "", b)
-    return a.strip() == b.strip() or (bool(digits_a) and digits_a == digits_b)
-
-
-def two_leads(
-    sample: list[Lead], values_of: Callable[[Lead], list[str]], same: Callable[[str, str], bool]
-) -> list[tuple[Lead, str]] | None:
-    """Two different leads and a value of each, the values not the same; None when there are not two."""
-    picked: list[tuple[Lead, str]] = []
-    for lead in sample:
-        for value in values_of(lead):
-            if all(lead.get("id") != other.get("id") and not same(value, v) for other, v in picked):
-                picked.append((lead, value))
-                break
-        if len(picked) == 2:
-            return picked
-    return None
-
-
-def contact_rule(
-    requirement: str,
-    param: str,
-    wanted: list[str],
-    values_of: Callable[[Lead], list[str]],
-    same: Callable[[str, str], bool],
-) -> Rule:
-    """``param`` (comma-separated) keeps the leads holding one of the ``wanted`` values."""
-
-    def matches(lead: Lead) -> bool | None:
-        if param not in lead:
-            return None
-        return any(same(value, w) for value in values_of(lead) for w in wanted)
-
-    def explain(lead: Lead) -> str:
-        return f"{param} {values_of(lead)!r:.80}"
-
-    return Rule(requirement, param, ",".join(wanted), matches, explain)
 
 
 def run_contacts(
@@ -453,7 +267,8 @@ def check_contact_filter(
         pytest.skip(f"fewer than two of the target's leads have a value for {param} to filter on")
     rule = contact_rule(requirement, param, [value for _, value in picked], values_of, same)
     model: RunModel = request.getfixturevalue("run_model")
-    run_probes(client, Findings(target), [Probe([rule], [lead for lead, _ in picked])], never_listed(model))
+    query = FilteredQuery([rule], [lead for lead, _ in picked])
+    run_queries(client, Findings(target), [query], never_listed(model))
 
 
 @pytest.mark.requirement(FILTER_005)

@@ -2,7 +2,7 @@
 
 meta/post's ``request_schema`` is Merge's own dialect of JSON Schema (with keywords such as
 ``categories`` and ``enum_information``); it is read as an object, and one converter
-(``_bodies.generation_schema``) keeps the standard keywords that constrain a value. Every body
+(``support.generation.generation_schema``) keeps the standard keywords that constrain a value. Every body
 sent here is built from it. What the tolerances leave open is not generated: relation ids (known
 ids of the target are used instead), write-only objects meta/post does not require, and remote fields.
 """
@@ -14,48 +14,27 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, Phase, Verbosity, given, settings
-from hypothesis import seed as hypothesis_seed
-from hypothesis import strategies as st
 
 from conformance.contract.operations import LEADS, REMOTE_FIELD_CLASSES
 from conformance.contract.tolerances import tolerance
 from conformance.http.target import Target, json_or_none
 from conformance.outcomes import Inconclusive, Violation
+from conformance.suite.oracle.budget import WriteBudget
 from conformance.suite.oracle.compare import differences
-from conformance.suite.oracle.plan import WriteBudget, WritePlan
-from conformance.suite.support.answers import describe, not_throttled, results_of
-from conformance.suite.support.bodies import (
-    TAG_FIELDS,
-    nested_required,
-    request_body,
-    tagged_required_only,
-)
+from conformance.suite.oracle.plan import WritePlan
+from conformance.suite.support.accounts import ACCOUNTS, account_client, account_meta
+from conformance.suite.support.answers import describe, not_throttled
+from conformance.suite.support.bodies import nested_required, request_body, tagged_required_only
+from conformance.suite.support.drawn_models import drawn_models, ready_to_send
 from conformance.suite.support.findings import Findings
-from conformance.suite.support.fitting import fits
-from conformance.suite.support.generation import Ungeneratable, generation_schema, strategy_for
-from conformance.suite.support.leads import RELATION_FIELDS, declined_fields, run_tag
-from conformance.suite.support.meta import MetaPost, model_schema_of
-from conformance.suite.support.paging import Pages
+from conformance.suite.support.generation import Ungeneratable
+from conformance.suite.support.leads import declined_fields, run_tag
+from conformance.suite.support.meta import MetaPost, model_schema_of, named_classes
+from conformance.suite.support.paging import MAX_PAGE_SIZE, Pages
 from conformance.suite.support.problems import problems_named
-
-GENERATION_ATTEMPTS_FACTOR = 3
-
 
 #: meta/post may carry remote_field_classes or remote_fields, and Merge's own schema keywords
 META_EXTRAS = tolerance("meta-post-extras").id
-
-#: every requirement here holds under each linked account the run holds
-ACCOUNTS = [pytest.param("primary", id="account-a"), pytest.param("second", id="account-b")]
-
-
-def account_client(request: pytest.FixtureRequest, account: str) -> httpx.Client:
-    """The client of an account (the second one skips without its token)."""
-    return request.getfixturevalue("client" if account == "primary" else "second_client")
-
-
-def account_meta(request: pytest.FixtureRequest, account: str) -> MetaPost:
-    return request.getfixturevalue("meta_post" if account == "primary" else "second_meta_post")
 
 
 # ------------------------------------------------------------------------------ meta/post shape
@@ -85,26 +64,30 @@ def test_meta_post_answers_200_with_its_required_keys(target: Target, meta_respo
         isinstance(body.get("request_schema"), dict),
         "LEADS-META-001",
         f"request_schema is {str(body.get('request_schema'))[:80]!r}, not an object",
+        meta_response,
     )
     for key in ("has_conditional_params", "has_required_linked_account_params"):
         findings.check(
             isinstance(body.get(key), bool),
             "LEADS-META-001",
             f"{key} is {body.get(key)!r}" + ("" if key in body else " (absent)") + ", not a boolean",
+            meta_response,
         )
     status = body.get("status")
     if status is not None and findings.check(
-        isinstance(status, dict), "LEADS-META-001", f"status is {status!r}, not an object"
+        isinstance(status, dict), "LEADS-META-001", f"status is {status!r}, not an object", meta_response
     ):
         findings.check(
             isinstance(status.get("linked_account_status"), str),
             "LEADS-META-001",
             f"status.linked_account_status is {status.get('linked_account_status')!r}, not a string",
+            meta_response,
         )
         findings.check(
             isinstance(status.get("can_make_request"), bool),
             "LEADS-META-001",
             f"status.can_make_request is {status.get('can_make_request')!r}, not a boolean",
+            meta_response,
         )
     findings.raise_if_any()
 
@@ -134,18 +117,21 @@ def test_model_schema_required_names_are_among_properties(
         kind is None or kind == "object" or (isinstance(kind, list) and "object" in kind),
         "LEADS-META-002",
         f"request_schema.properties.model has type {kind!r}, not object",
+        meta_response,
     )
     properties = model.get("properties", {})
     findings.check(
         isinstance(properties, dict),
         "LEADS-META-002",
         f"request_schema.properties.model.properties is {str(properties)[:80]!r}, not an object",
+        meta_response,
     )
     required = model.get("required", [])
     if findings.check(
         isinstance(required, list) and all(isinstance(n, str) for n in required),
         "LEADS-META-002",
         f"request_schema.properties.model.required is {required!r}, not a list of names",
+        meta_response,
     ):
         names = properties if isinstance(properties, dict) else {}
         missing = [name for name in required if name not in names]
@@ -153,6 +139,7 @@ def test_model_schema_required_names_are_among_properties(
             not missing,
             "LEADS-META-002",
             f"required names {missing} are not among the model's properties {sorted(names)}"[:400],
+            meta_response,
         )
     findings.raise_if_any()
 
@@ -234,80 +221,6 @@ def test_required_fields_alone_create_and_each_is_enforced(
 
 
 # ------------------------------------------------------------------------------ generated bodies
-def generated_models(model_schema: dict[str, Any], seed: int, count: int) -> list[dict[str, Any]]:
-    """Up to ``count`` distinct models drawn from the schema, the same ones for the same seed; the first
-    holds every property the schema describes (so however few are sent, every field is)."""
-    schema = generation_schema(model_schema, top=True)
-    if schema is None:
-        raise Ungeneratable("request_schema.properties.model cannot be generated from")
-    whole = {**schema, "required": sorted({*schema.get("required", []), *schema.get("properties", {})})}
-    strategy = st.one_of(strategy_for(whole), strategy_for(schema))
-    drawn: list[dict[str, Any]] = []
-    first = _first(strategy_for(whole), seed)
-    if isinstance(first, dict):
-        drawn.append(first)
-
-    @hypothesis_seed(seed)
-    @settings(
-        max_examples=count * GENERATION_ATTEMPTS_FACTOR,
-        database=None,
-        derandomize=False,
-        deadline=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-        verbosity=Verbosity.quiet,
-    )
-    @given(strategy)
-    def draw(model: Any) -> None:
-        if isinstance(model, dict) and len(drawn) < count and model not in drawn:
-            drawn.append(model)
-
-    draw()
-    return drawn
-
-
-def _first(strategy: st.SearchStrategy[Any], seed: int) -> Any:
-    """One example of ``strategy``, the same for the same seed."""
-    found: list[Any] = []
-
-    @hypothesis_seed(seed)
-    @settings(max_examples=1, database=None, deadline=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet)
-    @given(strategy)
-    def draw(value: Any) -> None:
-        if not found:
-            found.append(value)
-
-    draw()
-    return found[0] if found else None
-
-
-def tag_field(schema: dict[str, Any], tag_text: str) -> str | None:
-    """A lead text property whose generation schema has room for the run tag, preferring lead_source."""
-    properties = schema.get("properties", {})
-    for name in TAG_FIELDS:
-        prop = properties.get(name)
-        if isinstance(prop, dict) and fits(tag_text, prop):
-            return name
-    return None
-
-
-def prepare(model: dict[str, Any], meta: MetaPost, known: dict[str, str], tag: str) -> dict[str, Any]:
-    """A generated model with the run tag and the relation ids the target knows."""
-    prepared = dict(model)
-    text = f"leads-conformance {tag}"
-    field = tag_field(generation_schema(meta.model_schema, top=True) or {}, text)
-    if field is None:
-        raise Ungeneratable(f"meta/post offers no lead text field with room for the run tag {tag!r}")
-    prepared[field] = text
-    for name in RELATION_FIELDS:
-        if name in meta.required:
-            if name not in known:
-                raise Ungeneratable(f"meta/post requires {name}, and the target lists no {name} id to use")
-            prepared[name] = known[name]
-    return prepared
-
-
 @pytest.mark.writes
 @pytest.mark.requirement("LEADS-META-004")
 def test_generated_bodies_are_created_and_echoed(
@@ -331,9 +244,9 @@ def test_generated_bodies_are_created_and_echoed(
         )
     try:
         tagged = []
-        for drawn in generated_models(meta_post.model_schema, seed, max_examples):
+        for drawn in drawn_models(meta_post.model_schema, seed, max_examples):
             tag = run_tag(target, "generated")
-            tagged.append((tag, prepare(drawn, meta_post, known_relations, tag)))
+            tagged.append((tag, ready_to_send(drawn, meta_post, known_relations, tag)))
     except Ungeneratable as exc:
         raise Inconclusive(str(exc), ["LEADS-META-004"]) from None
     except Exception as exc:  # hypothesis-jsonschema rejects what it cannot turn into a strategy
@@ -372,44 +285,11 @@ def test_generated_bodies_are_created_and_echoed(
 
 
 # ------------------------------------------------------------------------------ remote field classes
-def named_classes(meta: dict[str, Any]) -> list[str]:
-    """The remote field class ids meta/post names (``remote_field_classes`` or ``remote_fields``)."""
-    ids: list[str] = []
-    classes = meta.get("remote_field_classes")
-    if isinstance(classes, dict):
-        for key, value in classes.items():
-            ident = value.get("id") if isinstance(value, dict) else None
-            ids.append(ident if isinstance(ident, str) and ident else key)
-    elif isinstance(classes, list):
-        ids.extend(_item_id(item) for item in classes)
-    fields = meta.get("remote_fields")
-    if isinstance(fields, list):
-        ids.extend(_item_id(item) for item in fields)
-    return [i for i in dict.fromkeys(ids) if i]
-
-
-def _item_id(item: Any) -> str:
-    if isinstance(item, str):
-        return item
-    if isinstance(item, dict):
-        for key in ("id", "remote_field_class"):
-            value = item.get(key)
-            if isinstance(value, dict):
-                value = value.get("id")
-            if isinstance(value, str):
-                return value
-    return ""
-
-
 def listed_class_ids(client: httpx.Client, max_pages: int = 100) -> tuple[set[str], bool]:
     """Every remote field class id the list shows (bounded), and whether the walk reached its end."""
-    ids: set[str] = set()
-    pages = Pages(client, REMOTE_FIELD_CLASSES, {"page_size": 100}, max_pages,
-                  requirements=["LEADS-META-005"],
-                  needs_results=True)
-    for page in pages:
-        ids.update(item["id"] for item in results_of(page.body) if isinstance(item.get("id"), str))
-    return ids, pages.ended
+    walk = Pages(client, REMOTE_FIELD_CLASSES, {"page_size": MAX_PAGE_SIZE}, max_pages,
+                 requirements=["LEADS-META-005"], needs_results=True).read()
+    return {item["id"] for _, item in walk.results if isinstance(item.get("id"), str)}, walk.ended
 
 
 @pytest.mark.requirement("LEADS-META-005")

@@ -17,21 +17,27 @@ from typing import Any
 import httpx
 import pytest
 
-from conformance.contract.operations import LEADS, shown_request
+from conformance.contract.operations import LEADS
 from conformance.http.target import Target, json_or_none
 from conformance.outcomes import Inconclusive, Violation
 from conformance.suite.support.answers import describe, not_throttled, result_ids
 from conformance.suite.support.exactly_once import (
-    MAX_PAGE_SIZE,
     PREFIX_PAGES,
     check_prefix,
     check_whole_list,
     check_window,
     visit,
 )
-from conformance.suite.support.findings import Findings, summarise
-from conformance.suite.support.paging import lenient_walk
-from conformance.suite.support.validators import LEAD_PAGE, envelope_problems
+from conformance.suite.support.findings import Findings
+from conformance.suite.support.list_checks import (
+    ABOVE_MAX,
+    BOUND_PAGES,
+    TYPED_PAGES,
+    first_pages_have_no_previous,
+    pages_are_typed,
+)
+from conformance.suite.support.paging import MAX_PAGE_SIZE, Pages
+from conformance.suite.support.validators import LEAD_PAGE
 
 PAGE_001 = "LEADS-PAGE-001"
 PAGE_002 = "LEADS-PAGE-002"
@@ -41,13 +47,8 @@ PAGE_005 = "LEADS-PAGE-005"
 PAGE_006 = "LEADS-PAGE-006"
 
 DEFAULT_PAGE_SIZE = 30
-#: page sizes the bound is tried with, and one above the maximum
+#: page sizes the bound is tried with below the maximum
 SMALL_PAGE_SIZES = (1, 7)
-ABOVE_MAX = 150
-#: pages of each page size checked against the bound
-BOUND_PAGES = 2
-#: pages of 100 whose leads are type-checked
-TYPED_PAGES = 20
 
 
 # ------------------------------------------------------------------------------ PAGE-001
@@ -55,20 +56,7 @@ TYPED_PAGES = 20
 def test_list_answers_200_with_cursors_and_typed_leads(client: httpx.Client, target: Target) -> None:
     """GET /leads answers 200 with next and previous (string or null) and results (an array of Lead)."""
     findings = Findings(target)
-    for params in ({}, {"page_size": MAX_PAGE_SIZE}):
-        response = not_throttled(client.get(LEADS, params=params), [PAGE_001])
-        if not findings.check(
-            response.status_code == 200, PAGE_001, f"the list did not answer 200 ({describe(response)})"
-        ):
-            continue
-        problems = envelope_problems(json_or_none(response), LEAD_PAGE)
-        findings.check(not problems, PAGE_001, f"{shown_request(LEADS, params)}: {summarise(problems)}")
-    traversal = lenient_walk(client, LEADS, {"page_size": MAX_PAGE_SIZE}, TYPED_PAGES)
-    for number, page in enumerate(traversal.pages[1:], start=2):
-        problems = envelope_problems(page, LEAD_PAGE)
-        findings.check(
-            not problems, PAGE_001, f"page {number} of the list (page_size=100): {summarise(problems)}"
-        )
+    pages_are_typed(findings, client, LEADS, PAGE_001, LEAD_PAGE, "the list (page_size=100)", TYPED_PAGES)
     findings.raise_if_any()
 
 
@@ -79,25 +67,24 @@ def test_page_size_bounds_every_page(client: httpx.Client, target: Target) -> No
     findings = Findings(target)
     for size in (*SMALL_PAGE_SIZES, MAX_PAGE_SIZE):
         first = not_throttled(client.get(LEADS, params={"page_size": size}), [PAGE_002])
-        if not findings.check(
-            first.status_code == 200, PAGE_002, f"page_size={size} did not answer 200 ({describe(first)})"
-        ):
-            continue
-        check_page_bound(findings, client, size, size)
+        answered = first.status_code == 200
+        findings.check(answered, PAGE_002, f"page_size={size} did not answer 200 ({describe(first)})", first)
+        if answered:
+            check_page_bound(findings, client, size, size)
     check_above_maximum(findings, client)
     findings.raise_if_any()
 
 
 def check_page_bound(findings: Findings, client: httpx.Client, size: int, bound: int) -> None:
     """The first pages of the list with ``page_size=size`` hold at most ``bound`` results each."""
-    traversal = lenient_walk(client, LEADS, {"page_size": size}, BOUND_PAGES)
-    for number, page in enumerate(traversal.pages, start=1):
-        results = page.get("results")
+    for page in Pages(client, LEADS, {"page_size": size}, BOUND_PAGES).read().answered:
+        results = page.body.get("results")
         count = len(results) if isinstance(results, list) else 0
         findings.check(
             count <= bound,
             PAGE_002,
-            f"page {number} with page_size={size} holds {count} results, more than {bound}",
+            f"page {page.number} with page_size={size} holds {count} results, more than {bound}",
+            page.response,
         )
 
 
@@ -110,6 +97,7 @@ def check_above_maximum(findings: Findings, client: httpx.Client) -> None:
         response.status_code == 200,
         PAGE_002,
         f"page_size={ABOVE_MAX} got neither pages of at most 100 nor a 4xx ({describe(response)})",
+        response,
     ):
         return
     check_page_bound(findings, client, ABOVE_MAX, MAX_PAGE_SIZE)
@@ -119,7 +107,7 @@ def check_above_maximum(findings: Findings, client: httpx.Client) -> None:
 @pytest.mark.requirement(PAGE_003)
 def test_default_page_holds_30_leads(client: httpx.Client) -> None:
     """Without page_size a page holds 30 results when there are more than 30."""
-    counted = lenient_walk(client, LEADS, {"page_size": MAX_PAGE_SIZE}, 2)
+    counted = Pages(client, LEADS, {"page_size": MAX_PAGE_SIZE}, 2).read()
     known = len(set(counted.ids))
     if known <= DEFAULT_PAGE_SIZE:
         if counted.ended:
@@ -164,17 +152,7 @@ def test_following_next_visits_every_lead_once_and_ends(client: httpx.Client) ->
 def test_previous_is_null_on_the_first_page(client: httpx.Client, target: Target) -> None:
     """previous is null on the first page."""
     findings = Findings(target)
-    for params in ({}, {"page_size": 7}, {"page_size": MAX_PAGE_SIZE}):
-        response = not_throttled(client.get(LEADS, params=params), [PAGE_005])
-        body = json_or_none(response)
-        if response.status_code != 200 or not isinstance(body, dict):
-            raise Inconclusive(f"the first page is unusable ({describe(response)})", [PAGE_005])
-        previous = body.get("previous")
-        findings.check(
-            previous is None,
-            PAGE_005,
-            f"the first page ({shown_request(LEADS, params)}) has previous {previous!r:.80}",
-        )
+    first_pages_have_no_previous(findings, client, LEADS, PAGE_005, (7, MAX_PAGE_SIZE))
     findings.raise_if_any()
 
 

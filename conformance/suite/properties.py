@@ -99,7 +99,7 @@ from conformance.outcomes import Inconclusive
 from conformance.run.context import RunContext
 from conformance.suite.generated import (
     STATEFUL_CHECKS,
-    Exploration,
+    CaseRunner,
     Judge,
     OpenApiSchema,
     coverage_cases,
@@ -109,7 +109,7 @@ from conformance.suite.generated import (
     run_stateful,
     spread,
 )
-from conformance.suite.oracle.plan import STATEFUL_STEPS, WriteBudget
+from conformance.suite.oracle.budget import STATEFUL_STEPS, WriteBudget
 from conformance.suite.support.meta import MetaPost
 
 PROPERTY_REQUIREMENTS = (
@@ -190,20 +190,20 @@ def test_generated_requests_get_conformant_answers(
     judge = request.getfixturevalue("write_judge") if method == "POST" else Judge(fragment)
     operation = generated_schema[path][method]
     budget: WriteBudget | None = request.getfixturevalue("write_budget") if method == "POST" else None
-    exploration = Exploration(
+    runner = CaseRunner(
         target, generated_schema, judge, budget=budget, tolerate=run_context.tolerate
     )
     cases = example_cases(operation) + coverage_cases(operation, seed, limit=coverage_limit)
     if method == "POST":
         cases = cases[:1] + spread(cases[1:], seed)
-    exploration.exercise_all(cases + fuzzed_cases(operation, seed, max_examples))
-    if exploration.held:
+    runner.exercise_all(cases + fuzzed_cases(operation, seed, max_examples))
+    if runner.held:
         run_context.note(
-            f"{exploration.held} generated POST case(s) that would have created a lead were not sent: the "
+            f"{runner.held} generated POST case(s) that would have created a lead were not sent: the "
             f"--write-budget's share for generated cases ({budget.shares['generated'] if budget else 0}) "
             "was spent"
         )
-    exploration.conclude(PROPERTY_REQUIREMENTS)
+    runner.conclude(PROPERTY_REQUIREMENTS)
 
 
 @dataclass
@@ -218,7 +218,7 @@ class StatefulRun:
     budget: WriteBudget
     #: counts the input tolerances that kept a case from being charged (the run's)
     tolerate: Callable[[Iterable[str]], None] = lambda _idents: None
-    _exploration: Exploration | None = field(default=None, repr=False)
+    _runner: CaseRunner | None = field(default=None, repr=False)
 
     @property
     def scenarios(self) -> int:
@@ -226,30 +226,31 @@ class StatefulRun:
         (each step may create a lead)."""
         return min(max(2, self.max_examples // 2), self.budget.shares.get("stateful", 0) // STATEFUL_STEPS)
 
-    def explore(self) -> Exploration:
-        """The run's exploration; inconclusive for every check when the state machine sent nothing."""
+    def runner(self) -> CaseRunner:
+        """The stateful phase's case runner (the phase runs once); inconclusive for every check when the
+        state machine sent nothing."""
         if self.scenarios < 1:
             raise self.budget.exhausted(
                 "stateful", "a stateful scenario", (*STATEFUL_REQUIREMENTS, LINK_REQUIREMENT)
             )
-        if self._exploration is None:
-            exploration = Exploration(
+        if self._runner is None:
+            runner = CaseRunner(
                 self.target, self.schema, self.judge, checks=STATEFUL_CHECKS, tolerate=self.tolerate
             )
             run_stateful(
                 self.schema,
-                exploration,
+                runner,
                 seed=self.seed,
                 scenarios=self.scenarios,
                 steps=STATEFUL_STEPS,
             )
             self.budget.used["stateful"] = self.scenarios * STATEFUL_STEPS
-            self._exploration = exploration
-        if self._exploration.sent == 0 and not self._exploration.inconclusive:
+            self._runner = runner
+        if self._runner.sent == 0 and not self._runner.inconclusive:
             raise Inconclusive(
                 "the state machine sent no request", (*STATEFUL_REQUIREMENTS, LINK_REQUIREMENT)
             )
-        return self._exploration
+        return self._runner
 
 
 @pytest.fixture(scope="session")
@@ -271,11 +272,11 @@ def test_created_lead_is_retrievable_through_its_link(stateful_run: StatefulRun)
     Schemathesis' state machine creates leads and follows the fragment's GetLeadById link; a run
     that followed no link is inconclusive.
     """
-    exploration = stateful_run.explore()
-    exploration.conclude([LINK_REQUIREMENT])
-    if exploration.links == 0:
+    runner = stateful_run.runner()
+    runner.conclude([LINK_REQUIREMENT])
+    if runner.links == 0:
         raise Inconclusive(
-            f"no POST /crm/v1/leads -> GET /crm/v1/leads/{{id}} link was followed in {exploration.sent} "
+            f"no POST /crm/v1/leads -> GET /crm/v1/leads/{{id}} link was followed in {runner.sent} "
             "stateful request(s): no create answered 201 with a model id, or its read-back got no answer",
             [LINK_REQUIREMENT],
         )
@@ -288,4 +289,4 @@ def test_stateful_requests_get_conformant_answers(stateful_run: StatefulRun) -> 
 
     The creates and read-backs of the state machine, judged as every generated request is.
     """
-    stateful_run.explore().conclude(STATEFUL_REQUIREMENTS)
+    stateful_run.runner().conclude(STATEFUL_REQUIREMENTS)

@@ -12,6 +12,7 @@ from conformance.contract.operations import lead_path
 from conformance.contract.tolerances import tolerance
 from conformance.http.target import Target, json_or_none
 from conformance.outcomes import Violation
+from conformance.suite.support.accounts import ACCOUNTS, account_client
 from conformance.suite.support.answers import describe, not_throttled
 from conformance.suite.support.findings import Findings
 
@@ -71,7 +72,6 @@ def unknown_uuids(seed: int) -> dict[str, str]:
 
 
 #: every account gets a few of the versions: the first account all of them
-ACCOUNTS = [pytest.param("client", id="account-a"), pytest.param("second_client", id="account-b")]
 SECOND_ACCOUNT_KINDS = ("v1", "nil", "upper case")
 
 
@@ -82,9 +82,9 @@ def test_well_formed_unknown_ids_of_every_version_get_404(
 ) -> None:
     """Any well-formed UUID (any version, the nil and max UUIDs, either case) that names no lead is
     unknown, not malformed: 404, never 400, under every account."""
-    client: httpx.Client = request.getfixturevalue(account)
+    client = account_client(request, account)
     kinds = unknown_uuids(seed)
-    if account != "client":
+    if account != "primary":
         kinds = {kind: kinds[kind] for kind in SECOND_ACCOUNT_KINDS}
     findings = Findings(target)
     for kind, unknown in kinds.items():
@@ -102,16 +102,17 @@ def test_well_formed_unknown_ids_of_every_version_get_404(
 @pytest.mark.parametrize("account", ACCOUNTS)
 def test_malformed_id_gets_404_or_400(account: str, target: Target, request: pytest.FixtureRequest) -> None:
     """A malformed lead id gets 404 or 400, never a 5xx (under every account)."""
-    client: httpx.Client = request.getfixturevalue(account)
+    client = account_client(request, account)
     findings = Findings(target)
-    for malformed in MALFORMED_IDS if account == "client" else MALFORMED_IDS[:2]:
+    for malformed in MALFORMED_IDS if account == "primary" else MALFORMED_IDS[:2]:
         response = not_throttled(client.get(lead_path(malformed)), [RETRIEVE_003])
         if response.status_code >= 500:
-            findings.fail(RETRIEVE_003, f"a malformed id got a server error ({describe(response)})")
+            findings.fail(RETRIEVE_003, f"a malformed id got a server error ({describe(response)})", response)
         else:
             findings.check(
                 response.status_code in (400, 404),
                 RETRIEVE_003,
                 f"a malformed id got neither 404 nor 400 ({describe(response)})",
+                response,
             )
     findings.raise_if_any()

@@ -22,24 +22,22 @@ from conformance.http.target import Target, json_or_none
 from conformance.outcomes import Inconclusive, Violation
 from conformance.suite.oracle import RunModel
 from conformance.suite.oracle.plan import WritePlan
-from conformance.suite.support.answers import describe, not_throttled
+from conformance.suite.support.answers import describe, not_throttled, results_of
 from conformance.suite.support.created import Created
-from conformance.suite.support.leads import RELATION_FIELDS, carries_tag
+from conformance.suite.support.leads import RELATION_FIELDS, Lead, carries_tag
+from conformance.suite.support.paging import Pages
 from conformance.suite.support.search import SEARCH_PAGE_SIZE, find_in_list
 from conformance.suite.support.tenancy import (
     LIST_TEMPLATE,
     RETRIEVE_TEMPLATE,
-    Lead,
     QueryParameter,
     QueryValue,
+    bounds_around,
     field_value,
     parameter_value,
     query_parameters,
-    results_of_page,
     selects_by_field,
     shown,
-    walk_list,
-    window,
 )
 
 TENANT_001 = "LEADS-TENANT-001"
@@ -50,8 +48,8 @@ TENANT_004 = "LEADS-TENANT-004"
 LIST_PARAMETERS = query_parameters(LIST_TEMPLATE)
 RETRIEVE_PARAMETERS = query_parameters(RETRIEVE_TEMPLATE)
 LIST_DOCUMENTED = {parameter.name for parameter in LIST_PARAMETERS}
-#: pages of account B's list one probe may walk inside its window before it is inconclusive
-PROBE_PAGES = 5
+#: pages of the reading account's list one selecting query may walk before it is inconclusive
+LEAK_PAGES = 5
 
 
 def retrieve_status(
@@ -64,6 +62,12 @@ def retrieve_status(
             [requirement],
         )
     return response
+
+
+def listing(reader: httpx.Client, lead: Created, control: Created) -> list[Lead]:
+    """``lead`` as ``reader``'s list shows it ([] when it does not), searched from ``control``, a lead
+    ``reader`` sees."""
+    return find_in_list(reader, lambda item: item.get("id") == lead.id, control.model, [lead.model])
 
 
 @pytest.mark.writes
@@ -86,9 +90,7 @@ def test_lead_of_account_a_is_absent_from_account_b_list(
 ) -> None:
     """A lead created under account A is absent from account B's list."""
     lead = write_plan.lead("edges")
-    control = write_plan.any_lead("second")
-    found = find_in_list(second_client, lambda item: item.get("id") == lead.id, control.model, [lead.model])
-    if found:
+    if listing(second_client, lead, write_plan.any_lead("second")):
         raise Violation(f"account A's lead {lead.id!r} is listed under account B", ["LEADS-TENANT-002"])
 
 
@@ -106,8 +108,7 @@ def test_leads_of_account_b_never_show_up_under_account_a(
             f"account A can retrieve account B's lead {lead.id!r} ({describe(response)})",
             ["LEADS-TENANT-003"],
         )
-    found = find_in_list(client, lambda item: item.get("id") == lead.id, control.model, [lead.model])
-    if found:
+    if listing(client, lead, control):
         raise Violation(f"account B's lead {lead.id!r} is listed under account A", ["LEADS-TENANT-003"])
 
 
@@ -134,8 +135,7 @@ def test_create_under_account_b_naming_account_a_objects_stays_in_account_b(
                 f"account A can retrieve the lead {lead.id!r} that account B created naming A's "
                 f"{', '.join(named)} ({describe(response)})", [TENANT_004],
             )
-        wanted = lead.id
-        found = find_in_list(client, lambda item: item.get("id") == wanted, control.model, [lead.model])
+        found = listing(client, lead, control)
     else:
         refused = [r for r in write_plan.refusals if r.lead == "second-naming-first" and r.tag]
         if not refused:
@@ -154,12 +154,12 @@ def test_create_under_account_b_naming_account_a_objects_stays_in_account_b(
 # ------------------------------------------------------------------------------ the read surface
 @pytest.fixture(scope="module")
 def lead_of_a(write_plan: WritePlan) -> Created:
-    """A lead of account A holding every field the read-surface probes select it by."""
+    """A lead of account A holding every field the read-surface queries select it by."""
     return write_plan.lead("edges")
 
 
 def subject_for(parameter: QueryParameter, lead: Lead, request: pytest.FixtureRequest) -> Lead:
-    """The lead of account A a probe of ``parameter`` selects.
+    """The lead of account A a query of ``parameter`` selects.
 
     The run's own lead, unless ``parameter`` takes its value from a field that lead leaves empty;
     then the first lead of A's list that holds one.
@@ -173,7 +173,7 @@ def subject_for(parameter: QueryParameter, lead: Lead, request: pytest.FixtureRe
     )
 
 
-def list_probe(parameter: QueryParameter, subject: Lead) -> dict[str, QueryValue] | None:
+def selecting_query(parameter: QueryParameter, subject: Lead) -> dict[str, QueryValue] | None:
     """A query of the list that selects ``subject``: ``parameter`` with its value, inside a window
     just around the subject's created_at. The parameter's own value wins; ``created_after`` alone
     narrows the list enough, so it is sent without the window's upper bound."""
@@ -183,7 +183,7 @@ def list_probe(parameter: QueryParameter, subject: Lead) -> dict[str, QueryValue
     query: dict[str, QueryValue] = {}
     if "page_size" in LIST_DOCUMENTED:
         query["page_size"] = str(SEARCH_PAGE_SIZE)
-    bounds = window(subject, LIST_DOCUMENTED)
+    bounds = bounds_around(subject, LIST_DOCUMENTED)
     if parameter.name == "created_after":
         bounds = {}
     query.update(bounds)
@@ -192,7 +192,7 @@ def list_probe(parameter: QueryParameter, subject: Lead) -> dict[str, QueryValue
 
 
 def leaks(target: Target, reader: httpx.Client, query: dict[str, QueryValue], watched: set[str],
-          requirement: str = TENANT_002, max_pages: int = PROBE_PAGES, to_the_end: bool = True,
+          requirement: str = TENANT_002, max_pages: int = LEAK_PAGES, to_the_end: bool = True,
           charges: dict[str, str] | None = None) -> None:
     """Walk the reading account's list from ``query``: a lead with a ``watched`` id (the other account's)
     is a violation of ``requirement`` (or of the one ``charges`` names for that lead).
@@ -200,16 +200,19 @@ def leaks(target: Target, reader: httpx.Client, query: dict[str, QueryValue], wa
     ``to_the_end``: absence counts only once the walk reached the end of the list within ``max_pages``.
     """
     owner, reading = ("A", "B") if requirement == TENANT_002 else ("B", "A")
-    walk = walk_list(reader, query, max_pages, [requirement])
-    for item, page_query in walk.seen:
+    walk = Pages(reader, LEADS, query, max_pages, requirements=[requirement], needs_results=True).read()
+    for page, item in walk.results:
         if item.get("id") in watched:
             raise Violation(
                 f"account {owner}'s lead {item['id']!r} is listed under account {reading} by "
-                f"{shown(page_query)}",
+                f"{shown(page.query)}",
                 [(charges or {}).get(item["id"], requirement)],
-                target.last_reproduce(),
+                target.reproduce_of(page.response),
+                target.line_of(page.response),
             )
-    if to_the_end and not walk.ended:
+    # a query the reading account's list refuses shows nothing: the list ended for it
+    ended = walk.ended or (walk.refused is not None and not walk.answered)
+    if to_the_end and not ended:
         raise Inconclusive(
             f"account {reading}'s list for {shown(query)} could not be read to its end ({walk.problem})",
             [requirement],
@@ -225,8 +228,7 @@ def minted_cursor(minter: httpx.Client, requirement: str) -> tuple[dict[str, Que
         pytest.skip(f"the list minted no next cursor to replay ({describe(first)})")
     query: dict[str, QueryValue] = {"page_size": "1", "cursor": cursor}
     page = not_throttled(minter.get(LEADS, params=query), [requirement])
-    results = results_of_page(json_or_none(page)) or []
-    ids = {item["id"] for item in results if isinstance(item, dict) and isinstance(item.get("id"), str)}
+    ids = {item["id"] for item in results_of(json_or_none(page)) if isinstance(item.get("id"), str)}
     return query, ids
 
 
@@ -236,7 +238,7 @@ def listed_by(request: pytest.FixtureRequest, account: str) -> set[str]:
     return set(model.oracle.listed[account]) if model.oracle is not None else set()
 
 
-def probe_across(
+def query_across(
     target: Target,
     parameter: QueryParameter,
     subjects: list[Lead],
@@ -257,9 +259,9 @@ def probe_across(
               to_the_end=False, charges=charges)
         return
     for subject in subjects:
-        probe = list_probe(parameter, subject)
-        if probe is not None:
-            leaks(target, reader, probe, watched, requirement, charges=charges)
+        selecting = selecting_query(parameter, subject)
+        if selecting is not None:
+            leaks(target, reader, selecting, watched, requirement, charges=charges)
             return
     pytest.skip(f"no lead of the other account gives {parameter.name} a value to select it by")
 
@@ -284,7 +286,7 @@ def test_no_list_query_shows_account_a_lead_under_account_b(
     """
     own = {**lead_of_a.model, "id": lead_of_a.id}
     subject = subject_for(parameter, own, request)
-    probe_across(target, parameter, [own, subject] if subject is not own else [own], client, second_client,
+    query_across(target, parameter, [own, subject] if subject is not own else [own], client, second_client,
                  TENANT_002, readers_own=listed_by(request, "second"))
 
 
@@ -313,7 +315,7 @@ def test_no_list_query_shows_account_b_lead_under_account_a(
             charges[created.id] = TENANT_004
     if not subjects:
         raise Inconclusive("no lead could be created under account B", [TENANT_003])
-    probe_across(target, parameter, subjects, second_client, client, TENANT_003, charges,
+    query_across(target, parameter, subjects, second_client, client, TENANT_003, charges,
                  readers_own=listed_by(request, "primary"))
 
 

@@ -4,9 +4,11 @@
 - ``transport``: the transport bridge; every request Schemathesis sends (generated cases, and the
   probes its checks send) goes through the target's guarded httpx client, to the target's base URL.
 - ``charging``: the requirement each Schemathesis failure breaks (``requirements_for``).
-- ``inputs``: input classification, the contract's tolerances as code (``Judge``).
+- ``inputs``: input classification, the contract's tolerances as code.
+- ``judge``: the ``Judge``, which classifies the inputs of each sent request and prepares POST bodies.
 - ``checks``: the checks run on each answer, Schemathesis' and the suite's own.
-- ``exploration``: sends cases, runs the checks and keeps what they found per requirement.
+- ``case_runner``: the ``CaseRunner``, which sends cases, runs the checks and keeps what they found per
+  requirement.
 - ``phases``: the examples, coverage, fuzzing and stateful phases, bounded and seeded.
 - ``adapter``: the only module that touches Schemathesis; the internals it relies on are listed in
   ``adapter.INTERNALS``.
@@ -17,22 +19,20 @@ What is tuned, and why, is written down in ``conformance.suite.properties``.
 from __future__ import annotations
 
 from conformance.suite.generated.adapter import OpenApiSchema
+from conformance.suite.generated.case_runner import CaseRunner
 from conformance.suite.generated.charging import CHECK_REQUIREMENTS, auth_requirement, requirements_for
 from conformance.suite.generated.checks import PROPERTY_CHECKS, STATEFUL_CHECKS
-from conformance.suite.generated.exploration import Exploration
 from conformance.suite.generated.fragment import schemathesis_fragment, without_formats
 from conformance.suite.generated.inputs import (
     INVALID,
     OPEN,
     VALID,
     Input,
-    Judge,
     body_inputs,
     classify_query,
     operation_parameters,
-    prepare_valid_body,
-    with_absent_required_fields,
 )
+from conformance.suite.generated.judge import Judge, prepare_valid_body, with_absent_required_fields
 from conformance.suite.generated.phases import (
     coverage_cases,
     example_cases,
@@ -50,7 +50,7 @@ __all__ = [
     "PROPERTY_CHECKS",
     "STATEFUL_CHECKS",
     "VALID",
-    "Exploration",
+    "CaseRunner",
     "Input",
     "Judge",
     "OpenApiSchema",

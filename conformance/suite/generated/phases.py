@@ -25,7 +25,7 @@ from conformance.suite.generated.adapter import (
     Recorder,
     Response,
 )
-from conformance.suite.generated.exploration import Exploration
+from conformance.suite.generated.case_runner import CaseRunner
 
 __all__ = ["coverage_cases", "example_cases", "fuzz", "fuzzed_cases", "generation_settings", "run_stateful",
            "spread"]
@@ -118,11 +118,11 @@ def fuzzed_cases(operation: APIOperation, seed: int, max_examples: int) -> list[
 
 
 def run_stateful(
-    schema: OpenApiSchema, exploration: Exploration, *, seed: int, scenarios: int, steps: int
+    schema: OpenApiSchema, runner: CaseRunner, *, seed: int, scenarios: int, steps: int
 ) -> None:
     """The stateful phase: Schemathesis' state machine over the fragment's links, every link followed.
 
-    ``exploration.links`` counts the links followed.
+    ``runner.links`` counts the links followed.
     """
     # Every link is followed: otherwise Schemathesis swaps the linked id for a random one in a few
     # percent of steps, drawn outside the seed.
@@ -130,9 +130,9 @@ def run_stateful(
     workflow = adapter.state_machine(
         schema,
         seed=seed,
-        before_call=exploration.judge.prepare,
-        call_kwargs=lambda case: {"headers": exploration.credentials},
-        on_response=lambda case, response, recorder: _judge_step(exploration, case, response, recorder),
+        before_call=runner.judge.prepare,
+        call_kwargs=lambda case: {"headers": runner.credentials},
+        on_response=lambda case, response, recorder: _judge_step(runner, case, response, recorder),
         errors=errors,
     )
     try:
@@ -142,10 +142,10 @@ def run_stateful(
         if errors:
             raise errors[0]
     except Inconclusive as exc:
-        exploration.inconclusive = exc.message
+        runner.inconclusive = exc.message
 
 
-def _judge_step(exploration: Exploration, case: Case, response: Response, recorder: Recorder) -> None:
-    exploration.sent += 1
-    exploration.note_link(case, response, recorder)
-    exploration.evaluate(case, response, recorder)
+def _judge_step(runner: CaseRunner, case: Case, response: Response, recorder: Recorder) -> None:
+    runner.sent += 1
+    runner.note_link(case, response, recorder)
+    runner.evaluate(case, response, recorder)

@@ -2,16 +2,20 @@
 
 - ``ledger``: per account, every lead the run created (the model sent, the 201 answer, the id, when),
   and every write the target refused (with the run tag it carried).
-- ``judge``: the oracle. It sees every exchange the target answered, hand-written checks and generated
-  cases alike, and judges it against the contract and the ledger: credentials, isolation between
-  accounts, equality of echo, read-back and listing, filters and view parameters on every page, page
-  sizes, walks that ended, refused writes that were stored anyway. Each violation is charged to the
-  requirement it breaks, with the exchange's evidence line.
+- ``core``: the oracle. It sees every exchange the target answered, hand-written checks and generated
+  cases alike, and judges it against the contract and the ledger, with the rules of each concern in
+  its own module: ``credential_rules``, ``response_rules``, ``write_rules``, ``read_rules``,
+  ``filter_rules``, ``page_rules`` (credentials, isolation between accounts, equality of echo,
+  read-back and listing, filters and view parameters on every page, page sizes, walks that ended,
+  refused writes that were stored anyway). Each violation is charged to the requirement it breaks,
+  with the exchange's evidence line; ``verdicts`` keeps the tallies, ``state`` what the rules share,
+  ``exchanges`` how an exchange is read.
 - ``domain``: the dimensions of each requirement's domain (account, page, parameter, value class), and
   which of them the run covered.
 - ``edges``: the edge values a written lead carries on purpose (whitespace, long text, any code point,
   several items, date-times with offsets), fitted to what meta/post allows.
-- ``plan``: the run's write budget and its planned, shared leads.
+- ``budget``: the run's write budget, split once among those who write.
+- ``plan``: the run's planned, shared leads.
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from conformance.http.target import Target
+from conformance.suite.oracle.core import Oracle
 from conformance.suite.oracle.domain import DomainCoverage
-from conformance.suite.oracle.judge import Oracle, Verdicts
 from conformance.suite.oracle.ledger import Ledger, Refused, Written
+from conformance.suite.oracle.verdicts import Verdicts
 
 __all__ = ["DomainCoverage", "Ledger", "Oracle", "Refused", "RunModel", "Verdicts", "Written"]
 

@@ -18,17 +18,17 @@ from datetime import timedelta
 from typing import Any
 
 from conformance.contract.formats import parse_datetime
+from conformance.contract.tolerances import tolerance
+from conformance.suite.support.findings import short
+from conformance.suite.support.leads import NESTED_FIELDS, RELATION_FIELDS, relation_id
 
 __all__ = [
     "DATE_FIELDS",
-    "NESTED_FIELDS",
-    "RELATION_FIELDS",
+    "ECHO_TOLERANCES",
     "SERVER_OWNED",
     "TEXT_FIELDS",
-    "WRITE_ONLY_FIELDS",
     "Differences",
     "differences",
-    "relation_id",
     "same_instant",
     "same_number",
     "value_classes",
@@ -37,22 +37,13 @@ __all__ = [
 #: writable LeadRequest text fields a lead echoes
 TEXT_FIELDS = ("lead_source", "title", "company", "first_name", "last_name", "lead_url")
 DATE_FIELDS = ("converted_date",)
-RELATION_FIELDS = ("owner", "converted_contact", "converted_account")
-NESTED_FIELDS = {
-    "addresses": ("street_1", "street_2", "city", "state", "postal_code", "country", "address_type"),
-    "email_addresses": ("email_address", "email_address_type"),
-    "phone_numbers": ("phone_number", "phone_number_type"),
-}
-WRITE_ONLY_FIELDS = ("integration_params", "linked_account_params", "remote_fields")
+#: what a lead need not echo (specs/tolerances.yaml): write-only fields, and fields the write's warnings
+#: declined
+ECHO_TOLERANCES = (tolerance("write-only-not-echoed").id, tolerance("declined-field-not-echoed").id)
 #: fields of a Lead the server owns: a write that sends them inside model must not apply them
 SERVER_OWNED = ("id", "remote_id", "created_at", "modified_at", "remote_was_deleted")
 #: the longest text the contract's plain examples use; a longer one is a "long" value
 LONG_TEXT = 255
-
-
-def relation_id(value: Any) -> Any:
-    """A relation's id: the string itself, or the ``id`` of an expanded object."""
-    return value.get("id") if isinstance(value, dict) else value
 
 
 #: how far two readings of one instant may be apart when one was written finer than microseconds
@@ -131,14 +122,14 @@ def differences(
                 continue
             found.compared.append(name)
             if got != value:
-                found.must.append(f"{name}: sent {_short(value)}, got {_short(got)}")
+                found.must.append(f"{name}: sent {short(value, 80)}, got {short(got, 80)}")
         elif name in DATE_FIELDS:
             if value is not None and parse_datetime(value) is None:
                 continue
             found.compared.append(name)
             same = got is None if value is None else same_instant(value, got)
             if not same:
-                found.must.append(f"{name}: sent {_short(value)}, got {_short(got)}")
+                found.must.append(f"{name}: sent {short(value, 80)}, got {short(got, 80)}")
         elif name in RELATION_FIELDS:
             ident = relation_id(value)
             if not _text_or_null(ident) or (
@@ -147,7 +138,7 @@ def differences(
                 continue
             found.compared.append(name)
             if relation_id(got) != ident:
-                found.must.append(f"{name}: sent {_short(ident)}, got {_short(got)}")
+                found.must.append(f"{name}: sent {short(ident, 80)}, got {short(got, 80)}")
         elif name in NESTED_FIELDS and isinstance(value, list):
             found.compared.append(name)
             _nested(found, name, value, got)
@@ -158,7 +149,7 @@ def _nested(found: Differences, name: str, sent: list[Any], got: Any) -> None:
     items = [item for item in sent if isinstance(item, dict)]
     if not isinstance(got, list):
         if items:
-            found.must.append(f"{name}: sent {len(items)} item(s), got {_short(got)}")
+            found.must.append(f"{name}: sent {len(items)} item(s), got {short(got, 80)}")
         return
     shown = [item for item in got if isinstance(item, dict)]
     for index, item in enumerate(items):
@@ -182,12 +173,7 @@ def _nested(found: Differences, name: str, sent: list[Any], got: Any) -> None:
                 f"{name}[{index}]: sent {number!r}, got it as the same number in another form"
             )
             continue
-        found.must.append(f"{name}[{index}]: sent {_short(wanted)}, not among {len(shown)} item(s) shown")
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+        found.must.append(f"{name}[{index}]: sent {short(wanted, 80)}, not among {len(shown)} item(s) shown")
 
 
 # ------------------------------------------------------------------------------ value classes

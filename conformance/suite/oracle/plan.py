@@ -1,10 +1,7 @@
-"""The run's writes: a budget, split once among those who write, and the planned leads they share.
+"""The run's planned leads, which the checks share.
 
 Every lead a run creates stays in the customer's CRM (Merge has no DELETE), so a run creates few,
-plans them, and shares them. ``WriteBudget`` splits ``--write-budget`` once, before anything is sent,
-among the planned leads, the bodies generated from meta/post, the stateful phase, the exploration and
-the generated cases: the same budget and seed make the same writes, whatever runs first. A check that
-needs a write beyond its share is inconclusive, naming the budget.
+plans them, and shares them, within the plan's share of the write budget (``budget``).
 
 ``WritePlan`` creates the planned leads, each once, on first need:
 
@@ -22,10 +19,9 @@ needs a write beyond its share is inconclusive, naming the budget.
 
 A planned create the target refuses is sent again without what it may have refused (the unknown and
 server-owned keys, the charset, then the edge values), so one refused value does not blind every check
-that needs the lead; each refusal is kept for the check whose requirement it breaks. Right after the first
-lead's
-create, before any other write, the plan looks for it in the list (a lead listed only later is not
-listed at once).
+that needs the lead; each refusal is kept for the check whose requirement it breaks. Right after the
+first lead's create, before any other write, the plan looks for it in the list (a lead listed only
+later is not listed at once).
 """
 
 from __future__ import annotations
@@ -43,8 +39,9 @@ from conformance.contract.formats import parse_datetime
 from conformance.contract.operations import LEADS
 from conformance.http.target import Target, json_or_none
 from conformance.outcomes import Inconclusive
+from conformance.suite.oracle.budget import WriteBudget
 from conformance.suite.oracle.edges import edge_model, explicit_nulls, with_open_values, with_unknown_keys
-from conformance.suite.oracle.ledger import Ledger
+from conformance.suite.oracle.ledger import Ledger, Written
 from conformance.suite.support.answers import describe, not_throttled
 from conformance.suite.support.bodies import full_body, request_body, tagged_required_only
 from conformance.suite.support.created import Created
@@ -52,74 +49,15 @@ from conformance.suite.support.leads import run_tag
 from conformance.suite.support.meta import MetaPost
 from conformance.suite.support.search import listing_of
 
-__all__ = [
-    "EXPLORATION_CREATES",
-    "JSON_WITH_CHARSET",
-    "PURPOSES",
-    "STATEFUL_STEPS",
-    "Attempt",
-    "Refusal",
-    "WriteBudget",
-    "WritePlan",
-]
+__all__ = ["JSON_WITH_CHARSET", "PLANNED_LEADS", "Attempt", "Refusal", "WritePlan"]
 
-#: who writes, in the order the budget serves them
-PURPOSES = ("plan", "meta-generated", "stateful", "exploration", "generated")
-#: the planned creates: the first account's four, the second's two, and room for a few more (refused
-#: creates sent again, a lead to complete the timeline)
-PLANNED = 6
-PLAN_SPARE = 5
-#: the share of what is left after the plan, per purpose (the generated cases take the rest)
-PROPORTIONS = {"meta-generated": 0.15, "stateful": 0.20, "exploration": 0.05}
-#: steps of one stateful scenario (each may create a lead)
-STATEFUL_STEPS = 2
-#: creates the exploration may make, at most
-EXPLORATION_CREATES = 4
+#: the planned leads of each account, in the order they are made
+PLANNED_LEADS = {
+    "primary": ("edges", "debug", "twin-1", "twin-2"),
+    "second": ("second", "second-naming-first"),
+}
 #: how many leads the date filters need, each stamped strictly later than the one before
 TIMELINE = 4
-
-
-@dataclass
-class WriteBudget:
-    """``--write-budget`` creates, split once among the purposes that write (``PURPOSES``)."""
-
-    total: int
-    shares: dict[str, int]
-    used: dict[str, int] = field(default_factory=dict)
-
-    @classmethod
-    def split(cls, total: int, demands: dict[str, int]) -> WriteBudget:
-        """Shares of ``total``: the plan first, then fixed proportions of the rest, each capped by what its
-        purpose can use (``demands``); the generated cases take what is left."""
-        shares = {"plan": min(total, demands.get("plan", PLANNED + PLAN_SPARE))}
-        rest = total - shares["plan"]
-        for purpose, part in PROPORTIONS.items():
-            shares[purpose] = min(demands.get(purpose, 0), int(rest * part))
-        shares["generated"] = max(0, rest - sum(shares[p] for p in PROPORTIONS))
-        return cls(total, shares)
-
-    def allow(self, purpose: str) -> bool:
-        """Whether one more create of ``purpose`` fits its share (and count it when it does)."""
-        used = self.used.get(purpose, 0)
-        if used >= self.shares.get(purpose, 0):
-            return False
-        self.used[purpose] = used + 1
-        return True
-
-    def left(self, purpose: str) -> int:
-        return self.shares.get(purpose, 0) - self.used.get(purpose, 0)
-
-    def exhausted(
-        self, purpose: str, what: str, requirements: list[str] | tuple[str, ...] = ()
-    ) -> Inconclusive:
-        """The inconclusive outcome of a check that needed a write beyond ``purpose``'s share."""
-        return Inconclusive(
-            f"{what} needs a write beyond the --write-budget of {self.total} creates "
-            f"({self.shares.get(purpose, 0)} of them for {purpose})",
-            requirements,
-        )
-
-
 #: a JSON body's media type with its charset: valid input (CONTRACT.md, HTTP)
 JSON_WITH_CHARSET = "application/json; charset=utf-8"
 
@@ -136,19 +74,20 @@ class Attempt:
     content_type: str = "application/json"
 
 
-def with_fallbacks(
-    edges_and_keys: dict[str, Any],
-    edges: dict[str, Any],
-    plain_and_keys: dict[str, Any],
-    plain: dict[str, Any],
-) -> list[Attempt]:
-    """A lead with edge values and unknown keys, then without the keys, then plain values with the keys,
-    then plain values alone: each refusal points at what the next attempt leaves out."""
+def with_fallbacks(meta: MetaPost, tag: str, known: dict[str, str], index: int) -> list[Attempt]:
+    """A lead with the ``index``-th set of edge values and unknown keys, then without the keys, then plain
+    values with the keys, then plain values alone: each refusal points at what the next attempt leaves
+    out."""
     return [
-        Attempt(edges_and_keys, "unknown and server-owned keys", "LEADS-ENVELOPE-002"),
-        Attempt(edges, "edge values", "LEADS-CREATE-001"),
-        Attempt(plain_and_keys, "unknown and server-owned keys", "LEADS-ENVELOPE-002"),
-        Attempt(plain),
+        Attempt(
+            with_unknown_keys(edge_model(meta, tag, known, index), tag),
+            "unknown and server-owned keys",
+            "LEADS-ENVELOPE-002",
+        ),
+        Attempt(edge_model(meta, tag, known, index), "edge values", "LEADS-CREATE-001"),
+        Attempt(with_unknown_keys(full_body(meta, tag, known), tag), "unknown and server-owned keys",
+                "LEADS-ENVELOPE-002"),
+        Attempt(full_body(meta, tag, known)),
     ]
 
 
@@ -197,18 +136,26 @@ class WritePlan:
 
     def any_lead(self, account: str) -> Created:
         """A planned lead of ``account``, the first that could be created (inconclusive when none could)."""
-        names = (
-            ("edges", "debug", "twin-1", "twin-2")
-            if account == "primary"
-            else ("second", "second-naming-first")
-        )
         failure: Inconclusive | None = None
-        for name in names:
+        for name in PLANNED_LEADS[account]:
             try:
                 return self.lead(name)
             except Inconclusive as exc:
                 failure = failure or exc
         raise failure or Inconclusive(f"no lead could be created under the {account} account")
+
+    def written(self, account: str) -> list[Written]:
+        """Every lead the run wrote under ``account`` (after its planned leads were made; inconclusive when
+        there is none)."""
+        for name in PLANNED_LEADS[account]:
+            try:
+                self.lead(name)
+            except Inconclusive:
+                continue
+        leads = self.ledger.leads(account)
+        if not leads:
+            raise Inconclusive(f"no lead could be created under the {account} account")
+        return leads
 
     def _first(self) -> None:
         if any(name in self.leads or name in self.failures for name in ("edges", "debug")):
@@ -219,12 +166,7 @@ class WritePlan:
             "edges",
             "primary",
             meta,
-            lambda tag: with_fallbacks(
-                with_unknown_keys(edge_model(meta, tag, known, 0), tag),
-                edge_model(meta, tag, known, 0),
-                with_unknown_keys(full_body(meta, tag, known), tag),
-                full_body(meta, tag, known),
-            ),
+            lambda tag: with_fallbacks(meta, tag, known, 0),
         )
         if "edges" in self.leads:
             self._look_for_it_at_once(self.leads["edges"])
@@ -288,12 +230,7 @@ class WritePlan:
             "second-naming-first",
             "second",
             meta,
-            lambda tag: with_fallbacks(
-                with_unknown_keys(edge_model(meta, tag, known, 1), tag),
-                edge_model(meta, tag, known, 1),
-                with_unknown_keys(full_body(meta, tag, known), tag),
-                full_body(meta, tag, known),
-            ),
+            lambda tag: with_fallbacks(meta, tag, known, 1),
         )
 
     def _create(

@@ -1,18 +1,37 @@
-"""Soft assertions: a check collects every violation it sees, then fails once with all of them."""
+"""Violations as the suite keeps them: one seen and kept (``Finding``), and a check's soft assertions
+(``Findings``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
 from conformance.http.target import Target
 from conformance.outcomes import Violation, ViolationGroup
 
-__all__ = ["MAX_LISTED", "Findings", "summarise"]
+__all__ = ["MAX_LISTED", "Finding", "Findings", "short", "summarise"]
 
 #: the most problems one message lists before it summarises the rest
 MAX_LISTED = 5
+
+
+@dataclass
+class Finding:
+    """One violation seen and kept for later: the requirement it breaks, what was seen, the evidence line
+    of the exchange that shows it, a command that sends that exchange again (credentials masked), and how
+    often it was seen."""
+
+    requirement: str
+    message: str
+    line: int | None
+    reproduce: str | None = None
+    count: int = 1
+
+    def violation(self, message: str | None = None) -> Violation:
+        return Violation(self.message if message is None else message, [self.requirement], self.reproduce,
+                         self.line)
 
 
 @dataclass
@@ -22,19 +41,13 @@ class Findings:
     target: Target
     items: list[Violation] = field(default_factory=list)
 
-    def check(
-        self, condition: bool, requirement: str, message: str, where: httpx.Response | None = None
-    ) -> bool:
+    def check(self, condition: bool, requirement: str, message: str, where: httpx.Response) -> bool:
         if not condition:
             self.fail(requirement, message, where)
         return condition
 
-    def fail(self, requirement: str, message: str, where: httpx.Response | None = None) -> None:
-        """Keep a violation of ``requirement``, shown by the exchange that answered ``where`` (when given;
-        else by the latest exchange of the check)."""
-        if where is None:
-            self.items.append(Violation(message, [requirement], self.target.last_reproduce()))
-            return
+    def fail(self, requirement: str, message: str, where: httpx.Response) -> None:
+        """Keep a violation of ``requirement``, shown by the exchange that answered ``where``."""
         target = self.target
         reproduce, line = target.reproduce_of(where), target.line_of(where)
         self.items.append(Violation(message, [requirement], reproduce, line))
@@ -53,3 +66,9 @@ def summarise(problems: list[str], limit: int = MAX_LISTED) -> str:
     """The first ``limit`` problems, and how many more there were."""
     shown = "; ".join(problems[:limit])
     return shown + (f"; and {len(problems) - limit} more" if len(problems) > limit else "")
+
+
+def short(value: Any, limit: int = 100) -> str:
+    """``repr(value)``, cut to ``limit`` characters for a message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,45 +1,39 @@
-"""Lead bodies as the checks read them: the writable fields, run tags, and whether a write was echoed."""
+"""Leads as the suite reads them: the type of one, its writable fields, relations, run tags, and the
+fields a write's warnings declined."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import Any
 
-from conformance.contract.formats import parse_datetime
-from conformance.contract.tolerances import tolerance
 from conformance.http.target import Target
 
 __all__ = [
+    "EXPAND_ALL",
     "NESTED_FIELDS",
+    "Lead",
     "RELATION_FIELDS",
     "STRING_FIELDS",
     "WRITE_ONLY_FIELDS",
     "carries_tag",
     "declined_fields",
-    "echo_mismatches",
     "relation_id",
     "run_tag",
-    "same_instant",
 ]
 
+#: a lead (or any object of the API) as JSON
+Lead = dict[str, Any]
 #: writable LeadRequest fields that a create echoes (write-only ones are not echoed)
 STRING_FIELDS = ("lead_source", "title", "company", "first_name", "last_name")
 RELATION_FIELDS = ("owner", "converted_contact", "converted_account")
+#: every relation, comma-separated without spaces, as Merge's SDK sends ``expand``
+EXPAND_ALL = ",".join(RELATION_FIELDS)
 NESTED_FIELDS = {
     "addresses": ("street_1", "street_2", "city", "state", "postal_code", "country", "address_type"),
     "email_addresses": ("email_address", "email_address_type"),
     "phone_numbers": ("phone_number", "phone_number_type"),
 }
 WRITE_ONLY_FIELDS = ("integration_params", "linked_account_params", "remote_fields")
-#: the echo checks apply these tolerances (specs/tolerances.yaml)
-ECHO_TOLERANCES = (tolerance("write-only-not-echoed").id, tolerance("declined-field-not-echoed").id)
-
-
-def same_instant(sent: Any, got: Any) -> bool:
-    """Whether two RFC 3339 date-times name the same instant."""
-    a, b = parse_datetime(sent), parse_datetime(got)
-    return a is not None and b is not None and a == b
 
 
 def relation_id(value: Any) -> Any:
@@ -88,42 +82,3 @@ def declined_fields(body: Any) -> set[str]:
             if parts:
                 names.add(parts[0])
     return names
-
-
-def echo_mismatches(sent: dict[str, Any], model: dict[str, Any], declined: Iterable[str] = ()) -> list[str]:
-    """Which writable fields sent are not echoed by ``model`` (strings equal, date-times as instants).
-
-    Fields in ``declined`` (named by the write's warnings) are not expected back.
-    """
-    problems = []
-    skipped = set(declined)
-    for name, value in sent.items():
-        if name in WRITE_ONLY_FIELDS or name in skipped:
-            continue
-        got = model.get(name)
-        if name in NESTED_FIELDS and isinstance(value, list):
-            problems.extend(_nested_mismatches(name, value, got))
-        elif name in RELATION_FIELDS:
-            got_id = got.get("id") if isinstance(got, dict) else got
-            sent_id = value.get("id") if isinstance(value, dict) else value
-            if got_id != sent_id:
-                problems.append(f"{name}: sent {sent_id!r}, got {got!r}")
-        elif parse_datetime(value) is not None:
-            if not same_instant(value, got):
-                problems.append(f"{name}: sent {value!r}, got {got!r}")
-        elif got != value:
-            problems.append(f"{name}: sent {value!r}, got {got!r}")
-    return problems
-
-
-def _nested_mismatches(name: str, sent: list[Any], got: Any) -> list[str]:
-    if not isinstance(got, list):
-        return [f"{name}: sent {len(sent)} item(s), got {got!r}"]
-    problems = []
-    for item in sent:
-        if not isinstance(item, dict):
-            continue
-        wanted = {k: v for k, v in item.items() if k not in WRITE_ONLY_FIELDS}
-        if not any(isinstance(g, dict) and all(g.get(k) == v for k, v in wanted.items()) for g in got):
-            problems.append(f"{name}: sent {wanted!r}, not found in {got!r}"[:400])
-    return problems

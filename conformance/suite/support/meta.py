@@ -1,4 +1,5 @@
-"""What meta/post says about a write, or the fragment's ``LeadRequest`` standing in for it."""
+"""What meta/post says about a write (or the fragment's ``LeadRequest`` standing in for it), and the
+remote field classes it names."""
 
 from __future__ import annotations
 
@@ -14,7 +15,14 @@ from conformance.outcomes import Inconclusive
 from conformance.suite.support.answers import describe, not_throttled
 from conformance.suite.support.leads import RELATION_FIELDS
 
-__all__ = ["MetaPost", "fetch_meta_post", "fragment_meta_post", "model_schema_of", "require_relation_ids"]
+__all__ = [
+    "MetaPost",
+    "fetch_meta_post",
+    "fragment_meta_post",
+    "model_schema_of",
+    "named_classes",
+    "require_relation_ids",
+]
 
 
 @dataclass
@@ -115,3 +123,32 @@ def require_relation_ids(meta: MetaPost, known: dict[str, str], requirements: It
             f"meta/post requires {', '.join(missing)}, and no lead of the target shows an id to use",
             requirements,
         )
+
+
+def named_classes(meta: dict[str, Any]) -> list[str]:
+    """The remote field class ids meta/post names (``remote_field_classes`` or ``remote_fields``)."""
+    ids: list[str] = []
+    classes = meta.get("remote_field_classes")
+    if isinstance(classes, dict):
+        for key, value in classes.items():
+            ident = value.get("id") if isinstance(value, dict) else None
+            ids.append(ident if isinstance(ident, str) and ident else key)
+    elif isinstance(classes, list):
+        ids.extend(_item_id(item) for item in classes)
+    fields = meta.get("remote_fields")
+    if isinstance(fields, list):
+        ids.extend(_item_id(item) for item in fields)
+    return [i for i in dict.fromkeys(ids) if i]
+
+
+def _item_id(item: Any) -> str:
+    if isinstance(item, str):
+        return item
+    if isinstance(item, dict):
+        for key in ("id", "remote_field_class"):
+            value = item.get(key)
+            if isinstance(value, dict):
+                value = value.get("id")
+            if isinstance(value, str):
+                return value
+    return ""

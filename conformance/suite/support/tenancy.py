@@ -10,18 +10,14 @@ example, enum or default. A parameter the fragment adds later gets a value by th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-
-import httpx
 
 from conformance.contract.formats import isoformat_z, parse_datetime
 from conformance.contract.fragment import load_fragment
 from conformance.contract.operations import LEADS, shown_request
-from conformance.suite.support.answers import results_of
-from conformance.suite.support.leads import relation_id
-from conformance.suite.support.paging import Pages
+from conformance.suite.support.leads import Lead, relation_id
 from conformance.suite.support.search import SEARCH_PAGE_SIZE
 
 LIST_TEMPLATE = "/" + LEADS
@@ -30,9 +26,8 @@ RETRIEVE_TEMPLATE = LIST_TEMPLATE + "/{id}"
 #: instant, and a target may store finer instants than it returns
 BOUND_MARGIN = timedelta(seconds=1)
 #: the parameters that narrow a list to the leads created around one lead
-WINDOW = ("created_after", "created_before")
+CREATED_BOUNDS = ("created_after", "created_before")
 
-Lead = dict[str, Any]
 QueryValue = str | list[str]
 
 
@@ -210,44 +205,10 @@ def parameter_value(parameter: QueryParameter, lead: Lead) -> QueryValue | None:
     return field_value(lead, parameter.name) or schema_value(parameter)
 
 
-def window(lead: Lead, documented: set[str]) -> dict[str, QueryValue]:
+def bounds_around(lead: Lead, documented: set[str]) -> dict[str, QueryValue]:
     """The documented created_after/created_before bounds just around ``lead``'s own created_at."""
-    bounds = {name: bound_value(lead, name) for name in WINDOW if name in documented}
+    bounds = {name: bound_value(lead, name) for name in CREATED_BOUNDS if name in documented}
     return {name: value for name, value in bounds.items() if value is not None}
-
-
-# ------------------------------------------------------------------------------ a bounded walk
-@dataclass
-class Walk:
-    """What a bounded walk of one account's list answered."""
-
-    #: every result object, each with the query of the page it came from
-    seen: list[tuple[Lead, dict[str, QueryValue]]] = field(default_factory=list)
-    #: the list ended (``next`` null) or refused the query (a 4xx leaks nothing)
-    ended: bool = False
-    #: why the walk stopped before the end
-    problem: str = ""
-
-
-def walk_list(http: httpx.Client, query: dict[str, QueryValue], max_pages: int,
-              requirements: list[str]) -> Walk:
-    """Follow ``next`` from ``query`` for at most ``max_pages`` pages, keeping every result object.
-
-    A first page that is not a 200 list ends the walk: the query was refused, and shows nothing.
-    """
-    walk = Walk()
-    pages = Pages(http, LEADS, query, max_pages, requirements=requirements, needs_results=True)
-    for page in pages:
-        walk.seen.extend((item, dict(page.query)) for item in results_of(page.body))
-    walk.ended = pages.ended or (pages.refused is not None and pages.pages == 0)
-    walk.problem = pages.problem
-    return walk
-
-
-def results_of_page(body: Any) -> list[Any] | None:
-    """A page's ``results`` when the body is an object holding a list, else None."""
-    results = body.get("results") if isinstance(body, dict) else None
-    return results if isinstance(results, list) else None
 
 
 def shown(query: dict[str, QueryValue]) -> str:

@@ -19,9 +19,9 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from conformance.contract.formats import isoformat_z, parse_datetime
+from conformance.suite.support.leads import Lead
 
 #: how far below the earliest lead seen a window begins
 LOWER_SLACK = timedelta(seconds=1)
@@ -44,12 +44,12 @@ class Window:
     def shown(self) -> str:
         return f"created_after={self.params['created_after']}&created_before={self.params['created_before']}"
 
-    def holds(self, lead: dict[str, Any]) -> bool:
+    def holds(self, lead: Lead) -> bool:
         """Whether the lead's own ``created_at`` lies strictly inside the window."""
         moment = parse_datetime(lead.get("created_at"))
         return moment is not None and self.after < moment < self.before
 
-    def strays(self, leads: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    def strays(self, leads: Iterable[Lead]) -> list[Lead]:
         """The leads whose ``created_at`` is missing or lies clearly outside the window."""
         out = []
         for lead in leads:
@@ -62,29 +62,31 @@ class Window:
 
 
 @dataclass
-class Probe:
-    """One page of the list narrowed to a window (``page_size`` 100), or why it could not be used."""
+class WindowPage:
+    """The first page of the list narrowed to a window (``page_size`` 100), or why it could not be used."""
 
     window: Window
-    leads: list[dict[str, Any]]
+    leads: list[Lead]
     whole: bool
     problem: str = ""
 
 
-Fetch = Callable[[Window], Probe]
+#: reads the first page of the list narrowed to a window
+WindowReader = Callable[[Window], WindowPage]
 
 
 @dataclass
-class Search:
-    """How a window search went: the probe that holds a window whole, or why none was found."""
+class WindowSearch:
+    """How a window search went: the window page that holds a window whole, or why none was found."""
 
-    found: Probe | None = None
-    probes: int = 0
+    found: WindowPage | None = None
+    #: window pages read
+    reads: int = 0
     problem: str = ""
-    #: leads seen at each instant (by id), from the sample and every probe
+    #: leads seen at each instant (by id), from the sample and every window page read
     seen: dict[datetime, set[str]] = field(default_factory=dict)
 
-    def observe(self, leads: Iterable[dict[str, Any]]) -> None:
+    def observe(self, leads: Iterable[Lead]) -> None:
         for lead in leads:
             moment = parse_datetime(lead.get("created_at"))
             ident = lead.get("id")
@@ -116,7 +118,7 @@ def splits_between(seen: dict[datetime, set[str]], low: datetime, high: datetime
     return out
 
 
-def next_bound(search: Search, low: datetime, high: datetime | None, wanted: int) -> datetime | None:
+def next_bound(search: WindowSearch, low: datetime, high: datetime | None, wanted: int) -> datetime | None:
     """The next upper bound to try between ``low`` (too few leads) and ``high`` (more than a page).
 
     Among the splits between instants seen, the one that adds about ``wanted`` seen leads, and never
@@ -135,14 +137,14 @@ def next_bound(search: Search, low: datetime, high: datetime | None, wanted: int
     return fitting[-1] if fitting else splits[0][0]
 
 
-def find_window(fetch: Fetch, sample: Iterable[dict[str, Any]], smallest: int, page: int,
-                max_probes: int) -> Search:
+def find_window(read: WindowReader, sample: Iterable[Lead], smallest: int, page: int,
+                max_reads: int) -> WindowSearch:
     """A window holding between ``smallest`` and ``page`` leads that one page lists whole.
 
-    ``sample`` are leads the target listed; ``fetch`` reads the first page of a window. At most
-    ``max_probes`` pages are read.
+    ``sample`` are leads the target listed; ``read`` reads the first page of a window. At most
+    ``max_reads`` pages are read.
     """
-    search = Search()
+    search = WindowSearch()
     search.observe(sample)
     if not search.seen:
         search.problem = "no lead of the list shows a usable created_at to bound a window with"
@@ -150,7 +152,7 @@ def find_window(fetch: Fetch, sample: Iterable[dict[str, Any]], smallest: int, p
     after = min(search.seen) - LOWER_SLACK
     low, low_count, high = after, 0, None
     target = (smallest + page) // 2
-    while search.probes < max_probes:
+    while search.reads < max_reads:
         bound = next_bound(search, low, high, max(1, target - low_count))
         if bound is None:
             search.problem = (
@@ -158,18 +160,18 @@ def find_window(fetch: Fetch, sample: Iterable[dict[str, Any]], smallest: int, p
                 f"seen (one instant may hold more leads than a page)"
             )
             return search
-        probe = fetch(Window(after, bound))
-        search.probes += 1
-        if probe.problem:
-            search.problem = probe.problem
+        read_page = read(Window(after, bound))
+        search.reads += 1
+        if read_page.problem:
+            search.problem = read_page.problem
             return search
-        search.observe(probe.leads)
-        if probe.whole and len(probe.leads) >= smallest:
-            search.found = probe
+        search.observe(read_page.leads)
+        if read_page.whole and len(read_page.leads) >= smallest:
+            search.found = read_page
             return search
-        if probe.whole:
-            low, low_count = bound, len(probe.leads)
+        if read_page.whole:
+            low, low_count = bound, len(read_page.leads)
         else:
             high = bound
-    search.problem = f"no window of {smallest} to {page} leads was found within {max_probes} pages"
+    search.problem = f"no window of {smallest} to {page} leads was found within {max_reads} pages"
     return search

@@ -1,4 +1,4 @@
-"""Exploration: send cases, run the mapped checks on each answer, keep what they found per requirement.
+"""CaseRunner: send cases, run the mapped checks on each answer, keep what they found per requirement.
 
 What the checks find is charged to requirement IDs (``requirements_for``) and deduplicated, until
 the test raises it.
@@ -32,27 +32,17 @@ from conformance.suite.generated.charging import (
     requirements_for,
 )
 from conformance.suite.generated.checks import PROPERTY_CHECKS, is_json, linked_lead
-from conformance.suite.generated.inputs import INVALID, OPEN, VALID, Judge, is_refusal
+from conformance.suite.generated.inputs import INVALID, OPEN, VALID, is_refusal
+from conformance.suite.generated.judge import Judge
 from conformance.suite.generated.transport import evidence_line, reproduce
-from conformance.suite.oracle.plan import WriteBudget
+from conformance.suite.oracle.budget import WriteBudget
+from conformance.suite.support.findings import Finding
 
-__all__ = ["Exploration", "Finding"]
-
-
-@dataclass
-class Finding:
-    """A distinct failure: its requirement, what was seen, how to see it again, how often."""
-
-    requirement: str
-    message: str
-    reproduce: str
-    count: int = 1
-    #: the failing exchange's line in evidence.ndjson (found while it is still in the history)
-    exchange: int | None = None
+__all__ = ["CaseRunner"]
 
 
 @dataclass
-class Exploration:
+class CaseRunner:
     """Sends cases, runs the mapped checks on each answer, and keeps what they found per requirement."""
 
     target: Target
@@ -226,12 +216,9 @@ class Exploration:
         if note:
             message += f" ({note[:300]})"
         command = reproduce(self.target, response)
-        self.findings[key] = Finding(
-            requirement,
-            self.target.redact(message),
-            command,
-            exchange=evidence_line(response) or self.target.exchange_line(command, response.status_code),
-        )
+        # the failing exchange's line is found while it is still in the history
+        line = evidence_line(response) or self.target.exchange_line(command, response.status_code)
+        self.findings[key] = Finding(requirement, self.target.redact(message), line, command)
 
     def note_link(self, case: Case, response: Response, history: CaseHistory) -> None:
         """Count ``case`` when it follows a POST 201 -> GET /leads/{id} link and got an answer."""
@@ -250,14 +237,7 @@ class Exploration:
             if listed[finding.requirement] > MAX_MESSAGES_PER_REQUIREMENT:
                 continue
             suffix = f" (seen {finding.count} times)" if finding.count > 1 else ""
-            found.append(
-                Violation(
-                    finding.message + suffix,
-                    [finding.requirement],
-                    finding.reproduce,
-                    exchange=finding.exchange,
-                )
-            )
+            found.append(finding.violation(finding.message + suffix))
         return found
 
     def conclude(self, requirements: Iterable[str]) -> None:
