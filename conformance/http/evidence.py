@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import IO, Any, Literal, overload
 
@@ -125,18 +125,18 @@ class EvidenceLog:
 
 
 @overload
-def read_evidence(path: Path) -> Iterator[dict[str, Any]]: ...
+def read_evidence(path: Path) -> Generator[dict[str, Any], None, None]: ...
 
 
 @overload
 def read_evidence(
     path: Path, *, numbered: Literal[True], wanted: Callable[[int, str], bool] | None = None
-) -> Iterator[tuple[int, dict[str, Any]]]: ...
+) -> Generator[tuple[int, dict[str, Any]], None, None]: ...
 
 
 def read_evidence(
     path: Path, *, numbered: bool = False, wanted: Callable[[int, str], bool] | None = None
-) -> Iterator[Any]:
+) -> Generator[Any, None, None]:
     """The exchanges of an evidence file, in order; a line that is not JSON raises ``ValueError``.
 
     ``numbered`` yields each exchange with its line number (from 1), the way a failure names it, and

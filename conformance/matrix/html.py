@@ -86,12 +86,15 @@ def _picture(name: str, counts: dict[str, dict[str, int]]) -> dict[str, Any]:
             if not count:
                 continue
             width = bar_width * count / most
-            bars.append(
-                {"x": f"{x:.1f}", "width": f"{width:.1f}", "colour": COLOURS[status], "count": count, "status": status}
-            )
+            bars.append({
+                "x": f"{x:.1f}", "width": f"{width:.1f}", "colour": COLOURS[status], "count": count,
+                "status": status,
+            })
             x += width
-        rows.append({"area": area, "y": y, "bars": bars, "total_x": f"{x + 4:.1f}", "total": sum(statuses.values())})
-    return {"name": name, "rows": rows, "height": max(len(counts), 1) * row, "width": label_width + bar_width + 40}
+        total = sum(statuses.values())
+        rows.append({"area": area, "y": y, "bars": bars, "total_x": f"{x + 4:.1f}", "total": total})
+    height = max(len(counts), 1) * row
+    return {"name": name, "rows": rows, "height": height, "width": label_width + bar_width + 40}
 
 
 def _trend(trend: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -106,7 +109,9 @@ def _trend(trend: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-def _cell(matrix: dict[str, Any], rid: str, target: dict[str, Any], links: dict[str, str], change: Any) -> dict[str, Any]:
+def _cell(
+    matrix: dict[str, Any], rid: str, target: dict[str, Any], links: dict[str, str], change: Any
+) -> dict[str, Any]:
     """One requirement on one target: its status, linked to the target's report, and how it changed."""
     status = matrix["cells"].get(rid, {}).get(target["name"])
     if status is None:

@@ -93,9 +93,8 @@ def _read(path: Path, lines: set[int], checks: set[str]) -> dict[int, dict[str, 
     if not path.exists() or not (lines or checks):
         return {}
     heads = tuple('{"check":' + json.dumps(check) + "," for check in checks)
-    return dict(
-        read_evidence(path, numbered=True, wanted=lambda number, text: number in lines or text.startswith(heads))
-    )
+    entries = read_evidence(path, numbered=True, wanted=lambda n, text: n in lines or text.startswith(heads))
+    return dict(entries)
 
 
 def find_causes(

@@ -119,7 +119,7 @@ def exchanges_of(report: Mapping[str, Any], path: Path) -> dict[int, dict[str, A
 def search_evidence(path: Path, requests: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
     """The lines of ``path`` that hold one of ``requests`` (only lines with their methods are parsed)."""
     methods = {'"method":' + json.dumps(str(r.get("method", "")).upper()) for r in requests}
-    lines = read_evidence(path, numbered=True, wanted=lambda _, text: any(method in text for method in methods))
+    lines = read_evidence(path, numbered=True, wanted=lambda _, text: any(m in text for m in methods))
     return {
         number: entry for number, entry in lines if any(same_request(entry, request) for request in requests)
     }

@@ -71,4 +71,4 @@ def render(name: str, **context: Any) -> str:
 
 def macro(name: str, macro_name: str) -> Callable[..., Markup]:
     """A macro of the template ``name``, to call from Python (it returns escaped markup)."""
-    return getattr(_environment().get_template(name).module, macro_name)  # type: ignore[no-any-return]
+    return getattr(_environment().get_template(name).module, macro_name)
