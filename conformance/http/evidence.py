@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal, overload
 
 from conformance.http.redaction import Redactor
 
@@ -124,9 +124,36 @@ class EvidenceLog:
                 self._file = None
 
 
-def read_evidence(path: Path) -> Iterator[dict[str, Any]]:
-    """The exchanges of an evidence file, in order."""
+@overload
+def read_evidence(path: Path) -> Generator[dict[str, Any], None, None]: ...
+
+
+@overload
+def read_evidence(
+    path: Path, *, numbered: Literal[True], wanted: Callable[[int, str], bool] | None = None
+) -> Generator[tuple[int, dict[str, Any]], None, None]: ...
+
+
+def read_evidence(
+    path: Path, *, numbered: bool = False, wanted: Callable[[int, str], bool] | None = None
+) -> Generator[Any, None, None]:
+    """The exchanges of an evidence file, in order; a line that is not JSON raises ``ValueError``.
+
+    ``numbered`` yields each exchange with its line number (from 1), the way a failure names it, and
+    reads the lines as a report does: only those ``wanted`` picks by number and raw text are parsed
+    (the others cost a scan), and a line that is not a JSON object is passed over (a run cut short
+    may leave its last line half written).
+    """
     with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
+        for number, line in enumerate(handle, start=1):
+            if not line.strip() or (wanted is not None and not wanted(number, line)):
+                continue
+            if not numbered:
                 yield json.loads(line)
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(entry, dict):
+                yield number, entry

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from conformance.http.evidence import read_evidence
+
 __all__ = ["documented_statuses", "find_causes"]
 
 #: failures' statuses that count: requirements that failed, warned, or are known failures
@@ -88,20 +90,11 @@ def _answer(
 
 def _read(path: Path, lines: set[int], checks: set[str]) -> dict[int, dict[str, Any]]:
     """The evidence lines wanted, and those sent for ``checks`` (their check is the first key)."""
-    found: dict[int, dict[str, Any]] = {}
     if not path.exists() or not (lines or checks):
-        return found
+        return {}
     heads = tuple('{"check":' + json.dumps(check) + "," for check in checks)
-    with path.open(encoding="utf-8") as handle:
-        for number, text in enumerate(handle, start=1):
-            if number in lines or (heads and text.startswith(heads)):
-                try:
-                    entry = json.loads(text)
-                except ValueError:
-                    continue
-                if isinstance(entry, dict):
-                    found[number] = entry
-    return found
+    entries = read_evidence(path, numbered=True, wanted=lambda n, text: n in lines or text.startswith(heads))
+    return dict(entries)
 
 
 def find_causes(

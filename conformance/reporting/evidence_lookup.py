@@ -5,15 +5,16 @@ Only the lines the report's failures need are read, so a large evidence log cost
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import shlex
 from collections.abc import Mapping
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from conformance.http.evidence import read_evidence
 from conformance.reporting.exchanges import EXCHANGES_PER_REQUIREMENT, header_value
 
 
@@ -104,11 +105,9 @@ def exchanges_of(report: Mapping[str, Any], path: Path) -> dict[int, dict[str, A
     if not wanted or not path.exists():
         return found
     last = max(wanted)
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if number in wanted:
-                with contextlib.suppress(ValueError):
-                    found[number] = json.loads(line)
+    with closing(read_evidence(path, numbered=True, wanted=lambda number, _: number in wanted)) as lines:
+        for number, entry in lines:
+            found[number] = entry
             if number >= last:
                 break
     pending = _misplaced(report, found)
@@ -120,18 +119,10 @@ def exchanges_of(report: Mapping[str, Any], path: Path) -> dict[int, dict[str, A
 def search_evidence(path: Path, requests: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
     """The lines of ``path`` that hold one of ``requests`` (only lines with their methods are parsed)."""
     methods = {'"method":' + json.dumps(str(r.get("method", "")).upper()) for r in requests}
-    found: dict[int, dict[str, Any]] = {}
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not any(method in line for method in methods):
-                continue
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(entry, dict) and any(same_request(entry, request) for request in requests):
-                found[number] = entry
-    return found
+    lines = read_evidence(path, numbered=True, wanted=lambda _, text: any(m in text for m in methods))
+    return {
+        number: entry for number, entry in lines if any(same_request(entry, request) for request in requests)
+    }
 
 
 def _said_status(message: str) -> int | None:
@@ -167,5 +158,3 @@ def evidence_for(
         ),
     )
 
-
-# ----------------------------------------------------------------------------- page parts

@@ -1,6 +1,6 @@
 """One HTTP exchange of the evidence, as a person reads it: in words, as request and response text,
-and as a curl command that sends the request again; and finding a failure's exchanges in
-``evidence.ndjson`` (``evidence_lookup``). report.html and checks.html both present exchanges with these.
+and as a curl command that sends the request again. report.html and checks.html both present
+exchanges with these (``exchange_html``).
 """
 
 from __future__ import annotations
@@ -8,14 +8,13 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Mapping
-from html import escape
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import jiter
-
 from conformance.http.redaction import MASK
+from conformance.reporting.bodies import body_text
+from conformance.reporting.templating import macro
 
 #: characters of a pretty-printed body shown on the page; the whole (capped) body is in evidence.ndjson
 BODY_SHOWN = 3000
@@ -174,132 +173,6 @@ def describe_exchange(entry: Mapping[str, Any], base_url: str | None = None) -> 
     return f"The server answered {_status_phrase(int(response.get('status', 0)))} to {sent}{said}{attempt}."
 
 
-#: characters of room kept for the closing lines and the note of a capped body
-_CLOSING_ROOM = 40
-
-
-def _dumped(node: Any, indent: int, prefix: str = "") -> list[str]:
-    """``node`` pretty-printed as lines indented by ``indent``; ``prefix`` (``"key": ``) starts the first."""
-    lines = json.dumps(node, indent=2, ensure_ascii=False).splitlines()
-    pad = " " * indent
-    return [pad + prefix + lines[0], *(pad + line for line in lines[1:])]
-
-
-def _size(lines: list[str]) -> int:
-    return sum(len(line) + 1 for line in lines)
-
-
-def _capped(node: Any, indent: int, budget: int, prefix: str = "") -> list[str]:
-    """The lines of ``node`` within about ``budget`` characters, cut only between whole JSON nodes.
-
-    An array or object keeps its first members that fit (the last one that does not fit whole is
-    capped in turn when there is room for it) and ends with a line ``… N more items`` (or keys); a
-    long string keeps its head and says how many characters it left out. Without those lines, the
-    text is JSON.
-    """
-    whole = _dumped(node, indent, prefix)
-    if _size(whole) <= budget:
-        return whole
-    pad = " " * indent
-    if isinstance(node, str):
-        keep = max(16, budget - len(pad) - len(prefix) - _CLOSING_ROOM)
-        clipped = f"{node[:keep]}… ({len(node) - keep} more characters)"
-        return [pad + prefix + json.dumps(clipped, ensure_ascii=False)]
-    if not isinstance(node, dict | list) or not node:
-        return whole
-    opening, closing = ("{", "}") if isinstance(node, dict) else ("[", "]")
-    members = list(node.items()) if isinstance(node, dict) else [(None, item) for item in node]
-    used = len(pad) + len(prefix) + 2 + len(pad) + 2 + _CLOSING_ROOM
-    blocks: list[list[str]] = []
-    for key, child in members:
-        child_prefix = "" if key is None else json.dumps(key, ensure_ascii=False) + ": "
-        block = _dumped(child, indent + 2, child_prefix)
-        if used + _size(block) + 1 <= budget:
-            blocks.append(block)
-            used += _size(block) + 1
-            continue
-        room = budget - used
-        if isinstance(child, dict | list | str) and room > 120:
-            blocks.append(_capped(child, indent + 2, room, child_prefix))
-        break
-    left = len(members) - len(blocks)
-    lines = [pad + prefix + opening]
-    for index, block in enumerate(blocks):
-        lines += block[:-1] + [block[-1] + ("," if index + 1 < len(blocks) else "")]
-    if left:
-        noun = ("key" if isinstance(node, dict) else "item") + ("s" if left != 1 else "")
-        lines.append(f"{pad}  … {left} more {noun}")
-    lines.append(pad + closing)
-    return lines
-
-
-def capped_json(value: Any, cap: int) -> tuple[str, int]:
-    """``value`` pretty-printed in about ``cap`` characters, cut at JSON node boundaries only;
-    and how many characters of the whole pretty-printed text were left out (0: none)."""
-    whole = json.dumps(value, indent=2, ensure_ascii=False)
-    if len(whole) <= cap:
-        return whole, 0
-    text = "\n".join(_capped(value, 0, cap))
-    return text, max(0, len(whole) - len(text))
-
-
-def _partial_json(text: str) -> Any:
-    """The complete nodes at the head of JSON cut short (the evidence keeps a long body's head), or
-    None when it is not JSON. A number at the very end may have been cut: it is left out."""
-    if not text.lstrip().startswith(("{", "[")):
-        return None
-    try:
-        value = jiter.from_json(text.encode("utf-8"), partial_mode=True)
-    except ValueError:
-        return None
-    if text.rstrip()[-1:].isdigit() or text.rstrip()[-1:] in (".", "-", "e", "E", "+"):
-        _drop_last_leaf(value)
-    return value
-
-
-def _drop_last_leaf(value: Any) -> bool:
-    """Remove the last scalar of a parsed document (the one a cut may have shortened), and the
-    containers it leaves empty; True when ``value`` itself is left empty."""
-    if isinstance(value, list) and value:
-        if not isinstance(value[-1], dict | list) or not value[-1] or _drop_last_leaf(value[-1]):
-            value.pop()
-        return not value
-    if isinstance(value, dict) and value:
-        last = next(reversed(value))
-        if not isinstance(value[last], dict | list) or not value[last] or _drop_last_leaf(value[last]):
-            del value[last]
-        return not value
-    return False
-
-
-def _pretty_body(part: Mapping[str, Any], line: int | None, cap: int) -> str:
-    where = f" (line {line} of evidence.ndjson holds it whole)" if line else ""
-    truncated = part.get("body_truncated")
-    if "body" in part:
-        value: Any = part["body"]
-    elif "body_text" in part:
-        value = _partial_json(str(part["body_text"])) if truncated else None
-        if value is None:
-            text = str(part["body_text"])
-            if len(text) > cap:
-                text = text[:cap] + f"\n… {len(text) - cap} more characters{where}"
-            if truncated:
-                text += f"\n… the body was {truncated} bytes; the evidence keeps its first 16 KiB"
-            return text
-        where = ""
-    else:
-        return ""
-    text, left_out = capped_json(value, cap)
-    if left_out:
-        text += f"\n… {left_out} of {left_out + len(text)} characters left out, at whole JSON values{where}"
-    if truncated:
-        text += (
-            f"\n… the body was {truncated} bytes; the evidence keeps its first 16 KiB, shown here up to "
-            "its last complete JSON value"
-        )
-    return text
-
-
 def _headers_text(headers: Mapping[str, str]) -> str:
     return "".join(f"{name}: {value}\n" for name, value in headers.items())
 
@@ -310,7 +183,7 @@ def request_text(entry: Mapping[str, Any], line: int | None = None, cap: int = B
     head = f"{request.get('method', '?')} {request.get('url', '')}\n" + _headers_text(
         request.get("headers", {})
     )
-    body = _pretty_body(request, line, cap)
+    body = body_text(request, line, cap)
     return head + ("\n" + body if body else "")
 
 
@@ -320,7 +193,7 @@ def response_text(entry: Mapping[str, Any], line: int | None = None, cap: int = 
     if response is None:
         return f"no answer: {entry.get('error') or 'unknown error'}\n"
     head = f"{_status_phrase(int(response.get('status', 0)))}\n" + _headers_text(response.get("headers", {}))
-    body = _pretty_body(response, line, cap)
+    body = body_text(response, line, cap)
     return head + ("\n" + body if body else "")
 
 
@@ -421,17 +294,13 @@ def exchange_html(
     report: Mapping[str, Any] | None = None,
 ) -> str:
     """An exchange as HTML: what came back in words, the request, the answer and a curl command."""
-    where = f" <span class=small>(line {line} of evidence.ndjson)</span>" if line else ""
-    note = reproduce_note(entry, report)
-    return (
-        f"<dl class=ev><dt>What came back</dt><dd>{escape(describe_exchange(entry, base_url))}{where}</dd>"
-        f"<dt>Request sent</dt><dd><pre>{escape(request_text(entry, line, cap))}</pre></dd>"
-        f"<dt>Answer</dt><dd><pre>{escape(response_text(entry, line, cap))}</pre></dd>"
-        f"<dt>Reproduce</dt><dd><button type=button class=copy hidden>copy</button>"
-        f"<pre class=curl>{escape(curl_command(entry, insecure, line))}</pre>"
-        + (f"<div class=small>{escape(note)}</div>" if note else "")
-        + "</dd></dl>"
+    return str(
+        macro("parts.html", "exchange")(
+            said=describe_exchange(entry, base_url),
+            line=line,
+            request=request_text(entry, line, cap),
+            response=response_text(entry, line, cap),
+            command=curl_command(entry, insecure, line),
+            note=reproduce_note(entry, report),
+        )
     )
-
-
-# ----------------------------------------------------------------------------- evidence

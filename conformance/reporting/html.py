@@ -7,75 +7,47 @@ what came back (the request and the answer from ``evidence.ndjson``, credentials
 pretty-printed and capped) and a curl command that sends the request again.
 
 The document rendered is report.json, already redacted; the evidence lines are redacted at the
-source. The helpers that present one exchange (``describe_exchange``, ``request_text``,
-``response_text``, ``curl_command``, ``exchange_html``) also serve checks.html.
+source. This module says what the page holds; ``templates/report.html`` lays it out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from html import escape
 from typing import Any
 
-from conformance.reporting.evidence_lookup import (
-    evidence_for,
-    exchanges_of,
-    request_of_command,
-    same_request,
-    search_evidence,
-)
+from conformance.reporting import html_parts
+from conformance.reporting.evidence_lookup import evidence_for, request_of_command
 from conformance.reporting.exchanges import (
-    BODY_SHOWN,
     EXCHANGES_PER_REQUIREMENT,
     clip,
     curl_command,
-    describe_exchange,
     exchange_html,
     reproduce_note,
-    request_text,
-    response_text,
 )
-from conformance.reporting.html_assets import SCRIPT, STYLE
 from conformance.reporting.html_parts import (
     CHECK_LABEL,
     PROBLEMS,
+    STATUS_COLOURS,
     STATUS_LABEL,
-    anchor,
-    areas,
-    checks_link,
-    chip,
-    describe_coverage,
-    hero,
-    requirement_chip,
-    what_failed,
+    label,
+    stale_entries,
 )
+from conformance.reporting.templating import render
 
-__all__ = [
-    "BODY_SHOWN",
-    "curl_command",
-    "describe_exchange",
-    "evidence_for",
-    "exchange_html",
-    "exchanges_of",
-    "render_html",
-    "request_of_command",
-    "request_text",
-    "response_text",
-    "same_request",
-    "search_evidence",
-]
+__all__ = ["render_html"]
 
 #: characters of exchange text the whole page may hold, so a badly broken target still gives a small page
 EXCHANGE_BUDGET = 350_000
+
+_Checks = Mapping[str, Mapping[str, Any]]
 
 
 def _seconds(value: float) -> str:
     return "under 0.01 s" if value < 0.01 else f"{value:.2f} s"
 
 
-def _check_rows(
-    requirement: Mapping[str, Any], checks: Mapping[str, Mapping[str, Any]], checks_page: str | None
-) -> str:
+def _check_rows(requirement: Mapping[str, Any], checks: _Checks) -> list[dict[str, Any]]:
+    """The checks of a requirement, each with the outcome it had for this requirement."""
     failing = {f.get("test") for f in requirement.get("failures", [])}
     rows = []
     for nodeid in requirement.get("tests", []):
@@ -88,15 +60,18 @@ def _check_rows(
             outcome == "inconclusive" and check.get("inconclusive") and requirement["id"] not in check["inconclusive"]
         ):
             own = "pass"
-        also = " <span class=small>(the check failed on another requirement)</span>" if own != outcome and outcome == "fail" else ""
         duration = check.get("duration_seconds")
-        took = _seconds(duration) if isinstance(duration, int | float) else ""
-        badge = chip(own, {"pass": "pass", "skip": "skipped"}.get(own, own)) if own else ""
         rows.append(
-            f"<div class=check><div>{badge}</div><div>{escape(str(check.get('obligation') or ''))}{also}</div>"
-            f"<div class=small>{escape(took)}</div><div class=nodeid>{checks_link(checks_page, nodeid)}</div></div>"
+            {
+                "nodeid": nodeid,
+                "status": own,
+                "label": {"pass": "pass", "skip": "skipped"}.get(own, own),
+                "obligation": str(check.get("obligation") or ""),
+                "failed_elsewhere": own != outcome and outcome == "fail",
+                "took": _seconds(duration) if isinstance(duration, int | float) else "",
+            }
         )
-    return "".join(rows)
+    return rows
 
 
 class _Budget:
@@ -112,118 +87,106 @@ class _Budget:
         return True
 
 
-def _failure_block(
-    requirement: Mapping[str, Any],
-    index: int,
-    failure: Mapping[str, Any],
-    report: Mapping[str, Any],
-    evidence: Mapping[int, dict[str, Any]],
-    checks: Mapping[str, Mapping[str, Any]],
-    checks_page: str | None,
-    budget: _Budget,
-) -> str:
-    status = requirement["status"]
-    kind = {"known": "known", "warn": "warn"}.get(status, "")
-    nodeid = str(failure.get("test", ""))
-    obligation = checks.get(nodeid, {}).get("obligation")
-    line, entry = evidence_for(failure, evidence)
-    parts = [
-        f'<div class="failure {kind}" id="{escape(requirement["id"])}-failure-{index}">',
-        f"<h4>{'Warning' if status == 'warn' else 'Known failure' if status == 'known' else 'Failure'} {index}</h4>",
-        "<dl class=ev>",
-        f"<dt>Expected</dt><dd>{escape(requirement.get('title', ''))}"
-        + (
-            f"<div class=small>checked by: {escape(str(obligation))}</div>"
-            if obligation and str(obligation).rstrip(".") != requirement.get("title", "").rstrip(".")
-            else ""
-        )
-        + f"<div class=small>{checks_link(checks_page, nodeid)}</div></dd>",
-        f"<dt>The check found</dt><dd>{escape(clip(str(failure.get('message', '')), 400))}</dd>",
-        "</dl>",
-    ]
-    shown = False
-    if entry is not None:
-        block = exchange_html(
-            entry,
-            line,
-            insecure=bool(report.get("insecure")),
-            base_url=report.get("target", {}).get("base_url"),
-            report=report,
-        )
-        if budget.take(block):
-            parts.append(block)
-            shown = True
-    if not shown:
-        parts.append(_reproduce_only(requirement, failure, report, line, entry))
-    parts.append("</div>")
-    return "".join(parts)
+class _Table:
+    """The requirement table's rows, the failures' exchanges shown while the budget lasts."""
+
+    def __init__(self, report: Mapping[str, Any], evidence: Mapping[int, dict[str, Any]], checks: _Checks):
+        self.report = report
+        self.evidence = evidence
+        self.checks = checks
+        self.budget = _Budget(EXCHANGE_BUDGET)
+
+    def rows(self) -> list[dict[str, Any]]:
+        rows, area = [], None
+        for requirement in self.report.get("requirements", []):
+            rows.append({**self._row(requirement), "first_of_area": requirement.get("area") != area})
+            area = requirement.get("area")
+        return rows
+
+    def _row(self, requirement: Mapping[str, Any]) -> dict[str, Any]:
+        failures = requirement.get("failures", [])
+        took = requirement.get("duration_seconds")
+        status = requirement["status"]
+        return {
+            "id": requirement["id"],
+            "status": status,
+            "failure_kind": {"known": "known", "warn": "warn"}.get(status, ""),
+            "failure_name": {"known": "Known failure", "warn": "Warning"}.get(status, "Failure"),
+            "label": label(requirement),
+            "status_label": STATUS_LABEL.get(requirement["status"], requirement["status"]),
+            "area": str(requirement.get("area")),
+            "level": requirement.get("level", ""),
+            "title": requirement.get("title", ""),
+            "text": _search_text(requirement, self.checks),
+            "known": [
+                {"check": entry.get("check"), "reason": str(entry.get("reason", ""))}
+                for entry in requirement.get("known", [])
+            ],
+            "failures": [
+                self._failure(requirement, index, failure)
+                for index, failure in enumerate(failures[:EXCHANGES_PER_REQUIREMENT], start=1)
+            ],
+            "more": len(failures[EXCHANGES_PER_REQUIREMENT:]),
+            "more_listed": [
+                clip(str(f.get("message", "")), 200)
+                for f in failures[EXCHANGES_PER_REQUIREMENT : EXCHANGES_PER_REQUIREMENT + 10]
+            ],
+            "reasons": requirement.get("reasons", [])[:12],
+            "checks": _check_rows(requirement, self.checks) if requirement.get("tests") else [],
+            "took": _seconds(took) if isinstance(took, int | float) else None,
+            "source": str(requirement.get("source", "")),
+        }
+
+    def _failure(self, requirement: Mapping[str, Any], index: int, failure: Mapping[str, Any]) -> dict[str, Any]:
+        """A failure: what was expected and found, and its exchange, or the command that repeats it."""
+        nodeid = str(failure.get("test", ""))
+        obligation = self.checks.get(nodeid, {}).get("obligation")
+        title = requirement.get("title", "")
+        line, entry = evidence_for(failure, self.evidence)
+        exchange = None
+        if entry is not None:
+            block = exchange_html(
+                entry,
+                line,
+                insecure=bool(self.report.get("insecure")),
+                base_url=self.report.get("target", {}).get("base_url"),
+                report=self.report,
+            )
+            if self.budget.take(block):
+                exchange = block
+        return {
+            "index": index,
+            "nodeid": nodeid,
+            "obligation": str(obligation) if obligation and str(obligation).rstrip(".") != title.rstrip(".") else None,
+            "message": clip(str(failure.get("message", "")), 400),
+            "exchange": exchange,
+            "line": line,
+            "not_shown": entry is not None,
+            **({} if exchange else _reproduce(requirement, failure, self.report, line, entry)),
+        }
 
 
-def _reproduce_only(
+def _reproduce(
     requirement: Mapping[str, Any],
     failure: Mapping[str, Any],
     report: Mapping[str, Any],
     line: int | None,
     entry: Mapping[str, Any] | None,
-) -> str:
-    """A failure's exchange named by its line, and its reproduce command, when the page shows no more."""
-    parts = []
-    if line:
-        why = " (not shown here, to keep the page small)" if entry is not None else ""
-        parts.append(f"<p class=small>The exchange is line {line} of evidence.ndjson{why}.</p>")
+) -> dict[str, Any]:
+    """The command that repeats a failure whose exchange the page does not show, and its note."""
     request = request_of_command(failure.get("reproduce"))
     source: Mapping[str, Any] | None = entry
     if source is None and request is not None:
         source = {"request": request, "requirements": [requirement["id"]]}
     if source is not None:
         command = curl_command(source, bool(report.get("insecure")), line if source is entry else None)
-        note = reproduce_note(source, report)
-    elif failure.get("reproduce"):
-        command, note = str(failure["reproduce"]), "Put the run's credentials in place of ***."
-    else:
-        return "".join(parts)
-    parts.append(
-        "<dl class=ev><dt>Reproduce</dt><dd><button type=button class=copy hidden>copy</button>"
-        f"<pre class=curl>{escape(command)}</pre>" + (f"<div class=small>{escape(note)}</div>" if note else "") + "</dd></dl>"
-    )
-    return "".join(parts)
+        return {"command": command, "note": reproduce_note(source, report)}
+    if failure.get("reproduce"):
+        return {"command": str(failure["reproduce"]), "note": "Put the run's credentials in place of ***."}
+    return {"command": None}
 
 
-def _requirement_body(
-    requirement: Mapping[str, Any],
-    report: Mapping[str, Any],
-    evidence: Mapping[int, dict[str, Any]],
-    checks: Mapping[str, Mapping[str, Any]],
-    checks_page: str | None,
-    budget: _Budget,
-) -> str:
-    parts = []
-    for entry in requirement.get("known", []):
-        check = f" (check {escape(entry['check'])})" if entry.get("check") else ""
-        parts.append(f"<p class=note><b>Known failure</b>{check}: {escape(str(entry.get('reason', '')))}</p>")
-    for index, failure in enumerate(requirement.get("failures", []), start=1):
-        if index > EXCHANGES_PER_REQUIREMENT:
-            rest = requirement["failures"][index - 1 :]
-            listed = "".join(f"<li>{escape(clip(str(f.get('message', '')), 200))}</li>" for f in rest[:10])
-            parts.append(f"<p class=small>{len(rest)} more failures:</p><ul class=small>{listed}</ul>")
-            break
-        parts.append(_failure_block(requirement, index, failure, report, evidence, checks, checks_page, budget))
-    reasons = requirement.get("reasons", [])
-    if reasons:
-        items = "".join(f"<li>{escape(str(r))}</li>" for r in reasons[:12])
-        parts.append(f"<h3>Why it is {escape(STATUS_LABEL.get(requirement['status'], requirement['status']))}</h3><ul class=small>{items}</ul>")
-    if requirement.get("tests"):
-        took = requirement.get("duration_seconds")
-        parts.append(
-            f"<h3>Checks ({len(requirement['tests'])}"
-            + (f", {_seconds(took)}" if isinstance(took, int | float) else "")
-            + f")</h3>{_check_rows(requirement, checks, checks_page)}"
-        )
-    parts.append(f"<p class=small>Source: {escape(str(requirement.get('source', '')))}</p>")
-    return "<div class=body>" + "".join(parts) + "</div>"
-
-
-def _search_text(requirement: Mapping[str, Any], checks: Mapping[str, Mapping[str, Any]]) -> str:
+def _search_text(requirement: Mapping[str, Any], checks: _Checks) -> str:
     words = [requirement["id"], requirement.get("title", ""), requirement.get("status", ""), STATUS_LABEL.get(requirement["status"], "")]
     for nodeid in requirement.get("tests", []):
         words += [nodeid, str(checks.get(nodeid, {}).get("obligation") or "")]
@@ -231,69 +194,27 @@ def _search_text(requirement: Mapping[str, Any], checks: Mapping[str, Mapping[st
     return " ".join(words).lower()
 
 
-def _filters(report: Mapping[str, Any]) -> str:
+def _filters(report: Mapping[str, Any]) -> dict[str, Any]:
+    """The choices of the table's filters: the statuses the run has, with their counts, and the areas."""
     requirements = report.get("requirements", [])
     counts: dict[str, int] = {}
     for requirement in requirements:
         counts[requirement["status"]] = counts.get(requirement["status"], 0) + 1
-    problems = sum(counts.get(s, 0) for s in PROBLEMS)
-    status = "".join(
-        f'<option value="{s}">{escape(STATUS_LABEL[s])} ({counts[s]})</option>' for s in STATUS_LABEL if counts.get(s)
-    )
-    areas = list(dict.fromkeys(str(r.get("area")) for r in requirements))
-    area = "".join(f'<option value="{escape(a)}">{escape(a)}</option>' for a in areas)
-    return f"""<form id=filters class=filters hidden>
-<label>Status<select name=status><option value=all>all</option><option value=problems>problems ({problems})</option>{status}</select></label>
-<label>Area<select name=area><option value=all>all</option>{area}</select></label>
-<label>Level<select name=level><option value=all>all</option><option value=MUST>MUST</option><option value=SHOULD>SHOULD</option></select></label>
-<label>Search ID or text<input type=search name=q placeholder="e.g. RETRIEVE-001 or 404"></label>
-<button type=reset>Show all</button><span id=shown></span>
-</form>"""
+    return {
+        "problems": sum(counts.get(s, 0) for s in PROBLEMS),
+        "statuses": [(s, STATUS_LABEL[s], counts[s]) for s in STATUS_LABEL if counts.get(s)],
+        "areas": list(dict.fromkeys(str(r.get("area")) for r in requirements)),
+    }
 
 
-def _table(
-    report: Mapping[str, Any],
-    evidence: Mapping[int, dict[str, Any]],
-    checks: Mapping[str, Mapping[str, Any]],
-    checks_page: str | None,
-) -> str:
-    budget = _Budget(EXCHANGE_BUDGET)
-    bodies = []
-    area = None
-    for requirement in report.get("requirements", []):
-        if requirement.get("area") != area:
-            area = requirement.get("area")
-            bodies.append(
-                f'<div class=area-head data-area="{escape(str(area))}" id="area-{escape(str(area))}">{escape(str(area))}</div>'
-            )
-        rid = requirement["id"]
-        status = requirement["status"]
-        bodies.append(
-            f'<div class=req id="{escape(rid)}" data-status="{escape(status)}" data-area="{escape(str(area))}" '
-            f'data-level="{escape(requirement.get("level", ""))}" data-text="{escape(_search_text(requirement, checks))}">'
-            f"<details class=req><summary class=cols><span>{requirement_chip(requirement)}</span><span class=id>{escape(rid)}</span>"
-            f"<span>{escape(requirement.get('level', ''))}</span><span class=title>{escape(requirement.get('title', ''))}</span>"
-            f"</summary>{_requirement_body(requirement, report, evidence, checks, checks_page, budget)}</details></div>"
-        )
-    return (
-        "<section id=requirements><h2>Requirements</h2>"
-        "<p class=small>Each requirement opens to the checks that verify it; each failure shows what was expected, "
-        "the request and the answer, and a command that sends the request again.</p>"
-        + _filters(report)
-        + "<div class=reqs><div class='reqs-head cols'><span>Status</span><span>ID</span><span>Level</span>"
-        "<span>Requirement</span></div>"
-        + "".join(bodies)
-        + "</div></section>"
-    )
-
-
-def _known(report: Mapping[str, Any]) -> str:
+def _known(report: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The baseline's known failures and its stale entries; None when the run has no baseline."""
     baseline = report.get("baseline") or {}
     known = [r for r in report.get("requirements", []) if r["status"] == "known" or r.get("known")]
-    stale = baseline.get("stale", [])
+    stale = stale_entries(report)
     if not (known or stale or baseline.get("source")):
-        return ""
-    items = []
+        return None
+    accepted = []
     for requirement in known:
         reasons = "; ".join(
             str(e.get("reason", "")) + (f" (check {e['check']})" if e.get("check") else "") for e in requirement.get("known", [])
@@ -304,26 +225,21 @@ def _known(report: Mapping[str, Any]) -> str:
             state = " — it stays inconclusive, as the baseline expects: it does not fail the gate"
         else:
             state = f" — but it is {STATUS_LABEL.get(requirement['status'])}: a failure the baseline does not cover"
-        items.append(
-            f'<li>{chip(requirement["status"])}<span class=what><a class=id href="{anchor(requirement["id"])}">{escape(requirement["id"])}</a> '
-            f"{escape(requirement.get('title', ''))}<div class=small>accepted because: {escape(reasons)}{escape(state)}</div></span></li>"
+        accepted.append(
+            {
+                "id": requirement["id"],
+                "status": requirement["status"],
+                "label": STATUS_LABEL.get(requirement["status"], requirement["status"]),
+                "title": requirement.get("title", ""),
+                "why": reasons + state,
+            }
         )
-    for entry in stale:
-        items.append(
-            f'<li>{chip("error", "stale entry")}<span class=what><a class=id href="{anchor(entry["id"])}">{escape(entry["id"])}</a>'
-            + (f" (check {escape(entry['check'])})" if entry.get("check") else "")
-            + f" now passes, so this entry is stale and fails the gate: remove it from the baseline."
-            f"<div class=small>its reason was: {escape(str(entry.get('reason', '')))}</div></span></li>"
-        )
-    if not items:
-        items.append("<li>No failure of this run is in the baseline, and no entry is stale.</li>")
-    source = escape(str(baseline.get("source") or "none"))
-    return (
-        "<section id=known><h2>Known failures</h2>"
-        f"<p class=small>Baseline: <span class=mono>{source}</span>, {len(baseline.get('entries', []))} entries. "
-        "A known failure still makes the verdict fail but does not fail the gate; a stale entry fails the gate.</p>"
-        f"<ul class=problems>{''.join(items)}</ul></section>"
-    )
+    return {
+        "accepted": accepted,
+        "stale": stale,
+        "source": str(baseline.get("source") or "none"),
+        "entries": len(baseline.get("entries", [])),
+    }
 
 
 def _selection_words(selection: Mapping[str, Any]) -> str:
@@ -350,7 +266,8 @@ def _network_words(network: Mapping[str, Any]) -> str:
     return "; ".join(said)
 
 
-def _facts(report: Mapping[str, Any], files: Mapping[str, str], checks_page: str | None) -> str:
+def _facts(report: Mapping[str, Any], files: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The run's facts, a name and a value each."""
     selection = report.get("selection", {})
     target = report.get("target", {})
     spec = report.get("spec", {})
@@ -362,7 +279,7 @@ def _facts(report: Mapping[str, Any], files: Mapping[str, str], checks_page: str
         ("tools", ", ".join(f"{k} {v}" for k, v in report.get("tools", {}).items())),
         ("seed", str(report.get("seed", ""))),
         ("max examples", str(report.get("max_examples", ""))),
-        ("coverage cases", describe_coverage(report.get("coverage_cases"))),
+        ("coverage cases", html_parts.describe_coverage(report.get("coverage_cases"))),
         ("profile", str(report.get("profile", ""))),
         ("selection", (_selection_words(selection) or "the whole catalog")
          + ("; TENANT checks ran (second account token given)" if selection.get("tenant") else "; TENANT checks could not run (no second account token)")),
@@ -376,41 +293,28 @@ def _facts(report: Mapping[str, Any], files: Mapping[str, str], checks_page: str
     ]
     if report.get("interrupted"):
         rows.append(("interrupted", f"by {report['interrupted']}: the checks it did not reach are listed as not run"))
-    network = report.get("network") or {}
-    said = _network_words(network)
+    said = _network_words(report.get("network") or {})
     if said:
         rows.append(("network", said))
-    for name, digest in files.items():
-        rows.append((f"{name} sha256", digest))
-    body = "".join(
-        f"<tr><td>{escape(k)}</td><td class=mono>{escape(v)}</td></tr>" for k, v in rows
-    )
-    checks = (
-        f' Every check of the run, one row each, is in <a href="{escape(checks_page)}">{escape(checks_page)}</a>.'
-        if checks_page
-        else ""
-    )
-    tolerated = "".join(
-        f"<li><b>{escape(str(t.get('id', '')))}</b>: {escape(str(t.get('reason', '')))} "
-        f"<span class=small>({escape(', '.join(t.get('requirements', [])))}"
-        + (f"; kept {t['applied']} generated case{'s' if t['applied'] != 1 else ''} from being charged"
-           if t.get("applied") else "")
-        + ")</span></li>"
+    rows += [(f"{name} sha256", digest) for name, digest in files.items()]
+    return rows
+
+
+def _tolerances(report: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The contract's tolerances the run applied, with what each kept from being charged."""
+    return [
+        {
+            "id": str(t.get("id", "")),
+            "reason": str(t.get("reason", "")),
+            "requirements": ", ".join(t.get("requirements", [])),
+            "kept": (
+                f"; kept {t['applied']} generated case{'s' if t['applied'] != 1 else ''} from being charged"
+                if t.get("applied")
+                else ""
+            ),
+        }
         for t in report.get("tolerances", [])
-    )
-    tolerances = (
-        "<h3 id=tolerances>Tolerances applied</h3><p class=small>Merge quirks and inputs Merge leaves open, "
-        f"which the contract says are not violations:</p><ul>{tolerated}</ul>"
-        if tolerated
-        else ""
-    )
-    return (
-        "<section id=facts><h2>The run</h2>"
-        f"<table class=meta>{body}</table>{tolerances}"
-        "<p class=note>attestation.json, written after this page, records the sha256 digest of every file in this "
-        "folder, this page included; <code>conformance verify &lt;folder&gt;</code> recomputes them and says which file "
-        f"changed.{checks}</p></section>"
-    )
+    ]
 
 
 def render_html(
@@ -428,18 +332,19 @@ def render_html(
     """
     evidence = evidence or {}
     checks = {str(c.get("test")): c for c in report.get("checks", []) if isinstance(c, Mapping)}
-    verdict = str(report.get("verdict", ""))
-    target = str(report.get("target", {}).get("base_url", ""))
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{escape(verdict.upper())} — Leads API conformance of {escape(target)}</title>
-<style>{STYLE}</style></head><body><main>
-<h1>Merge CRM Leads API conformance report</h1>
-{hero(report)}
-{what_failed(report, evidence)}
-{areas(report)}
-{_table(report, evidence, checks, checks_page)}
-{_known(report)}
-{_facts(report, files or {}, checks_page)}
-</main><script>{SCRIPT}</script></body></html>
-"""
+    return render(
+        "report.html",
+        title_verdict=str(report.get("verdict", "")),
+        title_target=str(report.get("target", {}).get("base_url", "")),
+        colours=STATUS_COLOURS,
+        statuses=STATUS_LABEL,
+        hero=html_parts.hero(report),
+        what_failed=html_parts.what_failed(report, evidence),
+        areas=html_parts.areas(report),
+        filters=_filters(report),
+        requirements=_Table(report, evidence, checks).rows(),
+        known=_known(report),
+        facts=_facts(report, files or {}),
+        tolerances=_tolerances(report),
+        checks_page=checks_page,
+    )
