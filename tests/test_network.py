@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from conformance.http.wire import Network, parse_header
+from conformance.http.network import Network, parse_header
 from conformance.reference import ReferenceConfig, create_app, serve_in_thread
 from tests._runs import free_port, run_cli, target_args
 

@@ -74,8 +74,10 @@ def test_every_imported_package_is_declared_and_every_declared_one_is_used():
     for folder, allowed in scopes:
         for module in _imports(folder):
             choices = _distributions({module})
-            if module not in provided and module in {p.stem for p in (ROOT / folder).rglob("*.py")}:
-                continue  # a script's sibling module, not a package
+            siblings = {p.stem for p in (ROOT / folder).rglob("*.py")}
+            siblings |= {p.parent.name for p in (ROOT / folder).rglob("__init__.py")}
+            if module not in provided and module in siblings:
+                continue  # a script's sibling module or package, not a distribution
             assert choices & allowed, f"{folder} imports {module} ({sorted(choices)}), which is not declared"
     used = _distributions(_imports("conformance") | _imports("tests") | _imports("benchmarks"))
     unused = {name for name in declared if name not in used and name not in USED_WITHOUT_IMPORT}

@@ -221,3 +221,60 @@ def test_the_page_reads_without_javascript(browser, failing, tmp_path):
         browser.save_screenshot(str(tmp_path / "no-script.png"))
     finally:
         browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
+
+
+@pytest.fixture(scope="module")
+def whole(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Path:
+    """A whole run of the reference (every check, so every field is written and read)."""
+    folder = tmp_path_factory.mktemp("whole")
+    run = run_cli(["run", "--max-examples", "3"], folder)
+    assert run.code == 0 and run.report is not None, run.stderr[-2000:]
+    return folder
+
+
+def test_the_field_support_table_shows_each_field_with_its_evidence(browser, whole, tmp_path):
+    _open(browser, whole, "#field-support")
+    table = browser.find_element("id", "field-table")
+    assert table.is_displayed()
+    heads = [cell.text.strip().lower() for cell in table.find_elements(*_by("thead th"))]
+    assert heads[:4] == ["field", "summary", "accepted", "echoed"]
+    row = browser.find_element(*_by('tr[data-field="last_name"]'))
+    assert row.get_attribute("data-summary") == "supported"
+    echoed = row.find_elements(*_by("td.fs"))[2]
+    assert echoed.text.strip() == "supported" and "evidence lines" in echoed.get_attribute("title")
+    assert _in_view(browser, browser.find_element(*_by("#field-support h2")))
+    browser.save_screenshot(str(tmp_path / "field-support.png"))
+
+
+def test_a_matrix_of_the_reference_and_two_variants_shows_field_by_target(browser, tmp_path):
+    from tests._runs import CREDENTIALS
+    from tests.variants import VARIANTS
+
+    chosen = {v.name: v for v in VARIANTS}
+    variants = [chosen["account-meta-post-enforced"], chosen["opaque-ids-open-enums"]]
+    env = {"KEY": CREDENTIALS.api_key, "ACCOUNT": CREDENTIALS.account_tokens[0],
+           "SECOND": CREDENTIALS.account_tokens[1]}
+    with serve_in_thread(variants[0].build()) as one, serve_in_thread(variants[1].build()) as two:
+        remote = "".join(
+            f'\n[[target]]\nname = "{name}"\nbase_url = "{url}"\ntoken_env = "KEY"\n'
+            'account_token_env = "ACCOUNT"\nsecond_account_token_env = "SECOND"\n'
+            for name, url in (("account-meta", one.base_url), ("opaque-ids", two.base_url))
+        )
+        targets = tmp_path / "targets.toml"
+        head = '[defaults]\nmax_examples = 3\nseed = 1\n\n[[target]]\nname = "reference"\n'
+        targets.write_text(head + remote)
+        done = run_cli(["matrix", str(targets), "--jobs", "2", "--report-dir", str(tmp_path / "out")],
+                       tmp_path, env=env)
+    assert (tmp_path / "out" / "matrix.html").exists(), done.stderr[-2000:]
+    browser.get((tmp_path / "out" / "matrix.html").as_uri() + "#fields")
+    table = browser.find_element("id", "field-matrix")
+    assert table.is_displayed()
+    heads = [cell.text.strip() for cell in table.find_elements(*_by("thead th"))]
+    assert heads == ["field", "account-meta", "opaque-ids", "reference"]
+    row = browser.find_element(*_by('tr[data-field="converted_date"]'))
+    statuses = [cell.get_attribute("data-status") for cell in row.find_elements(*_by("td.fs"))]
+    assert statuses[2] == "supported" and statuses[0] != "supported"  # account-meta does not offer it
+    last_name = browser.find_element(*_by('tr[data-field="last_name"]'))
+    cells = last_name.find_elements(*_by("td.fs"))
+    assert {cell.get_attribute("data-status") for cell in cells} == {"supported"}
+    browser.save_screenshot(str(tmp_path / "field-matrix.png"))

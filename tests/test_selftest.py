@@ -23,6 +23,12 @@ def test_reference_server_passes_every_requirement(tmp_path):
     statuses = run.statuses()
     assert {rid: s for rid, s in statuses.items() if s != "pass"} == {}
     assert (run.report["verdict"], run.report["gate"]) == ("pass", "pass")
+    fields = run.report["field_support"]["fields"]
+    # every field the reference stores is measured supported: none is partial or not supported
+    off = {name: e["summary"] for name, e in fields.items() if e["summary"] in ("partial", "not supported")}
+    assert off == {}
+    writable = {name for name, e in fields.items() if e["writable"] and e["summary"] == "supported"}
+    assert {"first_name", "last_name", "title", "owner", "addresses.city", "converted_date"} <= writable
 
 
 @pytest.mark.slow

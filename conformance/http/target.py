@@ -44,6 +44,7 @@ from conformance.http import wire
 from conformance.http.evidence import EvidenceLog
 from conformance.http.guard import Exchange, Guard, Pacing
 from conformance.http.limits import AdaptiveLimit
+from conformance.http.network import Network, proxy_for, proxy_problem, proxy_secrets
 from conformance.http.redaction import MASK, Redactor
 from conformance.http.transport import EVIDENCE_LINE, RESEND, GuardedTransport, is_loopback
 from conformance.outcomes import UsageError
@@ -79,7 +80,7 @@ class Target:
     #: the proxy requests go through (from the environment unless given; never for a loopback target)
     proxy: str | None = None
     #: headers sent with every request, and TLS material (``--header``, ``--ca-bundle``, ...)
-    network: wire.Network = field(default_factory=wire.Network)
+    network: Network = field(default_factory=Network)
     redactor: Redactor = field(init=False, repr=False)
     #: the deadlines, breaker, history and evidence of the run's requests (see ``conformance.http.guard``)
     guard: Guard = field(init=False, repr=False)
@@ -92,12 +93,12 @@ class Target:
         if is_loopback(self.base_url):
             self.pacing.pace_errors = False
         if self.proxy is None and self.transport is None and not is_loopback(self.base_url):
-            self.proxy = wire.proxy_for(self.base_url)
+            self.proxy = proxy_for(self.base_url)
         if self.proxy is not None:
-            problem = wire.proxy_problem(self.proxy)
+            problem = proxy_problem(self.proxy)
             if problem:
                 raise UsageError(problem)
-        masked = [*self.secrets, *wire.proxy_secrets(self.proxy), *self.network.secrets]
+        masked = [*self.secrets, *proxy_secrets(self.proxy), *self.network.secrets]
         self.redactor = Redactor(masked, headers=self.network.secret_names)
 
     def __setattr__(self, name: str, value: Any) -> None:

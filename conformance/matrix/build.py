@@ -105,6 +105,10 @@ def load_target(folder: Path, name: str) -> tuple[dict[str, Any], dict[str, str]
         signed=result.signed,
         **{key: report.get(key) for key in _REPORT_FIELDS},
     )
+    fields = (report.get("field_support") or {}).get("fields") or {}
+    entry["field_support"] = {
+        name: str(value.get("summary")) for name, value in fields.items() if isinstance(value, dict)
+    }
     entry["passed"] = (
         state == "ok"
         and report.get("gate") == "pass"
@@ -138,7 +142,11 @@ def build_matrix(
     """The matrix document of the loaded targets (sorted by name, so the order given does not matter)."""
     catalog = load_catalog()
     loaded = sorted(loaded, key=lambda item: item[0]["name"])
-    targets = [entry for entry, _ in loaded]
+    targets = [{key: value for key, value in entry.items() if key != "field_support"} for entry, _ in loaded]
+    fields: dict[str, dict[str, str]] = {}
+    for entry, _ in loaded:
+        for name, summary in (entry.get("field_support") or {}).items():
+            fields.setdefault(name, {})[entry["name"]] = summary
     cells: dict[str, dict[str, str]] = {r.id: {} for r in catalog}
     areas: dict[str, dict[str, dict[str, int]]] = {}
     for entry, target_cells in loaded:
@@ -160,6 +168,7 @@ def build_matrix(
         "requirements": [{"id": r.id, "level": r.level, "area": r.area, "title": r.title} for r in catalog],
         "cells": cells,
         "areas": areas,
+        "fields": fields,
         "trend": None,
     }
 
@@ -207,6 +216,14 @@ def trend_of(matrix: dict[str, Any], previous: dict[str, Any], previous_path: Pa
                 changes.append(
                     {"requirement": rid, "target": name, "was": was, "now": now, "change": _change(was, now)}
                 )
+    fields_before: dict[str, Any] = previous["fields"] if isinstance(previous.get("fields"), dict) else {}
+    field_changes = [
+        {"field": name, "target": target, "was": was, "now": now}
+        for name, row in (matrix.get("fields") or {}).items()
+        for target, now in row.items()
+        for was in [(fields_before.get(name) or {}).get(target)]
+        if isinstance(was, str) and was != now
+    ]
     names_then = {t.get("name") for t in previous.get("targets") or [] if isinstance(t, dict)}
     names_now = {t["name"] for t in matrix["targets"]}
     counts = {
@@ -217,6 +234,7 @@ def trend_of(matrix: dict[str, Any], previous: dict[str, Any], previous_path: Pa
         "previous": {"file": str(previous_path), "created_at": previous.get("created_at")},
         "counts": counts,
         "changes": changes,
+        "field_changes": field_changes,
         "targets_added": sorted(names_now - names_then),
         "targets_gone": sorted(str(n) for n in names_then - names_now if n),
     }

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from conformance.matrix.build import STATUSES
+from conformance.reporting.field_table import FIELD_COLOURS
 from conformance.reporting.html_parts import STATUS_COLOURS
 from conformance.reporting.templating import render
 
@@ -149,6 +150,27 @@ def _rows(matrix: dict[str, Any], links: dict[str, str]) -> list[dict[str, Any]]
     return rows
 
 
+def _field_rows(matrix: dict[str, Any]) -> list[dict[str, Any]]:
+    """Field x target: each field's measured summary per target, and whether it changed since the
+    previous matrix."""
+    names = [t["name"] for t in matrix["targets"]]
+    changed = {
+        (c["field"], c["target"]): c["was"] for c in ((matrix.get("trend") or {}).get("field_changes") or [])
+    }
+    rows = []
+    for name, row in (matrix.get("fields") or {}).items():
+        cells = []
+        for target in names:
+            summary = row.get(target)
+            cells.append({
+                "status": summary or "no report",
+                "colour": FIELD_COLOURS.get(summary or "", "skip"),
+                "was": changed.get((name, target)),
+            })
+        rows.append({"name": name, "nested": "." in name, "cells": cells})
+    return rows
+
+
 def render_matrix(matrix: dict[str, Any]) -> str:
     """The page of a matrix document."""
     links = (matrix.get("source") or {}).get("reports") or {}
@@ -166,4 +188,5 @@ def render_matrix(matrix: dict[str, Any]) -> str:
         pictures=[_picture(name, counts) for name, counts in matrix["areas"].items()],
         trend=_trend(matrix.get("trend")),
         rows=_rows(matrix, links),
+        fields=_field_rows(matrix),
     )

@@ -24,6 +24,7 @@ from conformance.reporting.exchanges import (
     exchange_html,
     reproduce_note,
 )
+from conformance.reporting.field_table import field_section
 from conformance.reporting.html_parts import (
     CHECK_LABEL,
     PROBLEMS,
@@ -344,6 +345,7 @@ def render_html(
         filters=_filters(report),
         requirements=_Table(report, evidence, checks).rows(),
         known=_known(report),
+        field_support=field_section(report),
         facts=_facts(report, files or {}),
         tolerances=_tolerances(report),
         checks_page=checks_page,

@@ -113,6 +113,8 @@ class RunInfo:
     created: dict[str, Any] = field(default_factory=dict)
     #: per requirement, the dimensions of its domain: declared, covered and missing values
     dimensions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: what the target does with each field, measured (``FieldSupport.report``), and what it declared
+    field_support: dict[str, Any] = field(default_factory=dict)
     #: where the run's time went (``Target.time_spent``)
     time: dict[str, Any] = field(default_factory=dict)
     #: the catalog IDs and areas the run selected (``--requirement``, ``--area``)
@@ -184,6 +186,7 @@ def build_report(info: RunInfo, verdict: RunVerdict) -> dict[str, Any]:
         "checks": info.checks,
         "tolerances": info.tolerances,
         "network": info.network,
+        "field_support": info.field_support,
     }
 
 

@@ -100,6 +100,15 @@ def result_rows(report: Mapping[str, Any], html: str) -> list[tuple[str, str]]:
         check = f" ({entry['check']})" if entry.get("check") else ""
         said = f"stale baseline entry: {entry['id']}{check} now passes; remove it"
         rows.append(("stale", f"{said} {html}#{entry['id']}"))
+    declared = (report.get("field_support") or {}).get("declared") or {}
+    for claim in declared.get("disagreements") or []:
+        claimed = "supported" if claim.get("declared") else "not supported"
+        reason = f" ({clip_words(str(claim['reason']), 80)})" if claim.get("reason") else ""
+        said = (
+            f"{claim.get('field')}: declared {claimed} for {claim.get('capability')}, measured "
+            f"{claim.get('measured')}{reason}"
+        )
+        rows.append(("declared", f"{said} {html}#field-support"))
     for error in report.get("suite_errors", []):
         said = clip_words(str(error.get("error")), 120)
         rows.append(("error", f"suite error in {error.get('test')}: {said}"))

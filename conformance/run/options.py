@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from conformance.http.wire import proxy_secrets
+from conformance.http.network import proxy_secrets
 
 __all__ = [
     "DEFAULT_MAX_EXAMPLES",
@@ -117,6 +117,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("baseline", "Known failures ({id, reason} entries in YAML or JSON, or an earlier report.json): "
            "they do not fail the gate; new failures and stale entries do.", kind="file", pytest=False,
            matrix=True),
+    Option("declared", "The field support the vendor declares (YAML or JSON: field -> read, write, filter, "
+           "expand): report.json, report.html and the console list each field where the claim and the run's "
+           "evidence disagree.", kind="file", pytest=False, matrix=True),
     Option("sign_key", "Ed25519 private key (PEM): attestation.json is then a signed DSSE envelope.",
            kind="file", pytest=False),
     Option("write_budget", "Leads the run may create at most (each stays in the target's CRM). Planned leads "

@@ -21,7 +21,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any
 
 import httpx
@@ -305,6 +305,30 @@ def target(pytestconfig: pytest.Config) -> Target:
 def run_context(pytestconfig: pytest.Config) -> RunContext:
     """The run: its options, notes and the tolerances it applied."""
     return context_of(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def run_note(pytestconfig: pytest.Config) -> Callable[[str], None]:
+    """Say something about the run as a whole (once): the report's notes."""
+    return context_of(pytestconfig).note
+
+
+@pytest.fixture(scope="session")
+def tolerate(pytestconfig: pytest.Config) -> Callable[[Iterable[str]], None]:
+    """Count that input tolerances kept a generated case from being charged."""
+    return context_of(pytestconfig).tolerate
+
+
+@pytest.fixture(scope="session")
+def write_budget_total(pytestconfig: pytest.Config) -> int:
+    """``--write-budget``: the leads the run may create at most."""
+    return int(context_of(pytestconfig).options.write_budget)
+
+
+@pytest.fixture(scope="session")
+def outcomes(pytestconfig: pytest.Config) -> OutcomeCollector:
+    """The outcomes of the checks finished so far."""
+    return collector(pytestconfig)
 
 
 @pytest.fixture(scope="session")

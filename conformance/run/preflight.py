@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from conformance.http import wire
+from conformance.http.network import Network, proxy_problem
 from conformance.http.target import Target, json_or_none
 from conformance.outcomes import (
     CredentialsRejected,
@@ -70,7 +70,7 @@ def validate(options: RunOptions) -> None:
     _check_selection(options)
     network(options)
     if options.proxy is not None:
-        problem = wire.proxy_problem(options.proxy)
+        problem = proxy_problem(options.proxy)
         if problem:
             raise UsageError("--proxy: " + problem.replace("the proxy the environment names", "the proxy"))
     if options.certify:
@@ -116,10 +116,10 @@ def _check_selection(options: RunOptions) -> None:
             raise UsageError(f"--area {area} is not a catalog area (one of {', '.join(catalog.areas)})")
 
 
-def network(options: RunOptions) -> wire.Network:
+def network(options: RunOptions) -> Network:
     """The network options checked: headers well formed, the CA bundle and client certificate readable."""
     try:
-        settings = wire.Network.from_options(
+        settings = Network.from_options(
             options.header, options.secret_header, options.ca_bundle, options.client_cert, options.client_key
         )
     except ValueError as exc:
@@ -128,12 +128,12 @@ def network(options: RunOptions) -> wire.Network:
         raise UsageError("--ca-bundle and --insecure contradict each other: give one")
     if settings.ca_bundle:
         try:
-            wire.Network(ca_bundle=settings.ca_bundle).ssl_context()
+            Network(ca_bundle=settings.ca_bundle).ssl_context()
         except (OSError, ssl.SSLError) as exc:
             raise UsageError(f"--ca-bundle: cannot load {settings.ca_bundle}: {_tls_reason(exc)}") from None
     if settings.client_cert:
         try:
-            wire.Network(client_cert=settings.client_cert, client_key=settings.client_key).ssl_context()
+            Network(client_cert=settings.client_cert, client_key=settings.client_key).ssl_context()
         except (OSError, ssl.SSLError) as exc:
             which = "--client-cert and --client-key" if settings.client_key else "--client-cert"
             raise UsageError(f"{which}: cannot load a certificate and its key: {_tls_reason(exc)}") from None

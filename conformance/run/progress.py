@@ -39,6 +39,7 @@ STATUS_STYLE = {
     "known": "cyan",
     "not run": "magenta",
     "stale": "bold red",
+    "declared": "bold yellow",
     "cause": "bold",
     "error": "bold red",
 }

@@ -22,6 +22,7 @@ from conformance.outcomes import (
 )
 from conformance.reporting import RunInfo, build_report, roll_up, write_reports
 from conformance.reporting.attestation import write_attestation
+from conformance.reporting.declared import compare_declared
 from conformance.run.options import RunOptions
 from conformance.suite.oracle import RunModel
 
@@ -48,6 +49,7 @@ def run_info(
     tolerances: list[dict[str, Any]] | None = None,
     model: RunModel | None = None,
     interrupted: str | None = None,
+    declared: dict[str, Any] | None = None,
 ) -> RunInfo:
     """The facts of a run for its report: the suite, the fragment, the target, the options, the times."""
     return RunInfo(
@@ -84,10 +86,20 @@ def run_info(
         concurrency=options.concurrency,
         created=created_leads(model, target),
         dimensions={rid: model.coverage.report(rid) for rid in declared_domains()} if model else {},
+        field_support=field_support_of(model, declared),
         time={**target.time_spent(), "concurrency": target.limit.report()},
         interrupted=interrupted,
         network=_network_facts(target),
     )
+
+
+def field_support_of(model: RunModel | None, declared: dict[str, Any] | None) -> dict[str, Any]:
+    """What the run measured of each field (empty when no oracle watched it), and the vendor's claims
+    beside it."""
+    measured = model.oracle.state.fields.report() if model is not None and model.oracle is not None else {}
+    if measured and declared is not None:
+        measured["declared"] = compare_declared(measured, declared)
+    return measured
 
 
 def created_leads(model: RunModel | None, target: Target) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from conformance.outcomes import (
 from conformance.reporting import build_report, roll_up, write_reports
 from conformance.reporting.attestation import write_attestation
 from conformance.reporting.baseline import load_baseline
+from conformance.reporting.declared import load_declared
 from conformance.run.bridge import Bridge, PlannedCheck, Progress, Silent, hypothesis_home, pytest_args
 from conformance.run.context import RunContext, resolve_target
 from conformance.run.html_hooks import check_records
@@ -143,6 +144,7 @@ def run(
     validate(options)
     catalog = load_catalog()
     baseline = load_baseline(options.baseline, (r.id for r in catalog)) if options.baseline else None
+    declared = load_declared(options.declared) if options.declared else None
     progress = progress or Silent()
     started = datetime.now(UTC)
     clock = time.monotonic()
@@ -225,6 +227,7 @@ def run(
             ),
             model=model,
             interrupted=interrupted,
+            declared=declared,
         )
         report, paths = write_reports(build_report(info, verdict), report_dir, target.redactor)
         if verdict.suite_errors:

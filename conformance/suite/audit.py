@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.outcomes import ViolationGroup
-from conformance.run.plugin import collector
+from conformance.outcomes import OutcomeCollector, ViolationGroup
 from conformance.suite.oracle import RunModel
 from conformance.suite.support.findings import MAX_LISTED
 
@@ -70,10 +69,11 @@ ORACLE_REQUIREMENTS = (
 )
 
 
-def reported_lines(config: pytest.Config, requirement: str) -> set[int]:
-    """The evidence lines other checks' failures of ``requirement`` already name."""
+def reported_lines(outcomes: OutcomeCollector, requirement: str) -> set[int]:
+    """The evidence lines other checks' failures of ``requirement`` already name (``outcomes``: the
+    run's collector of finished checks)."""
     lines = set()
-    for outcome in collector(config).all():
+    for outcome in outcomes.all():
         for failure in outcome.failures:
             if requirement in failure.requirements and failure.exchange:
                 lines.add(failure.exchange)
@@ -86,7 +86,7 @@ def reported_lines(config: pytest.Config, requirement: str) -> set[int]:
     [pytest.param(rid, id=rid, marks=pytest.mark.requirement(rid)) for rid in ORACLE_REQUIREMENTS],
 )
 def test_every_answer_of_the_run_obeys_the_requirement(
-    requirement: str, run_model: RunModel, pytestconfig: pytest.Config
+    requirement: str, run_model: RunModel, outcomes: OutcomeCollector
 ) -> None:
     """Every answer of the run, whichever check or generated case it answered, obeys the requirement and
     agrees with what the run wrote."""
@@ -95,7 +95,7 @@ def test_every_answer_of_the_run_obeys_the_requirement(
         errors = oracle.errors[:2] if oracle is not None else []
         raise RuntimeError("the oracle failed while judging the run:\n" + "\n".join(errors))
     verdicts = oracle.verdicts
-    known = reported_lines(pytestconfig, requirement)
+    known = reported_lines(outcomes, requirement)
     fresh = [f for f in verdicts.findings.get(requirement, []) if f.line not in known]
     if fresh:
         listed = fresh[:MAX_LISTED]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -10,7 +11,6 @@ import pytest
 from conformance.contract.operations import LEADS
 from conformance.http.target import Target, json_or_none
 from conformance.outcomes import READ_ONLY, skip
-from conformance.run.context import RunContext
 from conformance.suite.oracle import RunModel
 from conformance.suite.oracle.budget import EXPLORATION_CREATES, STATEFUL_STEPS, WriteBudget
 from conformance.suite.oracle.plan import WritePlan
@@ -35,11 +35,11 @@ def problem_audit(target: Target) -> ProblemAudit:
 
 
 @pytest.fixture(scope="session")
-def meta_post(run_context: RunContext, client: httpx.Client) -> MetaPost:
+def meta_post(run_note: Callable[[str], None], client: httpx.Client) -> MetaPost:
     """The target's meta/post; when it is unusable, the fragment's LeadRequest, and the report says so."""
     meta = fetch_meta_post(client, fallback=True)
     if meta.fallback is not None:
-        run_context.note(
+        run_note(
             f"{meta.fallback}: the writes were built from the fragment's LeadRequest instead, "
             "and judged on what the target answered"
         )
@@ -72,10 +72,10 @@ def second_meta_post(target: Target, second_client: httpx.Client) -> MetaPost:
 
 
 @pytest.fixture(scope="session")
-def write_budget(run_context: RunContext, max_examples: int) -> WriteBudget:
+def write_budget(write_budget_total: int, max_examples: int) -> WriteBudget:
     """``--write-budget`` split once among the planned leads, meta/post's generated bodies, the stateful
     phase, the exploration and the generated cases."""
-    total = int(run_context.options.write_budget)
+    total = write_budget_total
     scenarios = max(2, max_examples // 2)
     demands = {"meta-generated": max_examples, "stateful": STATEFUL_STEPS * scenarios,
                "exploration": EXPLORATION_CREATES}

@@ -96,7 +96,6 @@ from conformance.contract.fragment import load_fragment
 from conformance.contract.operations import SCHEMA_OPERATIONS as OPERATIONS
 from conformance.http.target import Target
 from conformance.outcomes import Inconclusive
-from conformance.run.context import RunContext
 from conformance.suite.generated import (
     STATEFUL_CHECKS,
     CaseRunner,
@@ -179,7 +178,8 @@ def test_generated_requests_get_conformant_answers(
     seed: int,
     max_examples: int,
     coverage_limit: int | None,
-    run_context: RunContext,
+    run_note: Callable[[str], None],
+    tolerate: Callable[[Iterable[str]], None],
 ) -> None:
     """Generated requests, valid or not, get no 5xx, documented JSON 2xx answers, and fitting 4xx.
 
@@ -191,14 +191,14 @@ def test_generated_requests_get_conformant_answers(
     operation = generated_schema[path][method]
     budget: WriteBudget | None = request.getfixturevalue("write_budget") if method == "POST" else None
     runner = CaseRunner(
-        target, generated_schema, judge, budget=budget, tolerate=run_context.tolerate
+        target, generated_schema, judge, budget=budget, tolerate=tolerate
     )
     cases = example_cases(operation) + coverage_cases(operation, seed, limit=coverage_limit)
     if method == "POST":
         cases = cases[:1] + spread(cases[1:], seed)
     runner.exercise_all(cases + fuzzed_cases(operation, seed, max_examples))
     if runner.held:
-        run_context.note(
+        run_note(
             f"{runner.held} generated POST case(s) that would have created a lead were not sent: the "
             f"--write-budget's share for generated cases ({budget.shares['generated'] if budget else 0}) "
             "was spent"
@@ -256,11 +256,11 @@ class StatefulRun:
 @pytest.fixture(scope="session")
 def stateful_run(
     target: Target, generated_schema: OpenApiSchema, write_judge: Judge, seed: int, max_examples: int,
-    write_budget: WriteBudget, run_context: RunContext,
+    write_budget: WriteBudget, tolerate: Callable[[Iterable[str]], None],
 ) -> StatefulRun:
     """The stateful phase over the fragment's links, shared by the checks that judge it."""
     return StatefulRun(
-        target, generated_schema, write_judge, seed, max_examples, write_budget, run_context.tolerate
+        target, generated_schema, write_judge, seed, max_examples, write_budget, tolerate
     )
 
 

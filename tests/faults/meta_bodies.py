@@ -11,8 +11,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tests.faults._base import Fault, RewriteResponse, fault, read_body, reference, remember_created, replay
-from tests.faults.write_path import CONFIG, LEADS, is_post_leads, on_create, send_json
+from tests.faults._base import Fault, RewriteResponse, fault, reference, remember_created
+from tests.faults.write_path import CONFIG, LEADS, Answer, intercept_create, on_create
 from tests.variants.account_meta import ORGANIZATION
 
 META = "/crm/v1/leads/meta/post"
@@ -85,13 +85,8 @@ def _nested_required_not_enforced() -> ASGIApp:
 SHORTEST_ORGANIZATION = 3
 
 
-def _organization_problem(raw: bytes) -> dict[str, Any] | None:
-    """What POST holds against a body's integration_params.organization_id, if anything."""
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        return None
-    model = body.get("model") if isinstance(body, dict) else None
+def _organization_problem(model: Any) -> dict[str, Any] | None:
+    """What POST holds against a model's integration_params.organization_id, if anything."""
     params = model.get("integration_params") if isinstance(model, dict) else None
     if not isinstance(params, dict):
         return None
@@ -106,26 +101,14 @@ def _organization_problem(raw: bytes) -> dict[str, Any] | None:
     return None
 
 
-@dataclass
-class OrganizationRules:
+def _organization_refused(model: Any, _scope: Scope) -> Answer:
     """POST refuses a body whose integration_params lacks organization_id, or holds a short one."""
-
-    app: ASGIApp
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not is_post_leads(scope):
-            await self.app(scope, receive, send)
-            return
-        raw = await read_body(receive)
-        error = _organization_problem(raw)
-        if error is not None:
-            await send_json(send, 400, {"warnings": [], "errors": [error]})
-            return
-        await self.app(scope, replay(raw), send)
+    error = _organization_problem(model)
+    return (400, {"warnings": [], "errors": [error]}) if error is not None else None
 
 
 def _short_organization_refused() -> ASGIApp:
-    return OrganizationRules(_nested_required_not_enforced())
+    return intercept_create(_nested_required_not_enforced(), _organization_refused)
 
 
 def _meta_without_model() -> ASGIApp:

@@ -36,7 +36,18 @@ from tests.faults._base import (
     set_header,
     with_query,
 )
-from tests.faults.write_path import ACCOUNT_A, ACCOUNT_B, API_KEY, CONFIG, is_post_leads, send_json
+from tests.faults.write_path import (
+    ACCOUNT_A,
+    ACCOUNT_B,
+    API_KEY,
+    CONFIG,
+    Answer,
+    call,
+    intercept_create,
+    is_post_leads,
+    missing_field,
+    send_json,
+)
 
 LEADS = "/crm/v1/leads"
 RFC = "/crm/v1/leads/remote-field-classes"
@@ -213,36 +224,14 @@ def _second_account(edit: Callable[[Scope], Scope]) -> Callable[[Scope], Scope]:
 
 def _second_account_requires_title() -> ASGIApp:
     """Under the second account, a create also needs a title, which its meta/post does not say."""
-    app = reference()
 
-    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
-        if is_post_leads(scope) and header(scope, "x-account-token") == ACCOUNT_B:
-            raw = await read_body(receive)
-            try:
-                model = json.loads(raw).get("model")
-            except (ValueError, AttributeError):
-                model = None
-            if isinstance(model, dict) and model.get("title") in (None, ""):
-                await send_json(
-                    send,
-                    400,
-                    {
-                        "warnings": [],
-                        "errors": [
-                            {
-                                "title": "Missing Required Field",
-                                "detail": "title is a required field on model.",
-                                "problem_type": "MISSING_REQUIRED_FIELD",
-                                "source": {"pointer": "/model/title"},
-                            }
-                        ],
-                    },
-                )
-                return
-            receive = replay(raw)
-        await app(scope, receive, send)
+    def answer(model: Any, scope: Scope) -> Answer:
+        second = header(scope, "x-account-token") == ACCOUNT_B
+        if second and isinstance(model, dict) and model.get("title") in (None, ""):
+            return 400, {"warnings": [], "errors": [missing_field("title")]}
+        return None
 
-    return guarded
+    return intercept_create(reference(), answer)
 
 
 def _create_follows_the_owner() -> ASGIApp:
@@ -258,19 +247,13 @@ def _create_follows_the_owner() -> ASGIApp:
             and not store.related(ACCOUNT_B, "user", [owner])
         )
 
-    async def routed(scope: Scope, receive: Receive, send: Send) -> None:
-        if is_post_leads(scope) and header(scope, "x-account-token") == ACCOUNT_B:
-            raw = await read_body(receive)
-            try:
-                model = json.loads(raw).get("model")
-            except (ValueError, AttributeError):
-                model = None
-            if isinstance(model, dict) and first_accounts(model.get("owner")):
-                scope = set_header(dict(scope), "x-account-token", ACCOUNT_A)
-            receive = replay(raw)
-        await app(scope, receive, send)
+    def route(model: Any, scope: Scope) -> Scope:
+        second = header(scope, "x-account-token") == ACCOUNT_B
+        if second and isinstance(model, dict) and first_accounts(model.get("owner")):
+            return set_header(dict(scope), "x-account-token", ACCOUNT_A)
+        return scope
 
-    return routed
+    return intercept_create(app, lambda _model, _scope: None, route)
 
 
 # ------------------------------------------------------------------------------ combinations
@@ -297,37 +280,14 @@ def _unknown_key_skips_required_check() -> ASGIApp:
         "lead_url",
     }
 
-    async def chosen(scope: Scope, receive: Receive, send: Send) -> None:
-        if is_post_leads(scope):
-            raw = await read_body(receive)
-            try:
-                model = json.loads(raw).get("model")
-            except (ValueError, AttributeError):
-                model = None
-            if isinstance(model, dict) and not set(model) - known:
-                missing = [name for name in CONFIG.required_fields if model.get(name) in (None, "", [])]
-                if missing:
-                    await send_json(
-                        send,
-                        400,
-                        {
-                            "warnings": [],
-                            "errors": [
-                                {
-                                    "title": "Missing Required Field",
-                                    "detail": f"{name} is a required field on model.",
-                                    "problem_type": "MISSING_REQUIRED_FIELD",
-                                    "source": {"pointer": f"/model/{name}"},
-                                }
-                                for name in missing
-                            ],
-                        },
-                    )
-                    return
-            receive = replay(raw)
-        await app(scope, receive, send)
+    def answer(model: Any, _scope: Scope) -> Answer:
+        if isinstance(model, dict) and not set(model) - known:
+            missing = [name for name in CONFIG.required_fields if model.get(name) in (None, "", [])]
+            if missing:
+                return 400, {"warnings": [], "errors": [missing_field(name) for name in missing]}
+        return None
 
-    return chosen
+    return intercept_create(app, answer)
 
 
 # ------------------------------------------------------------------------------ valid variants
@@ -368,24 +328,13 @@ def _json_as_html() -> ASGIApp:
 
 
 def _server_error_on_long_text() -> ASGIApp:
-    app = reference()
+    def answer(model: Any, _scope: Scope) -> Answer:
+        texts: list[str] = []
+        _strings(model, lambda text: texts.append(text) or text)
+        long = any(len(text) > 200 for text in texts)
+        return (500, {"detail": "A server error occurred."}) if long else None
 
-    async def fragile(scope: Scope, receive: Receive, send: Send) -> None:
-        if is_post_leads(scope):
-            raw = await read_body(receive)
-            try:
-                body = json.loads(raw)
-            except ValueError:
-                body = None
-            texts: list[str] = []
-            _strings(body, lambda text: texts.append(text) or text)
-            if any(len(text) > 200 for text in texts):
-                await send_json(send, 500, {"detail": "A server error occurred."})
-                return
-            receive = replay(raw)
-        await app(scope, receive, send)
-
-    return fragile
+    return intercept_create(reference(), answer)
 
 
 # ------------------------------------------------------------------------------ new requirements
@@ -399,17 +348,7 @@ def _mistyped_write_stored() -> ASGIApp:
             return
         raw = await read_body(receive)
         original = dict(scope)
-        start: dict[str, Any] = {}
-        chunks: list[bytes] = []
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
-        await app(dict(original), replay(raw), capture)
-        answer = b"".join(chunks)
+        start, answer = await call(app, original, raw)
         try:
             problems = json.loads(answer).get("errors") or []
         except (ValueError, AttributeError):

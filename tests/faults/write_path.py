@@ -58,6 +58,45 @@ def is_post_leads(scope: Scope) -> bool:
     return scope["type"] == "http" and scope["method"] == "POST" and scope["path"].rstrip("/").endswith(LEADS)
 
 
+def missing_field(name: str, within: str = "model") -> dict[str, Any]:
+    """The MISSING_REQUIRED_FIELD problem of a required ``name`` absent from ``within``."""
+    return {
+        "title": "Missing Required Field",
+        "detail": f"{name} is a required field on {within}.",
+        "problem_type": "MISSING_REQUIRED_FIELD",
+        "source": {"pointer": f"/{within.replace('.', '/')}/{name}"},
+    }
+
+
+#: what a create interceptor may do: answer the create itself (status, JSON), or pass it on (None)
+Answer = tuple[int, Any] | None
+
+
+def intercept_create(
+    app: ASGIApp, answer: Callable[[Any, Scope], Answer], route: Callable[[Any, Scope], Scope] | None = None
+) -> ASGIApp:
+    """``app``, except for POST /crm/v1/leads: ``answer(model, scope)`` (the body's model, or None) may
+    answer the create itself; else ``route`` may change the scope it is passed on with."""
+
+    async def intercepted(scope: Scope, receive: Receive, send: Send) -> None:
+        if not is_post_leads(scope):
+            await app(scope, receive, send)
+            return
+        raw = await read_body(receive)
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            body = None
+        model = body.get("model") if isinstance(body, dict) else None
+        decided = answer(model, scope)
+        if decided is not None:
+            await send_json(send, *decided)
+            return
+        await app(route(model, scope) if route is not None else scope, replay(raw), send)
+
+    return intercepted
+
+
 def valid_credentials(scope: Scope) -> bool:
     return (
         header(scope, "authorization") == f"Bearer {API_KEY}"

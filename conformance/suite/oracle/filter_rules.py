@@ -82,6 +82,7 @@ class QueryFilter:
         state.coverage.note(
             self.requirement, parameter=self.param, page=page, values=self.classes(), account=account
         )
+        state.fields.filtered(self.param, verdict, seen.line)
         state.verdicts.check(
             verdict,
             self.requirement,

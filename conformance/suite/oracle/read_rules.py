@@ -83,6 +83,7 @@ class ReadRules(Rules):
         filters = self.filters.filters_of(seen.query, account)
         for lead in leads:
             self.lead(seen, account, lead, page)
+            self.state.fields.listed(account, lead)
             for query_filter in filters:
                 query_filter.judge(self.state, seen, lead, page, account)
         for query_filter in filters if not leads else []:
@@ -204,6 +205,9 @@ class ReadRules(Rules):
                 if not (name in expanded and not isinstance(lead.get(name), dict))
             }
             found = differences(sent, lead, owner.declined, self.state.relations[account])
+            skipped = set(owner.declined) | self.state.not_compared(sent, account)
+            stage = "read_back" if operation == RETRIEVE else "listed"
+            self.state.fields.shown(stage, sent, lead, skipped, seen.line)
             self.coverage.note(requirement, account=account, page=page, values=classes)
             self.verdicts.check(
                 not found.must,
@@ -292,6 +296,7 @@ class ReadRules(Rules):
                     seen.line,
                 )
                 written = relation_id(owner.sent.get(name)) if owner is not None else None
+                self.state.fields.expanded(name, value, seen.line)
                 self._expanded_alike(seen, account, name, value, written, where)
         flag = seen.single("include_remote_data") if "include_remote_data" in params else "false"
         value = lead.get("remote_data")

@@ -15,11 +15,12 @@ from conformance.contract.fragment import load_fragment
 from conformance.http.target import Target
 from conformance.suite.oracle.domain import DomainCoverage
 from conformance.suite.oracle.exchanges import PRIMARY, SECOND, Seen
+from conformance.suite.oracle.field_support import FieldSupport
 from conformance.suite.oracle.ledger import Ledger
 from conformance.suite.oracle.verdicts import Verdicts
 from conformance.suite.support.fitting import fits, takes_null
 from conformance.suite.support.generation import field_schema
-from conformance.suite.support.leads import NESTED_FIELDS
+from conformance.suite.support.leads import NESTED_FIELDS, RELATION_FIELDS, relation_id
 from conformance.suite.support.meta import model_schema_of
 
 __all__ = ["OracleState", "Rules", "request_fields"]
@@ -66,6 +67,8 @@ class OracleState:
     meta: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: LeadRequest's properties, and those of each nested request item
     request_fields: tuple[set[str], dict[str, set[str]]] = field(default_factory=request_fields)
+    #: what the target does with each field, as the run's exchanges show it
+    fields: FieldSupport = field(default_factory=FieldSupport)
 
     def remember_meta(self, seen: Seen, account: str) -> None:
         """Keep the model properties a meta/post answer offers the account."""
@@ -73,6 +76,7 @@ class OracleState:
         properties = model.get("properties") if model is not None else None
         if isinstance(properties, dict):
             self.meta[account] = properties
+            self.fields.offered(account, properties)
 
     def fits_meta(self, account: str) -> Callable[[str, Any], bool]:
         """Whether a value is one the account's meta/post allows for a field (anything, without meta/post)."""
@@ -92,6 +96,17 @@ class OracleState:
                 return True
 
         return allowed
+
+
+    def not_compared(self, sent: dict[str, Any], account: str) -> set[str]:
+        """The relations of ``sent`` naming an id no read of the account showed (not compared, as the
+        contract lets a server refuse or drop them)."""
+        known = self.relations[account]
+        return {
+            name
+            for name in RELATION_FIELDS
+            if isinstance(relation_id(sent.get(name)), str) and relation_id(sent.get(name)) not in known
+        }
 
 
 class Rules:

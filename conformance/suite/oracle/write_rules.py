@@ -12,6 +12,7 @@ from typing import Any
 from conformance.contract.formats import is_uuid, parse_datetime
 from conformance.suite.oracle.compare import SERVER_OWNED, differences, same_instant, value_classes
 from conformance.suite.oracle.exchanges import Seen
+from conformance.suite.oracle.field_support import declined_exactly
 from conformance.suite.oracle.ledger import Refused, Written, tags_in
 from conformance.suite.oracle.state import Rules
 from conformance.suite.support.findings import short
@@ -65,6 +66,7 @@ class WriteRules(Rules):
                 tags=frozenset(tags_in(model_sent, self.target.run_id)),
             )
             earlier = self.ledger.add(written)
+            self.state.fields.written(model_sent, declined_exactly(answer), seen.line)
             self.verdicts.check(
                 earlier is None,
                 "LEADS-CREATE-003",
@@ -186,6 +188,8 @@ class WriteRules(Rules):
         allowed = self.state.fits_meta(account)
         comparable = {name: value for name, value in sent.items() if allowed(name, value)}
         found = differences(comparable, model, declined_fields(answer), self.state.relations[account])
+        skipped = declined_fields(answer) | self.state.not_compared(comparable, account)
+        self.state.fields.shown("echoed", comparable, model, skipped, seen.line)
         classes = value_classes(comparable)
         self.coverage.note("LEADS-CREATE-002", account=account, values=classes, fields=found.compared)
         self.verdicts.check(
