@@ -74,8 +74,7 @@ def _support() -> FieldSupport:
         "company": "Analytical Engines",
         "first_name": "Ada",
         "email_addresses": [
-            {"email_address": "ada@example.com", "email_address_type": "WORK"},
-            {"email_address": "ada@example.org", "email_address_type": "PERSONAL"},
+            {"email_address": f"ada@example.{tld}", "email_address_type": "WORK"} for tld in ("com", "org")
         ],
     }
     support.written(sent, {"first_name"}, 10)
@@ -246,3 +245,43 @@ def test_the_report_of_a_run_without_an_oracle_has_an_empty_field_support():
 def test_matrix_json_round_trips_the_fields(tmp_path):
     matrix = build_matrix([(_entry("a", {"title": SUPPORTED}), {})], {})
     assert json.loads(json.dumps(matrix))["fields"] == {"title": {"a": SUPPORTED}}
+
+
+def test_a_matrix_target_may_declare_its_field_support(tmp_path):
+    from conformance.matrix.targets import load_targets
+
+    (tmp_path / "claims.yaml").write_text("fields:\n  title: [read, write]\n")
+    targets = tmp_path / "targets.toml"
+    targets.write_text(
+        '[defaults]\nmax_examples = 3\n\n[[target]]\nname = "reference"\ndeclared = "claims.yaml"\n'
+    )
+    (spec,) = load_targets(targets, {})
+    assert spec.arguments() == ["--max-examples", "3", "--declared", str(tmp_path / "claims.yaml")]
+    (tmp_path / "claims.yaml").write_text("fields: {}\n")
+    with pytest.raises(UsageError, match="target 'reference': --declared: .* no 'fields' mapping"):
+        load_targets(targets, {})
+
+
+def test_a_cell_the_write_budget_left_unmeasured_says_so():
+    from conformance.run.options import RunOptions
+    from conformance.run.record import _budget_spent
+
+    options = RunOptions(write_budget=3)
+    held = [{"reason": "a lead needs a write beyond the --write-budget of 3 creates"}]
+    why = _budget_spent(options, [], held)
+    assert why is not None and "--write-budget of 3" in why
+    assert _budget_spent(options, ["nothing held back"], []) is None
+    report = _support().report()
+    FieldSupport.unmeasured(report, why)
+    assert report["unmeasured"] == why
+    assert report["fields"]["lead_url"]["echoed"]["reason"] == why  # never written
+    assert "reason" not in report["fields"]["owner"]["filterable"]  # a read stage is not the budget's
+    assert report["fields"]["title"]["read_back"]["status"] == SUPPORTED
+
+
+def test_each_expand_value_is_a_parameter_of_its_own():
+    parameters = _support().report()["parameters"]
+    assert parameters["expand=owner"]["status"] == NOT_SUPPORTED  # left as an id
+    assert parameters["expand=converted_account"]["status"] == NOT_OBSERVED
+    assert parameters["remote_id"]["status"] == NOT_SUPPORTED
+    assert parameters["owner_id"]["status"] == SUPPORTED

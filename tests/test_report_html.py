@@ -19,8 +19,8 @@ from conformance.http.redaction import Redactor
 from conformance.reference import serve_in_thread
 from conformance.reporting import RunInfo, build_report, roll_up, write_reports
 from conformance.reporting.baseline import Baseline, BaselineEntry
-from conformance.reporting.evidence_lookup import exchanges_of
 from conformance.reporting.bodies import capped_json
+from conformance.reporting.evidence_lookup import exchanges_of
 from conformance.reporting.exchanges import (
     curl_command,
     describe_exchange,

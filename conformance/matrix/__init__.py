@@ -17,6 +17,7 @@ table gives every target the settings it does not set itself::
     account_token_env = "VENDOR_A_ACCOUNT_TOKEN"     # ... the linked account's token
     second_account_token_env = "VENDOR_A_SECOND"     # optional: enables the TENANT checks
     baseline = "baselines/vendor-a.yaml"             # optional; relative to the targets file
+    declared = "declared/vendor-a.yaml"              # optional: the field support it claims
     profile = "read-only"                            # optional: full (default) or read-only
     max_examples = 25                                # optional, and so are the keys below
     coverage_cases = 40                              # coverage-phase cases per operation (default all)
@@ -26,7 +27,8 @@ table gives every target the settings it does not set itself::
     timeout = 20                                     # seconds per request
     max_duration = 3600                              # seconds per run
 
-A target's settings are ``conformance run`` options of the same name. ``[defaults]`` takes every key
+A target's settings are the ``conformance run`` options of the same name that the option table marks
+for the matrix (``conformance.run.options``), checked as that table says. ``[defaults]`` takes every key
 but ``name``, ``base_url`` and the ``*_env`` keys. Credentials travel only through the environment of
 each run (``CONFORMANCE_TOKEN`` and the others), read from the variables the file names; no secret
 reaches a command line, ``matrix.json`` or ``matrix.html``. An unknown key, a duplicate name, an unset

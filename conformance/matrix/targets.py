@@ -14,7 +14,8 @@ from typing import Any
 from conformance.contract.catalog import load_catalog
 from conformance.outcomes import UsageError
 from conformance.reporting.baseline import load_baseline
-from conformance.run.options import DEFAULT_MAX_EXAMPLES, DEFAULT_SEED, PROFILES
+from conformance.reporting.declared import load_declared
+from conformance.run.options import OPTIONS, Option
 
 __all__ = ["BUNDLED", "NAME_PATTERN", "TargetSpec", "load_targets"]
 
@@ -25,18 +26,9 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 _CREDENTIAL_KEYS = ("token_env", "account_token_env", "second_account_token_env")
-#: settings a target may set, and [defaults] for every target
-_SETTING_KEYS = (
-    "baseline",
-    "profile",
-    "max_examples",
-    "coverage_cases",
-    "seed",
-    "strict",
-    "insecure",
-    "timeout",
-    "max_duration",
-)
+#: the run options a target may set, and [defaults] for every target: the option table's matrix options
+SETTINGS: dict[str, Option] = {option.name: option for option in OPTIONS if option.matrix}
+_SETTING_KEYS = tuple(SETTINGS)
 _TARGET_KEYS = ("name", "base_url", *_CREDENTIAL_KEYS, *_SETTING_KEYS)
 _TOP_KEYS = ("target", "defaults")
 
@@ -47,18 +39,23 @@ class TargetSpec:
 
     name: str
     base_url: str | None = None
-    baseline: Path | None = None
-    profile: str = "full"
-    max_examples: int = DEFAULT_MAX_EXAMPLES
-    coverage_cases: int | None = None
-    seed: int = DEFAULT_SEED
-    strict: bool = False
-    insecure: bool = False
-    timeout: float = 20.0
-    max_duration: float = 3600.0
     token: str | None = field(default=None, repr=False)
     account_token: str | None = field(default=None, repr=False)
     second_account_token: str | None = field(default=None, repr=False)
+    #: the run options the file sets for this target, by option name (the others keep their defaults)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def setting(self, name: str) -> Any:
+        """The value a run of this target takes for the option ``name``."""
+        return self.settings.get(name, SETTINGS[name].default)
+
+    @property
+    def timeout(self) -> float:
+        return float(self.setting("timeout"))
+
+    @property
+    def max_duration(self) -> float:
+        return float(self.setting("max_duration"))
 
     @property
     def bundled(self) -> bool:
@@ -69,18 +66,13 @@ class TargetSpec:
 
     def arguments(self) -> list[str]:
         """The ``conformance run`` options of this target, credentials left out (they go by environment)."""
-        args = ["--profile", self.profile, "--max-examples", str(self.max_examples), "--seed", str(self.seed)]
-        args += ["--timeout", f"{self.timeout:g}", "--max-duration", f"{self.max_duration:g}"]
-        if self.coverage_cases is not None:
-            args += ["--coverage-cases", str(self.coverage_cases)]
-        if self.base_url is not None:
-            args += ["--base-url", self.base_url]
-        if self.baseline is not None:
-            args += ["--baseline", str(self.baseline)]
-        if self.strict:
-            args.append("--strict")
-        if self.insecure:
-            args.append("--insecure")
+        args = ["--base-url", self.base_url] if self.base_url is not None else []
+        for name, value in self.settings.items():
+            flag = SETTINGS[name].cli_flag
+            if isinstance(value, bool):
+                args += [flag] if value else []
+            else:
+                args += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
         return args
 
     def environment(self) -> dict[str, str]:
@@ -194,42 +186,52 @@ def _credential(
 def _settings(
     where: str, path: Path, table: dict[str, Any], spec: TargetSpec, catalog_ids: list[str]
 ) -> None:
-    if "profile" in table:
-        if table["profile"] not in PROFILES:
-            raise UsageError(
-                f"{where}: profile must be one of {', '.join(PROFILES)} (got {table['profile']!r})"
-            )
-        spec.profile = table["profile"]
-    for key, least in (("max_examples", 1), ("coverage_cases", 0), ("seed", 0)):
-        if key in table:
-            value = table[key]
-            if not isinstance(value, int) or isinstance(value, bool) or value < least:
-                raise UsageError(f"{where}: {key} must be a whole number of at least {least} (got {value!r})")
-            setattr(spec, key, value)
-    for key in ("strict", "insecure"):
-        if key in table:
-            if not isinstance(table[key], bool):
-                raise UsageError(f"{where}: {key} must be true or false (got {table[key]!r})")
-            setattr(spec, key, table[key])
-    for key in ("timeout", "max_duration"):
-        if key in table:
-            value = table[key]
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or not math.isfinite(value)
-                or value <= 0
-            ):
-                raise UsageError(f"{where}: {key} must be a positive number of seconds (got {value!r})")
-            setattr(spec, key, float(value))
-    if "baseline" in table:
-        if not isinstance(table["baseline"], str) or not table["baseline"]:
-            raise UsageError(f"{where}: baseline must be a file name")
-        baseline = (path.parent / table["baseline"]).resolve()
-        if not baseline.is_file():
-            raise UsageError(f"{where}: the baseline {baseline} does not exist")
+    """Each run option the table sets, checked as its kind in the option table says."""
+    for name, option in SETTINGS.items():
+        if name in table:
+            spec.settings[name] = _setting(where, path, option, table[name], catalog_ids)
+
+
+def _setting(where: str, path: Path, option: Option, value: Any, catalog_ids: list[str]) -> Any:
+    name, kind = option.name, option.kind
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "choice":
+        if value not in option.choices:
+            raise UsageError(f"{where}: {name} must be one of {', '.join(option.choices)} (got {value!r})")
+        return value
+    if kind in ("int", "count"):
+        least = int(option.minimum or 0)
+        if kind == "count" and value == "all":
+            return value
+        if not number or not float(value).is_integer() or value < least:
+            raise UsageError(f"{where}: {name} must be a whole number of at least {least} (got {value!r})")
+        return int(value)
+    if kind == "flag":
+        if not isinstance(value, bool):
+            raise UsageError(f"{where}: {name} must be true or false (got {value!r})")
+        return value
+    if kind == "float":
+        if not number or not math.isfinite(value) or value <= 0:
+            raise UsageError(f"{where}: {name} must be a positive number of seconds (got {value!r})")
+        return float(value)
+    if kind == "file":
+        if not isinstance(value, str) or not value:
+            raise UsageError(f"{where}: {name} must be a file name")
+        found = (path.parent / value).resolve()
+        if not found.is_file():
+            raise UsageError(f"{where}: the {name} file {found} does not exist")
         try:
-            load_baseline(baseline, catalog_ids)
+            _FILE_CHECKS.get(name, lambda _path, _ids: None)(found, catalog_ids)
         except UsageError as exc:
             raise UsageError(f"{where}: {exc}") from None
-        spec.baseline = baseline
+        return found
+    if not isinstance(value, str):
+        raise UsageError(f"{where}: {name} must be a string (got {value!r})")
+    return value
+
+
+#: files a target names that are read before any run starts, so a bad one stops the matrix at once
+_FILE_CHECKS: dict[str, Any] = {
+    "baseline": load_baseline,
+    "declared": lambda found, _ids: load_declared(found),
+}

@@ -73,7 +73,6 @@ def field_rows(field_support: Mapping[str, Any]) -> list[dict[str, Any]]:
             "cells": [_cell(entry.get(stage)) for stage in stages],
             "populated": _populated(entry),
             "offered": _offered(entry),
-            "changed": entry.get("changed"),
         })
     return rows
 

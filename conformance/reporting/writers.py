@@ -113,6 +113,8 @@ class RunInfo:
     created: dict[str, Any] = field(default_factory=dict)
     #: per requirement, the dimensions of its domain: declared, covered and missing values
     dimensions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: every option report.json records, by name (the option table's ``reported`` ones)
+    options: dict[str, Any] = field(default_factory=dict)
     #: what the target does with each field, measured (``FieldSupport.report``), and what it declared
     field_support: dict[str, Any] = field(default_factory=dict)
     #: where the run's time went (``Target.time_spent``)
@@ -186,6 +188,7 @@ def build_report(info: RunInfo, verdict: RunVerdict) -> dict[str, Any]:
         "checks": info.checks,
         "tolerances": info.tolerances,
         "network": info.network,
+        "options": info.options,
         "field_support": info.field_support,
     }
 

@@ -16,7 +16,7 @@ from conformance.http.target import Target, json_or_none
 from conformance.outcomes import Inconclusive, Violation
 from conformance.suite.support.answers import describe, not_throttled
 from conformance.suite.support.findings import Findings, summarise
-from conformance.suite.support.leads import EXPAND_ALL, RELATION_FIELDS, Lead
+from conformance.suite.support.leads import EXPAND_ALL, RELATION_FIELDS, Lead, remote_data_problems
 from conformance.suite.support.paging import MAX_PAGE_SIZE, Pages
 
 EXPAND_001 = "LEADS-EXPAND-001"
@@ -159,24 +159,6 @@ def test_remote_data_is_null_or_absent_without_the_flag(client: httpx.Client, ta
 
 
 # ------------------------------------------------------------------------------ EXPAND-004
-def remote_data_problems(where: str, lead: Lead) -> list[str]:
-    """How ``remote_data`` breaks "an array of {path, data}, or null"."""
-    value = lead.get("remote_data")
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        return [f"{where}: remote_data is {value!r:.80}, not an array"]
-    problems = []
-    for index, item in enumerate(value):
-        if not isinstance(item, dict):
-            problems.append(f"{where}: remote_data[{index}] is {item!r:.60}, not an object")
-        elif "path" not in item:
-            problems.append(f"{where}: remote_data[{index}] has no path")
-        elif not isinstance(item["path"], str):
-            problems.append(f"{where}: remote_data[{index}] has path {item['path']!r:.60}, not a string")
-    return problems
-
-
 @pytest.mark.requirement(EXPAND_004)
 def test_remote_data_with_the_flag_is_path_and_data(client: httpx.Client, target: Target) -> None:
     """With include_remote_data=true, remote_data is an array of {path, data} or null."""
@@ -198,6 +180,8 @@ def test_remote_data_with_the_flag_is_path_and_data(client: httpx.Client, target
         if isinstance(lead.get("id"), str)
     ]
     problems = [
-        (problem, answer) for where, lead, answer in shown for problem in remote_data_problems(where, lead)
+        (f"{where}: {problem}", answer)
+        for where, lead, answer in shown
+        for problem in remote_data_problems(lead.get("remote_data"))
     ]
     report(Findings(target), EXPAND_004, "include_remote_data=true", problems)

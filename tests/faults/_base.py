@@ -64,6 +64,21 @@ def _matches(scope: Scope, method: str | None, path_suffix: str | None) -> bool:
     return path_suffix is None or scope["path"].rstrip("/").endswith(path_suffix)
 
 
+async def answer_of(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[dict[str, Any], bytes]:
+    """Run the app on a request; its answer's start message and whole body."""
+    start: dict[str, Any] = {}
+    chunks: list[bytes] = []
+
+    async def capture(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, capture)
+    return start, b"".join(chunks)
+
+
 @dataclass
 class RewriteResponse:
     """Rewrite the JSON body (and optionally the status) of matching responses.
@@ -87,18 +102,9 @@ class RewriteResponse:
         ):
             await self.app(scope, receive, send)
             return
-        start: dict[str, Any] = {}
-        chunks: list[bytes] = []
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-                if not message.get("more_body", False):
-                    await self._emit(scope, start, b"".join(chunks), send)
-
-        await self.app(scope, receive, capture)
+        start, body = await answer_of(self.app, scope, receive)
+        if start:
+            await self._emit(scope, start, body, send)
 
     async def _emit(self, scope: Scope, start: dict[str, Any], body: bytes, send: Send) -> None:
         status = start["status"]

@@ -21,6 +21,7 @@ from tests.faults._base import (
     Fault,
     RewriteRequest,
     RewriteResponse,
+    answer_of,
     fault,
     header,
     read_body,
@@ -169,34 +170,16 @@ class SameBodySameAnswer:
             await send(start)
             await send({"type": "http.response.body", "body": content})
             return
-        start: dict[str, Any] = {}
-        chunks: list[bytes] = []
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
-
-        await self.app(scope, replay(body), capture)
+        start, content = await call(self.app, scope, body)
+        await send(start)
+        await send({"type": "http.response.body", "body": content})
         if start.get("status") == 201:
-            self.answers[key] = (start, b"".join(chunks))
+            self.answers[key] = (start, content)
 
 
 async def call(app: ASGIApp, scope: Scope, body: bytes) -> tuple[dict[str, Any], bytes]:
     """Run the app on a request body; its answer's start message and body."""
-    start: dict[str, Any] = {}
-    chunks: list[bytes] = []
-
-    async def capture(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            start.update(message)
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-
-    await app(dict(scope), replay(body), capture)
-    return start, b"".join(chunks)
+    return await answer_of(app, dict(scope), replay(body))
 
 
 @dataclass

@@ -298,6 +298,17 @@ class FieldSupport:
             self._add(name, "expandable", "left as an id", line)
 
     # -- reporting ---------------------------------------------------------------------------------
+    @staticmethod
+    def unmeasured(report: dict[str, Any], why: str) -> None:
+        """Say, in each written field's cell the run did not observe, that ``why`` may have left it
+        unmeasured (the write budget was spent)."""
+        report["unmeasured"] = why
+        for entry in report["fields"].values():
+            for stage in WRITE_STAGES:
+                cell = entry.get(stage)
+                if entry.get("writable") and isinstance(cell, dict) and cell["status"] == NOT_OBSERVED:
+                    cell["reason"] = why
+
     def report(self) -> dict[str, Any]:
         """``field_support`` for report.json: per field, each stage's cell, what meta/post offers, and how
         populated the listed leads were; per list parameter, whether it filtered."""
@@ -332,8 +343,14 @@ class FieldSupport:
             "stages": list(STAGES),
             "fields": fields,
             "parameters": {
-                param: {"field": name, **tallies.get((param, "parameter"), Tally()).cell()}
-                for param, name in FILTER_FIELDS.items()
+                **{
+                    param: {"field": name, **tallies.get((param, "parameter"), Tally()).cell()}
+                    for param, name in FILTER_FIELDS.items()
+                },
+                **{
+                    f"expand={name}": {"field": name, **tallies.get((name, "expandable"), Tally()).cell()}
+                    for name in RELATION_FIELDS
+                },
             },
         }
 

@@ -20,7 +20,7 @@ from conformance.suite.oracle.page_rules import PageRules
 from conformance.suite.oracle.state import OracleState, Rules
 from conformance.suite.oracle.write_rules import WriteRules
 from conformance.suite.support.findings import short
-from conformance.suite.support.leads import RELATION_FIELDS, Lead, relation_id
+from conformance.suite.support.leads import RELATION_FIELDS, Lead, relation_id, remote_data_problems
 
 __all__ = ["ReadRules"]
 
@@ -31,20 +31,6 @@ def expand_names(value: str | None) -> list[str] | None:
         return None
     names = value.split(",")
     return names if all(name in RELATION_FIELDS for name in names) else None
-
-
-def remote_data_problems(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        return [f"remote_data is {short(value)}, not an array"]
-    problems = []
-    for index, item in enumerate(value):
-        if not isinstance(item, dict):
-            problems.append(f"remote_data[{index}] is {short(item)}, not an object")
-        elif not isinstance(item.get("path"), str):
-            problems.append(f"remote_data[{index}] has path {short(item.get('path'))}, not a string")
-    return problems
 
 
 def uuid_class(value: str) -> str:

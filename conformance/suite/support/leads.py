@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from conformance.http.target import Target
+from conformance.suite.support.findings import short
 
 __all__ = [
     "EXPAND_ALL",
@@ -18,6 +19,7 @@ __all__ = [
     "carries_tag",
     "declined_fields",
     "relation_id",
+    "remote_data_problems",
     "run_tag",
 ]
 
@@ -82,3 +84,18 @@ def declined_fields(body: Any) -> set[str]:
             if parts:
                 names.add(parts[0])
     return names
+
+
+def remote_data_problems(value: Any) -> list[str]:
+    """How ``remote_data`` breaks "an array of {path, data}, or null"."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        return [f"remote_data is {short(value)}, not an array"]
+    problems = []
+    for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            problems.append(f"remote_data[{index}] is {short(item)}, not an object")
+        elif not isinstance(item.get("path"), str):
+            problems.append(f"remote_data[{index}] has path {short(item.get('path'))}, not a string")
+    return problems
