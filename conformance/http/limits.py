@@ -33,7 +33,7 @@ LATENCY_FLOOR = 0.05
 #: the longest a spent quota (X-RateLimit-Reset) holds requests back
 MAX_RESET_WAIT = 60.0
 
-_BACKOFF = wait_exponential_jitter(multiplier=0.5, max=30.0, exp_base=2, jitter=1.0)
+_BACKOFF = wait_exponential_jitter(multiplier=0.25, max=30.0, exp_base=2, jitter=0.5)
 
 
 def backoff(attempt: int) -> float:

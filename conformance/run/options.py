@@ -36,7 +36,7 @@ DEFAULT_MAX_EXAMPLES = 25
 DEFAULT_TIMEOUT = 20.0
 DEFAULT_MAX_DURATION = 3600.0
 DEFAULT_WRITE_BUDGET = 40
-DEFAULT_COVERAGE_CASES = 25
+DEFAULT_COVERAGE_CASES = 18
 DEFAULT_CONCURRENCY = 4
 PROFILES = ("full", "read-only")
 #: flags pytest itself, or a plugin commonly installed beside it (pytest-timeout), already defines

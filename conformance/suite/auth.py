@@ -8,6 +8,7 @@ profile skips them. Merge documents 401 for every authentication failure and nev
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -33,7 +34,6 @@ OPERATIONS = [
 
 MakeHeaders = Callable[[str, str], dict[str, str]]
 #: sends one operation with the given credential headers, and only those
-CredentialProbe = Callable[[str, str, dict[str, str]], httpx.Response]
 
 
 def _wrong_secret() -> str:
@@ -116,6 +116,33 @@ def send_probe(
     return not_throttled(http.get(path, headers=headers))
 
 
+@dataclass
+class CredentialProbe:
+    """Sends one operation with the given credential headers, and only those."""
+
+    target: Target
+    client: httpx.Client
+    meta: MetaPost | None
+    lead_id: Callable[[], str]
+
+    def __call__(self, method: str, path: str, headers: dict[str, str]) -> httpx.Response:
+        return self.many(method, path, [headers])[0]
+
+    def many(self, method: str, path: str, header_sets: list[dict[str, str]]) -> list[httpx.Response]:
+        """One request per set of headers: the bodies made first (the same seed makes the same ones), then
+        sent up to ``--concurrency`` at once; the answers in the sets' order."""
+        if path == LEAD:
+            path = lead_path(self.lead_id())
+        bodies = [
+            probe_body(self.meta, run_tag(self.target, "auth")) if method == "POST" else None
+            for _headers in header_sets
+        ]
+        return self.target.parallel(
+            lambda sent: send_probe(self.client, method, path, sent[0], sent[1]),
+            list(zip(header_sets, bodies, strict=True)),
+        )
+
+
 @pytest.fixture
 def probe(
     request: pytest.FixtureRequest,
@@ -124,14 +151,9 @@ def probe(
     probe_meta: MetaPost | None,
 ) -> CredentialProbe:
     """Send one operation with the given credential headers, and only those."""
-
-    def send(method: str, path: str, headers: dict[str, str]) -> httpx.Response:
-        if path == LEAD:
-            path = lead_path(request.getfixturevalue("existing_lead_id"))
-        body = probe_body(probe_meta, run_tag(target, "auth")) if method == "POST" else None
-        return send_probe(anonymous_client, method, path, headers, body)
-
-    return send
+    return CredentialProbe(
+        target, anonymous_client, probe_meta, lambda: str(request.getfixturevalue("existing_lead_id"))
+    )
 
 
 def expect_401(findings: Findings, response: httpx.Response, requirement: str, what: str) -> None:
@@ -201,8 +223,11 @@ def test_scheme_other_than_bearer_gets_401(
 ) -> None:
     """A scheme other than Bearer (Token <key>, a bare key) gets 401."""
     findings = Findings(target)
-    for label, make in OTHER_SCHEMES.items():
-        response = probe(method, path, make(target.token, target.account_token))
+    labels = list(OTHER_SCHEMES)
+    answers = probe.many(
+        method, path, [OTHER_SCHEMES[label](target.token, target.account_token) for label in labels]
+    )
+    for label, response in zip(labels, answers, strict=True):
         expect_401(findings, response, "LEADS-AUTH-005", f"{label} on {method} {response.request.url.path}")
     findings.raise_if_any()
 
@@ -218,19 +243,19 @@ def test_auth_rejected_post_creates_nothing(
 ) -> None:
     """A POST rejected for authentication creates nothing."""
     control = write_plan.any_lead("primary")
-    tags: dict[str, str] = {}
-    for label, make in BAD_CREDENTIALS.values():
-        tag = run_tag(target, "auth")
-        response = send_probe(
-            anonymous_client,
-            "POST",
-            LEADS,
-            make(target.token, target.account_token),
-            probe_body(probe_meta, tag),
-        )
-        if 200 <= response.status_code < 300:
-            continue
-        tags[tag] = label
+    probes = [
+        (label, tag, make(target.token, target.account_token), probe_body(probe_meta, tag))
+        for label, make in BAD_CREDENTIALS.values()
+        for tag in [run_tag(target, "auth")]
+    ]
+    answers = target.parallel(
+        lambda sent: send_probe(anonymous_client, "POST", LEADS, sent[2], sent[3]), probes
+    )
+    tags = {
+        tag: label
+        for (label, tag, _headers, _body), response in zip(probes, answers, strict=True)
+        if not 200 <= response.status_code < 300
+    }
     if not tags:
         pytest.skip("every auth-failing POST was accepted (reported by AUTH-001..004); nothing to look for")
     found = find_in_list(client, lambda lead: any(carries_tag(lead, tag) for tag in tags), control.model)

@@ -42,7 +42,7 @@ WINDOW_MIN = 40
 #: pages a search for a window may read
 WINDOW_READS = 24
 #: about how many pages the first walk through a window takes
-WINDOW_PAGES = 25
+WINDOW_PAGES = 10
 
 
 def visit(client: httpx.Client, query: dict[str, Any], max_pages: int, enough: int | None = None) -> Pages:

@@ -9,6 +9,7 @@ advisory), OpenAPI 3.0's ``nullable`` becomes a ``null`` branch, and extra prope
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from functools import cache
@@ -112,11 +113,42 @@ def validator(
     return _Strict(schema, format_checker=checker)
 
 
+#: items (by component and JSON text) already found to fit their component: a lead listed on many pages
+#: is validated once
+_VALID_ITEMS: set[tuple[str, str]] = set()
+_VALID_ITEMS_KEPT = 20_000
+
+
+def _page_items(name: str) -> str | None:
+    """The component of a page's ``results`` items, when ``name`` is a page of ``$ref`` items."""
+    results = (_components().get(name) or {}).get("properties", {}).get("results") or {}
+    reference = (results.get("items") or {}).get("$ref", "") if results.get("type") == "array" else ""
+    return reference.rpartition("/")[2] or None
+
+
 def shape_problems(
     value: Any, name: str, where: str = "", only: tuple[str, ...] = (), nullable: tuple[str, ...] = ()
 ) -> list[str]:
-    """How ``value`` breaks the fragment's component ``name``: one line per problem, with its path."""
-    return _problems(validator(name, only=only, nullable=nullable), value, where)
+    """How ``value`` breaks the fragment's component ``name``: one line per problem, with its path.
+
+    A page is checked as its envelope and then item by item, and an item already found to fit (the same
+    JSON) is not checked again.
+    """
+    item_name = _page_items(name) if not only and isinstance(value, dict) else None
+    results = value.get("results") if isinstance(value, dict) else None
+    if item_name is None or not isinstance(results, list):
+        return _problems(validator(name, only=only, nullable=nullable), value, where)
+    lines = _problems(validator(name), {**value, "results": []}, where)
+    prefix = f"{where}.results" if where else "results"
+    for index, item in enumerate(results):
+        key = (item_name, json.dumps(item, sort_keys=True, default=str))
+        if key in _VALID_ITEMS:
+            continue
+        found = _problems(validator(item_name), item, f"{prefix}[{index}]")
+        if not found and len(_VALID_ITEMS) < _VALID_ITEMS_KEPT:
+            _VALID_ITEMS.add(key)
+        lines += [line for line in found if line not in lines]
+    return lines
 
 
 def envelope_problems(body: Any, page: str) -> list[str]:
