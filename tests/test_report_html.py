@@ -33,6 +33,7 @@ from conformance.run.html_hooks import (
     pytest_html_results_table_header,
     pytest_html_results_table_row,
 )
+from conformance.run.options import DEFAULT_COVERAGE_CASES
 from tests._runs import CREDENTIALS, run_cli, target_args
 from tests.faults import all_faults
 
@@ -505,7 +506,7 @@ def test_a_real_failing_run_gives_both_pages(tmp_path):
         "Profile",
         "Run id",
     }
-    assert data["environment"]["Coverage cases"] == "at most 25 per operation"
+    assert data["environment"]["Coverage cases"] == f"at most {DEFAULT_COVERAGE_CASES} per operation"
     record = run.report
     checks = {c["test"] for c in record["checks"]}
     assert checks >= {"retrieve.py::test_malformed_id_gets_404_or_400[account-a]"}

@@ -85,7 +85,9 @@ def stored_as(change: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[[]
 
 
 def _trimmed(model: dict[str, Any]) -> dict[str, Any]:
-    return _strings(model, str.strip)
+    # a text of white space alone is kept: trimmed to nothing, a required one would be refused, which is
+    # another fault (a valid input refused) than the one this server stands for
+    return _strings(model, lambda text: text.strip() or text)
 
 
 def _truncated(model: dict[str, Any]) -> dict[str, Any]:
