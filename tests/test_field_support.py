@@ -23,8 +23,8 @@ from conformance.suite.oracle.field_support import (
     SUPPORTED,
     FieldSupport,
     compare_value,
-    declined_exactly,
 )
+from conformance.suite.support.leads import declined_fields
 from tests._runs import SELFTEST_ARGS, run_cli, target_args
 from tests.faults.whole_domain import stored_as
 
@@ -63,7 +63,8 @@ def test_a_warning_declines_a_field_only_when_it_points_at_the_whole_field():
         {"source": {"pointer": "company"}},
         {"detail": "no pointer"},
     ]}
-    assert declined_exactly(answer) == {"title", "company"}
+    assert declined_fields(answer, whole=True) == {"title", "company"}
+    assert declined_fields(answer) == {"title", "addresses", "company"}
 
 
 # ------------------------------------------------------------------------------ cells
@@ -263,17 +264,19 @@ def test_a_matrix_target_may_declare_its_field_support(tmp_path):
 
 
 def test_a_cell_the_write_budget_left_unmeasured_says_so():
-    from conformance.run.options import RunOptions
-    from conformance.run.record import _budget_spent
+    from types import SimpleNamespace
 
-    options = RunOptions(write_budget=3)
-    held = [{"reason": "a lead needs a write beyond the --write-budget of 3 creates"}]
-    why = _budget_spent(options, [], held)
-    assert why is not None and "--write-budget of 3" in why
-    assert _budget_spent(options, ["nothing held back"], []) is None
-    report = _support().report()
-    FieldSupport.unmeasured(report, why)
-    assert report["unmeasured"] == why
+    from conformance.run.record import field_support_of
+    from conformance.suite.oracle.budget import WriteBudget
+
+    budget = WriteBudget.split(3, {})
+    model = SimpleNamespace(oracle=SimpleNamespace(state=SimpleNamespace(fields=_support())), budget=budget)
+    assert "unmeasured" not in field_support_of(model, None)  # nothing held back yet
+    assert budget.allow("plan") and budget.allow("plan") and budget.allow("plan")
+    assert not budget.allow("plan") and budget.denied == 1
+    report = field_support_of(model, None)
+    why = report["unmeasured"]
+    assert "--write-budget of 3" in why
     assert report["fields"]["lead_url"]["echoed"]["reason"] == why  # never written
     assert "reason" not in report["fields"]["owner"]["filterable"]  # a read stage is not the budget's
     assert report["fields"]["title"]["read_back"]["status"] == SUPPORTED

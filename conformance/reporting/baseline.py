@@ -12,16 +12,13 @@ reason it was inconclusive.
 
 from __future__ import annotations
 
-import io
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML, YAMLError
-
 from conformance.outcomes import UsageError
+from conformance.reporting.user_files import load_document
 
 __all__ = ["ENTRY_STATUSES", "Baseline", "BaselineEntry", "load_baseline"]
 
@@ -118,22 +115,7 @@ def _entries_of(document: Any) -> Iterable[Any]:
 
 def load_baseline(path: Path, known_ids: Iterable[str]) -> Baseline:
     """Read and check a baseline file; a malformed one is a usage error naming what is wrong."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"--baseline: cannot read {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise UsageError(
-            f"--baseline: {path} is not UTF-8 text (byte {exc.start + 1} is not): give a YAML or JSON "
-            "file, or a report.json"
-        ) from None
-    try:
-        document = json.loads(text) if path.suffix == ".json" else YAML(typ="safe").load(io.StringIO(text))
-    except (ValueError, YAMLError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UsageError(
-            f"--baseline: {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {first}"
-        ) from None
+    document = load_document(path, "--baseline", "a YAML or JSON file, or a report.json")
     ids = set(known_ids)
     entries = []
     for number, raw in enumerate(_entries_of(document), 1):

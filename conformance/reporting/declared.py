@@ -18,15 +18,12 @@ disagreement; a claim the run observed nothing of is listed as unverified.
 
 from __future__ import annotations
 
-import io
-import json
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
 from conformance.outcomes import UsageError
+from conformance.reporting.user_files import load_document
+from conformance.suite.oracle.field_support import combined
 
 __all__ = ["CAPABILITIES", "compare_declared", "load_declared"]
 
@@ -43,18 +40,7 @@ _STAGES = {
 def load_declared(path: Path) -> dict[str, Any]:
     """The declared file as ``{"integration": str | None, "fields": {field: {capability: bool}}}``; a file
     that cannot be read or has another shape is a usage error naming what is wrong."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"--declared: cannot read {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"--declared: {path} is not UTF-8 text: give a YAML or JSON file") from None
-    try:
-        document = json.loads(text) if path.suffix == ".json" else YAML(typ="safe").load(io.StringIO(text))
-    except (ValueError, YAMLError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        kind = "JSON" if path.suffix == ".json" else "YAML"
-        raise UsageError(f"--declared: {path} is not valid {kind}: {first}") from None
+    document = load_document(path, "--declared", "a YAML or JSON file")
     if not isinstance(document, dict):
         raise UsageError(f"--declared: {path} must be a mapping with a 'fields' mapping")
     fields = document.get("fields", document)
@@ -62,7 +48,7 @@ def load_declared(path: Path) -> dict[str, Any]:
         raise UsageError(f"--declared: {path} has no 'fields' mapping of field -> capabilities")
     declared: dict[str, dict[str, bool]] = {}
     for name, claim in fields.items():
-        if name in ("integration",) and "fields" not in document:
+        if name == "integration" and "fields" not in document:
             continue
         declared[str(name)] = _claims(str(name), claim)
     integration = document.get("integration")
@@ -95,6 +81,8 @@ def _unknown_capabilities(name: str, unknown: list[str]) -> str:
 
 def _measured(entry: dict[str, Any], capability: str) -> tuple[str, list[int], str]:
     """What the run measured for a capability of a field: a status, its evidence lines and the reason."""
+    if capability in ("filter", "expand") and not isinstance(entry.get(_STAGES[capability][0]), dict):
+        return "not applicable", [], ""
     cells = [entry[stage] for stage in _STAGES[capability] if isinstance(entry.get(stage), dict)]
     if capability == "read" and not cells:
         held = any(share.get("holding") for share in (entry.get("populated") or {}).values())
@@ -103,16 +91,11 @@ def _measured(entry: dict[str, Any], capability: str) -> tuple[str, list[int], s
         stored = [cell for cell in cells[1:] if cell["status"] != "not observed"]
         cells = stored or cells[:1]
     observed = [cell for cell in cells if cell["status"] != "not observed"]
+    if not observed:
+        return "not observed", [], ""
     lines = [line for cell in observed for line in cell.get("evidence_lines", [])][:5]
     reasons = "; ".join(cell["reason"] for cell in observed if cell.get("reason"))
-    statuses = {cell["status"] for cell in observed}
-    if not statuses:
-        return "not observed", [], ""
-    if statuses == {"supported"}:
-        return "supported", lines, reasons
-    if statuses == {"not supported"}:
-        return "not supported", lines, reasons
-    return "partial", lines, reasons
+    return combined(cell["status"] for cell in observed), lines, reasons
 
 
 def compare_declared(field_support: dict[str, Any], declared: dict[str, Any]) -> dict[str, Any]:
@@ -126,10 +109,7 @@ def compare_declared(field_support: dict[str, Any], declared: dict[str, Any]) ->
                 claims.append({"field": name, "capability": capability, "declared": claimed,
                                "measured": "unknown field", "agrees": None, "evidence_lines": []})
                 continue
-            if capability in ("filter", "expand") and not isinstance(entry.get(_STAGES[capability][0]), dict):
-                measured, lines, reason = "not applicable", list[int](), ""
-            else:
-                measured, lines, reason = _measured(entry, capability)
+            measured, lines, reason = _measured(entry, capability)
             undecided = measured in ("not observed", "not applicable")
             agrees = None if undecided else (measured == "supported") == claimed
             claims.append({

@@ -46,6 +46,7 @@ from conformance.outcomes import (
 from conformance.run.context import RunContext
 from conformance.run.options import ENV, RunOptions, add_pytest_options
 from conformance.suite.oracle import RunModel
+from conformance.suite.oracle.budget import WriteBudget
 
 __all__ = ["collector", "get_target", "install_context", "requirement_ids", "context_of"]
 
@@ -320,9 +321,12 @@ def tolerate(pytestconfig: pytest.Config) -> Callable[[Iterable[str]], None]:
 
 
 @pytest.fixture(scope="session")
-def write_budget_total(pytestconfig: pytest.Config) -> int:
-    """``--write-budget``: the leads the run may create at most."""
-    return int(context_of(pytestconfig).options.write_budget)
+def write_budget(pytestconfig: pytest.Config, max_examples: int) -> WriteBudget:
+    """``--write-budget`` split once among those who write (``WriteBudget.for_run``); the run's model
+    keeps it, so the report can tell what it held back."""
+    context = context_of(pytestconfig)
+    context.model.budget = WriteBudget.for_run(int(context.options.write_budget), max_examples)
+    return context.model.budget
 
 
 @pytest.fixture(scope="session")

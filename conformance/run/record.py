@@ -5,7 +5,6 @@ folder written for a run that tested nothing.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,7 +87,7 @@ def run_info(
         concurrency=options.concurrency,
         created=created_leads(model, target),
         dimensions={rid: model.coverage.report(rid) for rid in declared_domains()} if model else {},
-        field_support=field_support_of(model, declared, _budget_spent(options, notes, checks or [])),
+        field_support=field_support_of(model, declared),
         options=options.reported(),
         time={**target.time_spent(), "concurrency": target.limit.report()},
         interrupted=interrupted,
@@ -96,23 +95,16 @@ def run_info(
     )
 
 
-def _budget_spent(options: RunOptions, notes: list[str], checks: list[dict[str, Any]]) -> str | None:
-    """Why cells may be unmeasured when the write budget held writes back (None: it did not)."""
-    said = json.dumps([notes, checks], default=str)
-    if "--write-budget" not in said:
-        return None
-    budget = options.write_budget
-    return f"not measured: the --write-budget of {budget} creates was spent before a write carried it"
-
-
-def field_support_of(
-    model: RunModel | None, declared: dict[str, Any] | None, budget_spent: str | None = None
-) -> dict[str, Any]:
+def field_support_of(model: RunModel | None, declared: dict[str, Any] | None) -> dict[str, Any]:
     """What the run measured of each field (empty when no oracle watched it), what the write budget left
     unmeasured, and the vendor's claims beside it."""
     measured = model.oracle.state.fields.report() if model is not None and model.oracle is not None else {}
-    if measured and budget_spent:
-        FieldSupport.unmeasured(measured, budget_spent)
+    budget = model.budget if model is not None else None
+    if measured and budget is not None and budget.denied:
+        FieldSupport.unmeasured(
+            measured,
+            f"not measured: the --write-budget of {budget.total} creates was spent before a write carried it",
+        )
     if measured and declared is not None:
         measured["declared"] = compare_declared(measured, declared)
     return measured

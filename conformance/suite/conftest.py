@@ -12,7 +12,7 @@ from conformance.contract.operations import LEADS
 from conformance.http.target import Target, json_or_none
 from conformance.outcomes import READ_ONLY, skip
 from conformance.suite.oracle import RunModel
-from conformance.suite.oracle.budget import EXPLORATION_CREATES, STATEFUL_STEPS, WriteBudget
+from conformance.suite.oracle.budget import WriteBudget
 from conformance.suite.oracle.plan import WritePlan
 from conformance.suite.support.created import Created
 from conformance.suite.support.leads import RELATION_FIELDS
@@ -69,17 +69,6 @@ def known_relations(client: httpx.Client) -> dict[str, str]:
 def second_meta_post(target: Target, second_client: httpx.Client) -> MetaPost:
     """The second account's meta/post (its own required fields); the fragment's stand-in when unusable."""
     return fetch_meta_post(second_client, fallback=True)
-
-
-@pytest.fixture(scope="session")
-def write_budget(write_budget_total: int, max_examples: int) -> WriteBudget:
-    """``--write-budget`` split once among the planned leads, meta/post's generated bodies, the stateful
-    phase, the exploration and the generated cases."""
-    total = write_budget_total
-    scenarios = max(2, max_examples // 2)
-    demands = {"meta-generated": max_examples, "stateful": STATEFUL_STEPS * scenarios,
-               "exploration": EXPLORATION_CREATES}
-    return WriteBudget.split(total, demands)
 
 
 @pytest.fixture(scope="session")

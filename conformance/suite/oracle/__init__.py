@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from conformance.http.target import Target
+from conformance.suite.oracle.budget import WriteBudget
 from conformance.suite.oracle.core import Oracle
 from conformance.suite.oracle.domain import DomainCoverage
 from conformance.suite.oracle.ledger import Ledger, Refused, Written
@@ -38,6 +39,8 @@ class RunModel:
     ledger: Ledger = field(default_factory=Ledger)
     coverage: DomainCoverage = field(default_factory=DomainCoverage)
     oracle: Oracle | None = None
+    #: the run's write budget, once a check asked for it
+    budget: WriteBudget | None = None
 
     def conclude(self, check: str, requirements: list[str] | tuple[str, ...]) -> None:
         """Raise what the oracle saw on the exchanges of ``check`` for ``requirements`` (see

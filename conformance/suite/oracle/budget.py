@@ -36,6 +36,17 @@ class WriteBudget:
     total: int
     shares: dict[str, int]
     used: dict[str, int] = field(default_factory=dict)
+    #: writes the budget held back (a create not sent, a check left inconclusive)
+    denied: int = 0
+
+    @classmethod
+    def for_run(cls, total: int, max_examples: int) -> WriteBudget:
+        """``total`` split among the planned leads, meta/post's generated bodies, the stateful phase, the
+        exploration and the generated cases, as far as a run of ``max_examples`` can use each."""
+        scenarios = max(2, max_examples // 2)
+        demands = {"meta-generated": max_examples, "stateful": STATEFUL_STEPS * scenarios,
+                   "exploration": EXPLORATION_CREATES}
+        return cls.split(total, demands)
 
     @classmethod
     def split(cls, total: int, demands: dict[str, int]) -> WriteBudget:
@@ -52,6 +63,7 @@ class WriteBudget:
         """Whether one more create of ``purpose`` fits its share (and count it when it does)."""
         used = self.used.get(purpose, 0)
         if used >= self.shares.get(purpose, 0):
+            self.denied += 1
             return False
         self.used[purpose] = used + 1
         return True
@@ -63,6 +75,7 @@ class WriteBudget:
         self, purpose: str, what: str, requirements: list[str] | tuple[str, ...] = ()
     ) -> Inconclusive:
         """The inconclusive outcome of a check that needed a write beyond ``purpose``'s share."""
+        self.denied += 1
         return Inconclusive(
             f"{what} needs a write beyond the --write-budget of {self.total} creates "
             f"({self.shares.get(purpose, 0)} of them for {purpose})",

@@ -36,8 +36,8 @@ __all__ = [
     "STAGES",
     "SUPPORTED",
     "FieldSupport",
+    "combined",
     "compare_value",
-    "declined_exactly",
 ]
 
 SUPPORTED, NOT_SUPPORTED, PARTIAL, NOT_OBSERVED = "supported", "not supported", "partial", "not observed"
@@ -72,7 +72,7 @@ def _text_change(sent: str, got: Any) -> str | None:
         return DROPPED
     if not isinstance(got, str):
         return "changed type"
-    if got == sent.strip() or " ".join(got.split()) == " ".join(sent.split()) and got != sent:
+    if got == sent.strip() or " ".join(got.split()) == " ".join(sent.split()):
         return "trimmed"
     if sent.startswith(got):
         return f"truncated at {len(got)}"
@@ -153,22 +153,6 @@ class Tally:
         return cell
 
 
-def declined_exactly(answer: Any) -> set[str]:
-    """The model fields a 2xx create's warnings point at as a whole (``/model/title``), not inside them
-    (``/model/addresses/0/x`` declines a key of an item, not the addresses)."""
-    warnings = answer.get("warnings") if isinstance(answer, dict) else None
-    names: set[str] = set()
-    for warning in warnings if isinstance(warnings, list) else []:
-        source = warning.get("source") if isinstance(warning, dict) else None
-        pointer = source.get("pointer") if isinstance(source, dict) else None
-        parts = [part for part in pointer.split("/") if part] if isinstance(pointer, str) else []
-        if len(parts) == 2 and parts[0] == "model":
-            names.add(parts[1])
-        elif len(parts) == 1:
-            names.add(parts[0])
-    return names
-
-
 def lead_fields() -> tuple[list[str], set[str]]:
     """Every field of the fragment's Lead and LeadRequest (nested request items as ``name.sub``), and the
     writable ones."""
@@ -227,14 +211,8 @@ class FieldSupport:
             if name not in self.writable:
                 continue
             self._add(name, "accepted", "declined" if name in refused else None, line)
-            for sub, _value in _nested_values(name, value):
+            for sub in _nested_keys(name, value):
                 self._add(f"{name}.{sub}", "accepted", "declined" if name in refused else None, line)
-
-    def refused(self, fields: Iterable[str], status: int, line: int) -> None:
-        """A create refused naming fields (its errors' pointers) the run sent as meta/post allows them."""
-        for name in fields:
-            if name in self.writable:
-                self._add(name, "accepted", f"refused with {status}", line)
 
     def shown(
         self, stage: str, sent: dict[str, Any], shown: dict[str, Any], skipped: set[str], line: int
@@ -366,13 +344,21 @@ def summary_of(entry: dict[str, Any]) -> str:
     }
     if len(observed) > 1:
         observed.pop("accepted", None)
-    statuses = set(observed.values())
-    if not statuses:
+    if not observed:
         held = any(share.get("holding") for share in entry.get("populated", {}).values())
         return SUPPORTED if held and not entry.get("writable") else NOT_OBSERVED
-    if statuses == {SUPPORTED}:
+    return combined(observed.values())
+
+
+def combined(statuses: Iterable[str]) -> str:
+    """One status for several cells: supported or not supported when every observed one says so, partial
+    when they differ or one is partial, not observed when none was observed."""
+    seen = set(statuses) - {NOT_OBSERVED}
+    if not seen:
+        return NOT_OBSERVED
+    if seen == {SUPPORTED}:
         return SUPPORTED
-    if statuses == {NOT_SUPPORTED}:
+    if seen == {NOT_SUPPORTED}:
         return NOT_SUPPORTED
     return PARTIAL
 
@@ -391,8 +377,9 @@ def _declared(schema: Any) -> dict[str, Any]:
     return {key: schema[key] for key in keys if key in schema}
 
 
-def _nested_values(name: str, value: Any) -> list[tuple[str, Any]]:
+def _nested_keys(name: str, value: Any) -> list[str]:
+    """The sub-fields each item of a nested list carries (one entry per item that carries it)."""
     if name not in NESTED_FIELDS or not isinstance(value, list):
         return []
     items = [item for item in value if isinstance(item, dict)]
-    return [(sub, item[sub]) for item in items for sub in NESTED_FIELDS[name] if sub in item]
+    return [sub for item in items for sub in NESTED_FIELDS[name] if sub in item]

@@ -12,7 +12,6 @@ from typing import Any
 from conformance.contract.formats import is_uuid, parse_datetime
 from conformance.suite.oracle.compare import SERVER_OWNED, differences, same_instant, value_classes
 from conformance.suite.oracle.exchanges import Seen
-from conformance.suite.oracle.field_support import declined_exactly
 from conformance.suite.oracle.ledger import Refused, Written, tags_in
 from conformance.suite.oracle.state import Rules
 from conformance.suite.support.findings import short
@@ -66,7 +65,7 @@ class WriteRules(Rules):
                 tags=frozenset(tags_in(model_sent, self.target.run_id)),
             )
             earlier = self.ledger.add(written)
-            self.state.fields.written(model_sent, declined_exactly(answer), seen.line)
+            self.state.fields.written(model_sent, declined_fields(answer, whole=True), seen.line)
             self.verdicts.check(
                 earlier is None,
                 "LEADS-CREATE-003",

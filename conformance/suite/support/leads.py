@@ -66,11 +66,13 @@ def carries_tag(lead: Any, tag: str) -> bool:
     return isinstance(lead, dict) and scan(lead, 0)
 
 
-def declined_fields(body: Any) -> set[str]:
+def declined_fields(body: Any, whole: bool = False) -> set[str]:
     """The model fields a 2xx write's warnings name (``/model/x``, ``model/x``, ``/x``).
 
     A warning such as Merge's ``UNSUPPORTED_FIELD`` says the field was not written, so an echo of
-    it is not expected; a field left out without a warning still is.
+    it is not expected; a field left out without a warning still is. With ``whole``, only a warning
+    pointing at a field as a whole counts (``/model/addresses/0/x`` declines a key of an item, not the
+    addresses).
     """
     warnings = body.get("warnings") if isinstance(body, dict) else None
     names = set()
@@ -81,7 +83,7 @@ def declined_fields(body: Any) -> set[str]:
             parts = [part for part in pointer.split("/") if part]
             if parts and parts[0] == "model":
                 parts = parts[1:]
-            if parts:
+            if parts and (not whole or len(parts) == 1):
                 names.add(parts[0])
     return names
 
