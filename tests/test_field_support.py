@@ -288,3 +288,22 @@ def test_each_expand_value_is_a_parameter_of_its_own():
     assert parameters["expand=converted_account"]["status"] == NOT_OBSERVED
     assert parameters["remote_id"]["status"] == NOT_SUPPORTED
     assert parameters["owner_id"]["status"] == SUPPORTED
+
+
+def _first_phone_only(model: dict[str, Any]) -> dict[str, Any]:
+    changed = dict(model)
+    if isinstance(changed.get("phone_numbers"), list):
+        changed["phone_numbers"] = changed["phone_numbers"][:1]
+    return changed
+
+
+@pytest.mark.slow
+def test_a_server_that_keeps_the_first_phone_number_only_shows_the_phones_partial(tmp_path):
+    with serve_in_thread(stored_as(_first_phone_only)()) as server:
+        run = run_cli([*target_args(server.base_url), *SELFTEST_ARGS], tmp_path)
+    assert run.report is not None, run.stderr[-3000:]
+    fields = run.report["field_support"]["fields"]
+    off = {name: e["summary"] for name, e in fields.items() if e["summary"] not in (SUPPORTED, NOT_OBSERVED)}
+    assert set(off) == {"phone_numbers", "phone_numbers.phone_number", "phone_numbers.phone_number_type"}
+    assert "first item only" in fields["phone_numbers"]["echoed"]["reason"]
+    assert fields["phone_numbers.phone_number"]["echoed"]["reason"].startswith("dropped")

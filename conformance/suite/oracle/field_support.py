@@ -167,12 +167,11 @@ def lead_fields() -> tuple[list[str], set[str]]:
     return names, written
 
 
-def _best_match(item: dict[str, Any], shown: list[Any]) -> dict[str, Any] | None:
+def _best_match(item: dict[str, Any], shown: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The shown nested item most like the one sent (most sub-fields equal), or None."""
-    candidates = [other for other in shown if isinstance(other, dict)]
-    if not candidates:
+    if not shown:
         return None
-    return max(candidates, key=lambda other: sum(other.get(key) == value for key, value in item.items()))
+    return max(shown, key=lambda other: sum(other.get(key) == value for key, value in item.items()))
 
 
 class FieldSupport:
@@ -240,8 +239,12 @@ class FieldSupport:
         else:
             reason = None
         self._add(name, stage, reason, line)
+        # each shown item answers one sent item at most: a sent item left without one was dropped
+        unused = [other for other in shown if isinstance(other, dict)]
         for item in items:
-            match = _best_match(item, shown)
+            match = _best_match(item, unused)
+            if match is not None:
+                unused.remove(match)
             for sub in NESTED_FIELDS[name]:
                 if isinstance(item.get(sub), str):
                     got_sub = match.get(sub) if match is not None else None
