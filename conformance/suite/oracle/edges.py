@@ -6,8 +6,8 @@ characters beyond the Basic Multilingual Plane), several items in an array, date
 offset and with fractions. Each planned lead (``EDGE_LEADS``) spreads these classes over its fields,
 so a handful of writes covers them all: one field keeps surrounding whitespace, another is long,
 a third mixes scripts, there are two addresses, two email addresses and two phone numbers (in a
-national form that E.164 would rewrite), and the conversion date has a non-UTC offset (one of them the
-largest there is, -23:59, with a fraction of nine digits).
+national form that E.164 would rewrite), and the conversion date has a non-UTC offset and a fraction (one
+of one digit, the other of nine digits with the largest offset there is, -23:59).
 
 Beyond what a lead echoes, a planned write carries what the schema leaves open (``with_open_values``):
 the write-only objects holding numbers in every JSON form, nesting a dozen levels deep and a text of
@@ -65,7 +65,7 @@ EDGE_LEADS: tuple[dict[str, Any], ...] = (
         "company": _long("Analytical Engines"),
         "title": "Directrice générale — مديرة عامة",
         "lead_url": "https://example.com/leads/lovelace",
-        "converted_date": "2026-01-15T10:30:00.123456+10:30",
+        "converted_date": "2026-01-15T10:30:00.5+10:30",
         "addresses": [
             {
                 "street_1": "  1 Infinite Loop  ",
