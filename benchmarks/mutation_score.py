@@ -116,24 +116,15 @@ def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = _Parser(prog="mutation_score.py", description=(__doc__ or "").splitlines()[0])
-    parser.add_argument(
-        "--sample",
-        type=_positive(int),
-        default=250,
-        metavar="N",
-        help="mutants to run, a seeded sample of the runnable ones (default 250)",
+    numbers = (
+        ("--sample", _positive(int), 250, "N", "mutants to run, a seeded sample of the runnable ones"),
+        ("--seed", int, 1, "SEED", "the sample's seed"),
+        ("--jobs", _positive(int), 2, "J", "mutants run at a time"),
+        ("--timeout", _positive(float), 180.0, "S", "seconds one mutant's run may take"),
     )
-    parser.add_argument("--seed", type=int, default=1, help="the sample's seed (default 1)")
-    parser.add_argument(
-        "--jobs", type=_positive(int), default=2, metavar="J", help="mutants run at a time (default 2)"
-    )
-    parser.add_argument(
-        "--timeout",
-        type=_positive(float),
-        default=180.0,
-        metavar="S",
-        help="seconds one mutant's run may take (default 180)",
-    )
+    for flag, kind, default, metavar, what in numbers:
+        shown = f"{what} (default {default:g})"
+        parser.add_argument(flag, type=kind, default=default, metavar=metavar, help=shown)
     parser.add_argument(
         "--suite-args",
         default=DEFAULT_SUITE_ARGS,
@@ -141,37 +132,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help=f"options for each conformance run (default {DEFAULT_SUITE_ARGS!r}, "
         f"and --run-id {RUN_ID} unless named)",
     )
-    parser.add_argument(
-        "--triage",
-        type=Path,
-        default=DEFAULT_TRIAGE,
-        metavar="FILE",
-        help="the survivors' verdicts (default benchmarks/mutation_triage.yaml)",
+    files = (
+        ("--triage", DEFAULT_TRIAGE, "the survivors' verdicts"),
+        ("--json", DEFAULT_OUT / "results.json", "where the per-mutant results go"),
+        ("--session", DEFAULT_OUT / "session.sqlite", "Cosmic Ray's session file"),
+        ("--compare", None, "an earlier results file: print the mutants whose status changed"),
     )
+    for flag, default, what in files:
+        shown = f" (default {default.relative_to(ROOT)})" if default is not None else ""
+        parser.add_argument(flag, type=Path, default=default, metavar="FILE", help=what + shown)
     parser.add_argument(
         "--stub-untriaged",
         action="store_true",
         help="append an entry without a verdict to the triage file for each untriaged survivor",
-    )
-    parser.add_argument(
-        "--json",
-        type=Path,
-        default=DEFAULT_OUT / "results.json",
-        metavar="FILE",
-        help="where the per-mutant results go (default mutants/results.json)",
-    )
-    parser.add_argument(
-        "--session",
-        type=Path,
-        default=DEFAULT_OUT / "session.sqlite",
-        metavar="FILE",
-        help="Cosmic Ray's session file (default mutants/session.sqlite)",
-    )
-    parser.add_argument(
-        "--compare",
-        type=Path,
-        metavar="FILE",
-        help="an earlier results file: print the mutants whose status changed",
     )
     parser.add_argument(
         "--dry-run", action="store_true", help="print the population and the sample; run nothing"

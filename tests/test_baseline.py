@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -32,23 +33,22 @@ def test_yaml_and_json_entries_with_an_optional_check(tmp_path):
     assert load_baseline(json_file, IDS).entries[0].reason == "25 a page"
 
 
-def test_an_earlier_report_gives_its_failures_as_entries(tmp_path):
-    report = {
-        "verdict": "fail",
-        "finished_at": "2026-12-01T10:00:00Z",
-        "requirements": [
-            {"id": "LEADS-PAGE-002", "status": "fail", "failures": [{"message": "page of 150"}]},
-            {"id": "LEADS-PAGE-003", "status": "warn", "failures": [{"message": "25 a page"}]},
-            {
-                "id": "LEADS-AUTH-005",
-                "status": "known",
-                "known": [{"id": "LEADS-AUTH-005", "reason": "kept"}],
-            },
-            {"id": "LEADS-AUTH-001", "status": "pass", "failures": []},
-        ],
-    }
-    path = tmp_path / "report.json"
+def _earlier_report(folder: Path, *requirements: dict) -> Path:
+    """A report.json of a failed run that finished at 2026-12-01T10:00:00Z, with ``requirements``."""
+    path = folder / "report.json"
+    report = {"verdict": "fail", "finished_at": "2026-12-01T10:00:00Z", "requirements": list(requirements)}
     path.write_text(json.dumps(report))
+    return path
+
+
+def test_an_earlier_report_gives_its_failures_as_entries(tmp_path):
+    path = _earlier_report(
+        tmp_path,
+        {"id": "LEADS-PAGE-002", "status": "fail", "failures": [{"message": "page of 150"}]},
+        {"id": "LEADS-PAGE-003", "status": "warn", "failures": [{"message": "25 a page"}]},
+        {"id": "LEADS-AUTH-005", "status": "known", "known": [{"id": "LEADS-AUTH-005", "reason": "kept"}]},
+        {"id": "LEADS-AUTH-001", "status": "pass", "failures": []},
+    )
     entries = load_baseline(path, IDS).entries
     assert [e.id for e in entries] == ["LEADS-PAGE-002", "LEADS-PAGE-003", "LEADS-AUTH-005"]
     assert "page of 150" in entries[0].reason and entries[2].reason == "kept"
@@ -77,21 +77,16 @@ def test_a_missing_baseline_file_is_a_usage_error(tmp_path):
 
 
 def test_an_earlier_reports_inconclusive_requirements_become_inconclusive_entries(tmp_path):
-    report = {
-        "verdict": "fail",
-        "finished_at": "2026-12-01T10:00:00Z",
-        "requirements": [
-            {"id": "LEADS-CREATE-001", "status": "fail", "failures": [{"message": "a create is not a 201"}]},
-            {
-                "id": "LEADS-HTTP-004",
-                "status": "inconclusive",
-                "failures": [],
-                "reasons": ["properties.py::test_link: inconclusive: no create answered 201"],
-            },
-        ],
-    }
-    path = tmp_path / "report.json"
-    path.write_text(json.dumps(report))
+    path = _earlier_report(
+        tmp_path,
+        {"id": "LEADS-CREATE-001", "status": "fail", "failures": [{"message": "a create is not a 201"}]},
+        {
+            "id": "LEADS-HTTP-004",
+            "status": "inconclusive",
+            "failures": [],
+            "reasons": ["properties.py::test_link: inconclusive: no create answered 201"],
+        },
+    )
     failing, undecided = load_baseline(path, IDS).entries
     assert (failing.id, failing.status) == ("LEADS-CREATE-001", "fail")
     assert (undecided.id, undecided.status) == ("LEADS-HTTP-004", "inconclusive")

@@ -470,28 +470,26 @@ def test_a_server_error_is_charged_to_http_001_with_a_masked_reproduce_command()
     assert ACCOUNT not in violation.reproduce + violation.message
 
 
-def test_a_valid_filter_refused_with_an_open_input_beside_it_is_confirmed_without_it():
-    def refuse_common_model_field(request: httpx.Request) -> httpx.Response:
-        if request.url.params.get("is_common_model_field"):
-            return httpx.Response(400, json={"detail": "Unknown filter."})
+@pytest.mark.parametrize(
+    ("refused", "charged"),
+    [("is_common_model_field", {"LEADS-HTTP-006"}), ("cursor", set())],
+    ids=["valid-filter-confirmed-without-the-open-input", "open-input-not-charged"],
+)
+def test_a_refusal_is_charged_only_when_the_valid_input_alone_is_refused(refused, charged):
+    """A case holds a valid filter beside an open input (a made-up cursor). Refused, it is sent again
+    without the open input: refused still, the valid filter is charged; taken, nothing is."""
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get(refused):
+            return httpx.Response(400, json={"detail": "Refused."})
         return _page(request)
 
-    runner, _target = _runner(_server(refuse_common_model_field))
+    runner, _target = _runner(_server(refuse))
     runner.exercise(_positive_case(runner, RFC, {"cursor": "abc", "is_common_model_field": "true"}))
-    assert _charged(runner) == {"LEADS-HTTP-006"}
-    (finding,) = runner.findings.values()
-    assert "without the open input(s)" in finding.message and "cursor" in finding.message
-
-
-def test_a_refusal_caused_by_an_open_input_is_not_charged():
-    def refuse_cursor(request: httpx.Request) -> httpx.Response:
-        if request.url.params.get("cursor"):
-            return httpx.Response(400, json={"detail": "Invalid cursor"})
-        return _page(request)
-
-    runner, _target = _runner(_server(refuse_cursor))
-    runner.exercise(_positive_case(runner, RFC, {"cursor": "abc", "is_common_model_field": "true"}))
-    assert _charged(runner) == set()
+    assert _charged(runner) == charged
+    if charged:
+        (finding,) = runner.findings.values()
+        assert "without the open input(s)" in finding.message and "cursor" in finding.message
 
 
 def test_a_request_without_credentials_accepted_is_charged_to_auth_001():

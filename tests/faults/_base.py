@@ -21,18 +21,24 @@ JsonEdit = Callable[[Any, Scope], Any]
 
 
 @dataclass(frozen=True)
-class Fault:
-    """A deliberately broken server: ``build()`` returns its ASGI app."""
+class Double:
+    """A server the self-tests run the whole suite against: ``build()`` returns its ASGI app."""
 
     name: str
-    breaks: frozenset[str]
     build: Callable[[], ASGIApp]
     description: str = ""
-    #: requirements the fault leaves undecidable (status inconclusive), besides those it breaks
-    inconclusive: frozenset[str] = frozenset()
 
     def __repr__(self) -> str:
-        return f"Fault({self.name})"
+        return f"{type(self).__name__}({self.name})"
+
+
+@dataclass(frozen=True, repr=False)
+class Fault(Double):
+    """A deliberately broken server, and the requirements it breaks."""
+
+    breaks: frozenset[str] = frozenset()
+    #: requirements the fault leaves undecidable (status inconclusive), besides those it breaks
+    inconclusive: frozenset[str] = frozenset()
 
 
 def fault(
@@ -42,13 +48,7 @@ def fault(
     description: str = "",
     inconclusive: set[str] | frozenset[str] = frozenset(),
 ) -> Fault:
-    return Fault(
-        name=name,
-        breaks=frozenset(breaks),
-        build=build,
-        description=description,
-        inconclusive=frozenset(inconclusive),
-    )
+    return Fault(name, build, description, frozenset(breaks), frozenset(inconclusive))
 
 
 def reference(**overrides: Any) -> ASGIApp:

@@ -1,8 +1,4 @@
-"""Broken servers for the read path: PAGE, FILTER, RETRIEVE, EXPAND and RFC.
-
-Each fault is the reference app with one behaviour broken, and declares every requirement the
-whole suite (the Schemathesis HTTP checks included) sees broken against it.
-"""
+"""Broken servers for the read path: PAGE, FILTER, RETRIEVE, EXPAND and RFC."""
 
 from __future__ import annotations
 

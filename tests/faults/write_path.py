@@ -1,8 +1,4 @@
-"""Broken servers for the write path: AUTH, TENANT, CREATE, ENVELOPE and META.
-
-Each fault is the reference app with one behaviour broken, and declares every requirement the
-whole suite (the Schemathesis HTTP checks included) sees broken against it.
-"""
+"""Broken servers for the write path: AUTH, TENANT, CREATE, ENVELOPE and META."""
 
 from __future__ import annotations
 
@@ -116,16 +112,32 @@ def query(scope: Scope) -> str:
 
 # ------------------------------------------------------------------------------ modifiers
 @dataclass
-class ForwardRejectedPost:
-    """A POST with bad credentials is stored under valid ones, then answered 401 all the same."""
+class OnCreate:
+    """``app``, except that a POST /crm/v1/leads it ``takes`` goes to ``create`` with its raw body."""
 
     app: ASGIApp
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not is_post_leads(scope) or valid_credentials(scope):
+        if not self.takes(scope):
             await self.app(scope, receive, send)
             return
-        body = await read_body(receive)
+        await self.create(scope, await read_body(receive), send)
+
+    def takes(self, scope: Scope) -> bool:
+        return is_post_leads(scope)
+
+    async def create(self, scope: Scope, body: bytes, send: Send) -> None:
+        raise NotImplementedError
+
+
+@dataclass
+class ForwardRejectedPost(OnCreate):
+    """A POST with bad credentials is stored under valid ones, then answered 401 all the same."""
+
+    def takes(self, scope: Scope) -> bool:
+        return is_post_leads(scope) and not valid_credentials(scope)
+
+    async def create(self, scope: Scope, body: bytes, send: Send) -> None:
         forged = set_header(
             set_header(dict(scope), "authorization", f"Bearer {API_KEY}"), "x-account-token", ACCOUNT_A
         )
@@ -134,18 +146,13 @@ class ForwardRejectedPost:
 
 
 @dataclass
-class BodyGate:
+class BodyGate(OnCreate):
     """Answer a POST /leads whose raw body ``rejects`` returns True with a fixed status, without the app."""
 
-    app: ASGIApp
     rejects: Callable[[bytes], bool]
     status: int = 500
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not is_post_leads(scope):
-            await self.app(scope, receive, send)
-            return
-        body = await read_body(receive)
+    async def create(self, scope: Scope, body: bytes, send: Send) -> None:
         if self.rejects(body):
             await send_json(send, self.status, {"detail": "A server error occurred."})
             return
@@ -153,17 +160,12 @@ class BodyGate:
 
 
 @dataclass
-class SameBodySameAnswer:
+class SameBodySameAnswer(OnCreate):
     """A POST /leads whose body was seen before gets the earlier answer again (no new lead)."""
 
-    app: ASGIApp
     answers: dict[tuple[str, bytes], tuple[dict[str, Any], bytes]] = field(default_factory=dict)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not is_post_leads(scope):
-            await self.app(scope, receive, send)
-            return
-        body = await read_body(receive)
+    async def create(self, scope: Scope, body: bytes, send: Send) -> None:
         key = (header(scope, "x-account-token") or "", body)
         if key in self.answers:
             start, content = self.answers[key]
@@ -183,16 +185,10 @@ async def call(app: ASGIApp, scope: Scope, body: bytes) -> tuple[dict[str, Any],
 
 
 @dataclass
-class StoreRefusedWrites:
+class StoreRefusedWrites(OnCreate):
     """A create refused for a missing required field is stored all the same (validation after the insert)."""
 
-    app: ASGIApp
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not is_post_leads(scope):
-            await self.app(scope, receive, send)
-            return
-        body = await read_body(receive)
+    async def create(self, scope: Scope, body: bytes, send: Send) -> None:
         start, content = await call(self.app, scope, body)
         if start.get("status") == 400 and b"MISSING_REQUIRED_FIELD" in content:
             filled = self._filled(body)

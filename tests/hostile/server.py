@@ -93,21 +93,21 @@ class ForeignHost:
         host, port = self._sock.getsockname()[:2]
         self.origin = f"http://{host}:{port}"
         self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._accept, name="foreign-host", daemon=True)
+        self._thread = threading.Thread(
+            target=_accepting,
+            args=(self._sock, self._stopping, self._answer),
+            name="foreign-host",
+            daemon=True,
+        )
         self._thread.start()
 
-    def _accept(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except (TimeoutError, OSError):
-                continue
-            with conn:
-                conn.settimeout(2)
-                request = _read_request(conn)
-                if request is not None:
-                    self.requests.append(request.head + request.body)
-                    conn.sendall(_simple("200 OK", {"content-type": "application/json"}, b"{}"))
+    def _answer(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(2)
+            request = _read_request(conn)
+            if request is not None:
+                self.requests.append(request.head + request.body)
+                conn.sendall(_simple("200 OK", {"content-type": "application/json"}, b"{}"))
 
     def saw(self, secret: str) -> bool:
         """Whether any request it received carried ``secret``."""
@@ -117,6 +117,18 @@ class ForeignHost:
         self._stopping.set()
         self._thread.join(timeout=5)
         self._sock.close()
+
+
+def _accepting(
+    sock: socket.socket, stopping: threading.Event, handle: Callable[[socket.socket], None]
+) -> None:
+    """Hand each connection ``sock`` accepts to ``handle`` until ``stopping`` is set."""
+    while not stopping.is_set():
+        try:
+            conn, _ = sock.accept()
+        except (TimeoutError, OSError):
+            continue
+        handle(conn)
 
 
 def _read_request(conn: socket.socket) -> _Request | None:
@@ -231,12 +243,10 @@ class HostileServer:
 
     # -- serving --------------------------------------------------------------------------------
     def _accept(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except (TimeoutError, OSError):
-                continue
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+        _accepting(self._sock, self._stopping, self._serve_apart)
+
+    def _serve_apart(self, conn: socket.socket) -> None:
+        threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
         with self._lock:

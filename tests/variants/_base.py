@@ -19,6 +19,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from conformance.reference.timestamps import parse_rfc3339
+from tests.faults._base import Double
 
 LEADS = "/crm/v1/leads"
 RFC = "/crm/v1/leads/remote-field-classes"
@@ -31,17 +32,11 @@ DATE_TIME_KEYS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Variant:
-    """A conformant server: ``build()`` returns its ASGI app; ``warns`` the SHOULD IDs it may warn."""
+@dataclass(frozen=True, repr=False)
+class Variant(Double):
+    """A conformant server, and the SHOULD IDs it may warn."""
 
-    name: str
-    build: Callable[[], ASGIApp]
-    description: str = ""
     warns: frozenset[str] = frozenset()
-
-    def __repr__(self) -> str:
-        return f"Variant({self.name})"
 
 
 def variant(
@@ -50,7 +45,7 @@ def variant(
     description: str = "",
     warns: set[str] | frozenset[str] = frozenset(),
 ) -> Variant:
-    return Variant(name=name, build=build, description=description, warns=frozenset(warns))
+    return Variant(name, build, description, frozenset(warns))
 
 
 def list_path(path: str) -> str | None:

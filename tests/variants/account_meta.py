@@ -13,10 +13,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Scope, Send
 
-from tests.faults._base import RewriteResponse, read_body, reference, replay
-from tests.faults.write_path import is_post_leads, send_json
+from tests.faults._base import RewriteResponse, reference, replay
+from tests.faults.write_path import OnCreate, send_json
 from tests.variants._base import META, Variant, variant
 
 REQUIRED = ("last_name", "company", "integration_params")
@@ -74,16 +74,10 @@ def unsupported(name: str) -> dict[str, Any]:
 
 
 @dataclass
-class AccountRules:
+class AccountRules(OnCreate):
     """POST /leads under this account's rules: refuse what they refuse, drop unoffered fields (warning)."""
 
-    app: ASGIApp
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not is_post_leads(scope):
-            await self.app(scope, receive, send)
-            return
-        raw = await read_body(receive)
+    async def create(self, scope: Scope, raw: bytes, send: Send) -> None:
         try:
             body = json.loads(raw)
         except ValueError:
