@@ -105,16 +105,15 @@ class _Stream(httpcore.NetworkStream):
     def start_tls(
         self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
     ) -> httpcore.NetworkStream:
-        return _Stream(
-            _within(
-                lambda t: self._inner.start_tls(ssl_context, server_hostname, t),
-                timeout,
-                httpcore.ConnectTimeout,
-            )
-        )
+        return _connected(lambda t: self._inner.start_tls(ssl_context, server_hostname, t), timeout)
 
     def get_extra_info(self, info: str) -> Any:
         return self._inner.get_extra_info(info)
+
+
+def _connected(operation: Callable[[float | None], httpcore.NetworkStream], timeout: float | None) -> _Stream:
+    """The stream a connecting operation (TCP, Unix socket, TLS) opens within the deadline."""
+    return _Stream(_within(operation, timeout, httpcore.ConnectTimeout))
 
 
 class _Backend(httpcore.NetworkBackend):
@@ -129,24 +128,14 @@ class _Backend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Any = None,
     ) -> httpcore.NetworkStream:
-        return _Stream(
-            _within(
-                lambda t: self._inner.connect_tcp(host, port, t, local_address, socket_options),
-                timeout,
-                httpcore.ConnectTimeout,
-            )
+        return _connected(
+            lambda t: self._inner.connect_tcp(host, port, t, local_address, socket_options), timeout
         )
 
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Any = None
     ) -> httpcore.NetworkStream:
-        return _Stream(
-            _within(
-                lambda t: self._inner.connect_unix_socket(path, t, socket_options),
-                timeout,
-                httpcore.ConnectTimeout,
-            )
-        )
+        return _connected(lambda t: self._inner.connect_unix_socket(path, t, socket_options), timeout)
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
