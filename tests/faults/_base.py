@@ -32,11 +32,11 @@ class Double:
         return f"{type(self).__name__}({self.name})"
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, kw_only=True)
 class Fault(Double):
     """A deliberately broken server, and the requirements it breaks."""
 
-    breaks: frozenset[str] = frozenset()
+    breaks: frozenset[str]
     #: requirements the fault leaves undecidable (status inconclusive), besides those it breaks
     inconclusive: frozenset[str] = frozenset()
 
@@ -48,7 +48,9 @@ def fault(
     description: str = "",
     inconclusive: set[str] | frozenset[str] = frozenset(),
 ) -> Fault:
-    return Fault(name, build, description, frozenset(breaks), frozenset(inconclusive))
+    return Fault(
+        name, build, description, breaks=frozenset(breaks), inconclusive=frozenset(inconclusive)
+    )
 
 
 def reference(**overrides: Any) -> ASGIApp:

@@ -10,6 +10,7 @@ broken against it.
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import fields
@@ -127,6 +128,18 @@ def _converted_date_in_utc_wall_time(model: dict[str, Any]) -> dict[str, Any]:
     if isinstance(value, str) and len(value) > 19 and value[-6] in "+-" and value[-3] == ":":
         return {**model, "converted_date": value[:-6] + "Z"}
     return model
+
+
+_SHORT_FRACTION = re.compile(r"(?P<time>T\d{2}:\d{2}:\d{2})\.(?P<digits>\d{1,5})(?=[Zz+-]|$)")
+
+
+def _short_fraction_right_aligned(model: dict[str, Any]) -> dict[str, Any]:
+    """A fraction of fewer than six digits is read as a count of microseconds (.5 becomes .000005)."""
+    value = model.get("converted_date")
+    if not isinstance(value, str):
+        return model
+    moved = _SHORT_FRACTION.sub(lambda m: f"{m['time']}.{m['digits'].rjust(6, '0')}", value)
+    return {**model, "converted_date": moved}
 
 
 # ------------------------------------------------------------------------------ near misses
@@ -435,6 +448,11 @@ FAULTS: list[Fault] = [
         _converted_date_in_utc_wall_time,
         "converted_date's offset is dropped, its wall time kept",
         "LEADS-META-004",
+    ),
+    _stored_otherwise(
+        "echo-short-fraction-read-as-microseconds",
+        _short_fraction_right_aligned,
+        "a converted_date fraction of fewer than six digits is read as microseconds (.5 becomes .000005)",
     ),
     fault(
         "phones-normalised-to-e164",

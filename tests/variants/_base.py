@@ -32,7 +32,7 @@ DATE_TIME_KEYS = frozenset(
 )
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, kw_only=True)
 class Variant(Double):
     """A conformant server, and the SHOULD IDs it may warn."""
 
@@ -45,7 +45,7 @@ def variant(
     description: str = "",
     warns: set[str] | frozenset[str] = frozenset(),
 ) -> Variant:
-    return Variant(name, build, description, frozenset(warns))
+    return Variant(name, build, description, warns=frozenset(warns))
 
 
 def list_path(path: str) -> str | None:
