@@ -14,7 +14,7 @@ plain string) are normalised first.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -72,15 +72,7 @@ class Finding:
         return f"{_show(self.old)} -> {_show(self.new)}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "location": self.location,
-            "old": self.old,
-            "new": self.new,
-            "requirements": list(self.requirements),
-            "known": self.known,
-            "reason": self.reason,
-        }
+        return {**asdict(self), "requirements": list(self.requirements)}
 
 
 def _canon(value: Any) -> Any:

@@ -22,6 +22,7 @@ from typing import Any
 from conformance import __version__
 from conformance.contract.catalog import catalog_path, load_catalog
 from conformance.outcomes import UsageError
+from conformance.reporting.verdicts import STATUSES
 from conformance.reporting.verify import verify_folder
 
 __all__ = [
@@ -38,7 +39,6 @@ __all__ = [
 
 FORMAT_VERSION = "1.0"
 KIND = "leads-conformance matrix"
-STATUSES = ("pass", "fail", "known", "warn", "skip", "inconclusive")
 #: statuses a change into counts as newly failing (a failed MUST, a known failure, a failed SHOULD)
 FAILING = frozenset({"fail", "known", "warn"})
 #: the keys that differ between a run and a merge of its folders

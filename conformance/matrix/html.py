@@ -167,7 +167,7 @@ def _field_rows(matrix: dict[str, Any]) -> list[dict[str, Any]]:
                 "colour": FIELD_COLOURS.get(summary or "", "skip"),
                 "was": changed.get((name, target)),
             })
-        rows.append({"name": name, "nested": "." in name, "cells": cells})
+        rows.append({"name": name, "cells": cells})
     return rows
 
 

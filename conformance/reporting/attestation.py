@@ -244,7 +244,7 @@ def _statement(subjects: dict[str, str], predicate: dict[str, Any]) -> dict[str,
     return document
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
+def write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` whole or not at all (a temporary file beside it, renamed into place)."""
     temporary = path.with_name(f".{path.name}.partial")
     try:
@@ -272,5 +272,5 @@ def write_attestation(folder: Path, report: dict[str, Any], sign_key: Path | Non
         envelope.sign(signer)
         document = canonical_bytes(envelope.to_dict())
     path = folder / ATTESTATION
-    _write_bytes(path, document)
+    write_bytes(path, document)
     return path

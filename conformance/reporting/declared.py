@@ -59,24 +59,19 @@ def _claims(name: str, claim: Any) -> dict[str, bool]:
     if isinstance(claim, bool):
         return {capability: claim for capability in ("read", "write")}
     if isinstance(claim, list) and all(isinstance(item, str) for item in claim):
-        unknown = sorted(set(claim) - set(CAPABILITIES))
-        if unknown:
-            raise UsageError(_unknown_capabilities(name, unknown))
-        return {capability: True for capability in claim}
+        claim = dict.fromkeys(claim, True)
     if isinstance(claim, dict):
         unknown = sorted(set(map(str, claim)) - set(CAPABILITIES))
         if unknown:
-            raise UsageError(_unknown_capabilities(name, unknown))
+            raise UsageError(
+                f"--declared: field {name!r} names {', '.join(unknown)}; use {', '.join(CAPABILITIES)}"
+            )
         if not all(isinstance(value, bool) for value in claim.values()):
             raise UsageError(f"--declared: field {name!r}: each capability is true or false")
         return {str(key): value for key, value in claim.items()}
     raise UsageError(
         f"--declared: field {name!r} must map capabilities (read, write, filter, expand) to true or false"
     )
-
-
-def _unknown_capabilities(name: str, unknown: list[str]) -> str:
-    return f"--declared: field {name!r} names {', '.join(unknown)}; use {', '.join(CAPABILITIES)}"
 
 
 def _measured(entry: dict[str, Any], capability: str) -> tuple[str, list[int], str]:

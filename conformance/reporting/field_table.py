@@ -3,6 +3,7 @@ rows of coloured cells, one per stage, and the fields where the vendor's claims 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -83,9 +84,7 @@ def field_section(report: Mapping[str, Any]) -> dict[str, Any] | None:
     if not field_support.get("fields"):
         return None
     rows = field_rows(field_support)
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[row["summary"]] = counts.get(row["summary"], 0) + 1
+    counts = Counter(row["summary"] for row in rows)
     declared = field_support.get("declared") or {}
     return {
         "stages": [STAGE_LABELS.get(stage, stage) for stage in field_support.get("stages") or STAGE_LABELS],

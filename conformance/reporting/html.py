@@ -12,6 +12,7 @@ source. This module says what the page holds; ``templates/report.html`` lays it 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -75,19 +76,6 @@ def _check_rows(requirement: Mapping[str, Any], checks: _Checks) -> list[dict[st
     return rows
 
 
-class _Budget:
-    """How much exchange text the page may still hold."""
-
-    def __init__(self, chars: int):
-        self.left = chars
-
-    def take(self, text: str) -> bool:
-        if len(text) > self.left:
-            return False
-        self.left -= len(text)
-        return True
-
-
 class _Table:
     """The requirement table's rows, the failures' exchanges shown while the budget lasts."""
 
@@ -95,7 +83,8 @@ class _Table:
         self.report = report
         self.evidence = evidence
         self.checks = checks
-        self.budget = _Budget(EXCHANGE_BUDGET)
+        #: characters of exchange text the page may still hold
+        self.budget = EXCHANGE_BUDGET
 
     def rows(self) -> list[dict[str, Any]]:
         rows, area = [], None
@@ -153,7 +142,8 @@ class _Table:
                 base_url=self.report.get("target", {}).get("base_url"),
                 report=self.report,
             )
-            if self.budget.take(block):
+            if len(block) <= self.budget:
+                self.budget -= len(block)
                 exchange = block
         return {
             "index": index,
@@ -198,9 +188,7 @@ def _search_text(requirement: Mapping[str, Any], checks: _Checks) -> str:
 def _filters(report: Mapping[str, Any]) -> dict[str, Any]:
     """The choices of the table's filters: the statuses the run has, with their counts, and the areas."""
     requirements = report.get("requirements", [])
-    counts: dict[str, int] = {}
-    for requirement in requirements:
-        counts[requirement["status"]] = counts.get(requirement["status"], 0) + 1
+    counts = Counter(r["status"] for r in requirements)
     return {
         "problems": sum(counts.get(s, 0) for s in PROBLEMS),
         "statuses": [(s, STATUS_LABEL[s], counts[s]) for s in STATUS_LABEL if counts.get(s)],

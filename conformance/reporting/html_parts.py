@@ -6,11 +6,13 @@ Also the words and colours of the statuses, which every page the suite writes sh
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
 from conformance.reporting.evidence_lookup import evidence_for
 from conformance.reporting.exchanges import clip, describe_exchange
+from conformance.reporting.verdicts import SUMMARY_NAMES
 
 STATUS_LABEL = {
     "pass": "passed",
@@ -39,14 +41,7 @@ CHECK_LABEL = {
     "error": "error",
 }
 #: the summary's counts, by the status their chips show
-_SUMMARY_STATUS = {
-    "passed": "pass",
-    "failed": "fail",
-    "known": "known",
-    "warned": "warn",
-    "skipped": "skip",
-    "inconclusive": "inconclusive",
-}
+_SUMMARY_STATUS = {name: status for status, name in SUMMARY_NAMES.items()}
 
 
 def label(requirement: Mapping[str, Any]) -> str:
@@ -253,11 +248,7 @@ def areas(report: Mapping[str, Any]) -> list[dict[str, Any]]:
         by_area.setdefault(str(requirement.get("area")), []).append(requirement)
     cards = []
     for area, requirements in by_area.items():
-        counts: dict[str, int] = {}
-        for requirement in requirements:
-            shown = "not run" if requirement.get("not_run") else STATUS_LABEL.get(requirement["status"], "")
-            counts[shown] = counts.get(shown, 0) + 1
-        said = " · ".join(f"{n} {shown}" for shown, n in counts.items() if shown)
+        said = " · ".join(f"{n} {shown}" for shown, n in Counter(map(label, requirements)).items())
         cards.append({"area": area, "picture": _picture(requirements), "said": said})
     return cards
 

@@ -29,11 +29,12 @@ from conformance.contract.catalog import Catalog, Requirement
 from conformance.outcomes import NOT_SELECTED, SKIP_KINDS, SKIPPED, SUITE_ERROR
 from conformance.reporting.baseline import Baseline, BaselineEntry
 
-__all__ = ["STATUSES", "RequirementVerdict", "RunVerdict", "roll_up"]
+__all__ = ["STATUSES", "SUMMARY_NAMES", "RequirementVerdict", "RunVerdict", "roll_up"]
 
 STATUSES = ("pass", "fail", "known", "warn", "skip", "inconclusive")
 _ORDER = {"skip": 0, "pass": 1, "warn": 2, "known": 3, "inconclusive": 4, "fail": 5}
-_SUMMARY_NAMES = {
+#: report.json's summary counts, by the status they count
+SUMMARY_NAMES = {
     "pass": "passed",
     "fail": "failed",
     "known": "known",
@@ -120,9 +121,9 @@ class RunVerdict:
 
     @property
     def summary(self) -> dict[str, int]:
-        counts = dict.fromkeys(_SUMMARY_NAMES.values(), 0)
+        counts = dict.fromkeys(SUMMARY_NAMES.values(), 0)
         for verdict in self.requirements:
-            counts[_SUMMARY_NAMES[verdict.status]] += 1
+            counts[SUMMARY_NAMES[verdict.status]] += 1
         return counts
 
     def _counts(self, verdict: RequirementVerdict) -> bool:

@@ -6,15 +6,14 @@ key, before anything is serialised); the JUnit and HTML writers render that clea
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from conformance.contract.fragment import load_fragment
 from conformance.http.redaction import Redactor
+from conformance.reporting.attestation import file_sha256, write_bytes
 from conformance.reporting.baseline import Baseline
 from conformance.reporting.causes import documented_statuses, find_causes
 from conformance.reporting.evidence_lookup import exchanges_of
@@ -194,23 +193,9 @@ def build_report(info: RunInfo, verdict: RunVerdict) -> dict[str, Any]:
 
 
 def write_file(path: Path, text: str) -> None:
-    """Write ``text`` whole or not at all (a temporary file beside it, renamed into place). A lone
-    surrogate a target sent (valid JSON text, not valid Unicode) is written as its escape, ``\ud800``."""
-    temporary = path.with_name(f".{path.name}.partial")
-    try:
-        temporary.write_bytes(text.encode("utf-8", "backslashreplace"))
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """Write ``text`` whole or not at all. A lone surrogate a target sent (valid JSON text, not valid
+    Unicode) is written as its escape, ``\ud800``."""
+    write_bytes(path, text.encode("utf-8", "backslashreplace"))
 
 
 def write_reports(
@@ -232,7 +217,7 @@ def write_reports(
     write_file(paths["json"], json.dumps(clean, indent=2, ensure_ascii=False) + "\n")
     write_file(paths["junit"], render_junit(clean))
     vouched = [name for name in ("report.json", "evidence.ndjson") if (folder / name).exists()]
-    files = {name: _sha256(folder / name) for name in vouched}
+    files = {name: file_sha256(folder / name) for name in vouched}
     checks_page = "checks.html" if (folder / "checks.html").exists() else None
     page = render_html(clean, exchanges_of(clean, evidence), files=files, checks_page=checks_page)
     write_file(paths["html"], page)
