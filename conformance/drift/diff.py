@@ -13,6 +13,7 @@ plain string) are normalised first.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -80,9 +81,7 @@ def _canon(value: Any) -> Any:
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return {True: "true", False: "false", None: "null"}[value]
-    return str(value)
+    return json.dumps(value) if isinstance(value, bool) or value is None else str(value)
 
 
 def _values(values: list[Any]) -> str:

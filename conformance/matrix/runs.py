@@ -66,7 +66,7 @@ def job_for(spec: TargetSpec, report_dir: Path, grace: float = GRACE_SECONDS) ->
         env=env,
         folder=folder,
         log=(report_dir / f"{spec.name}.log").resolve(),
-        timeout=spec.max_duration + spec.timeout + grace,
+        timeout=float(spec.setting("max_duration")) + float(spec.setting("timeout")) + grace,
         secrets=spec.secrets(),
     )
 

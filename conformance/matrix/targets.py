@@ -49,18 +49,6 @@ class TargetSpec:
         """The value a run of this target takes for the option ``name``."""
         return self.settings.get(name, SETTINGS[name].default)
 
-    @property
-    def timeout(self) -> float:
-        return float(self.setting("timeout"))
-
-    @property
-    def max_duration(self) -> float:
-        return float(self.setting("max_duration"))
-
-    @property
-    def bundled(self) -> bool:
-        return self.base_url is None
-
     def secrets(self) -> list[str]:
         return [s for s in (self.token, self.account_token, self.second_account_token) if s]
 

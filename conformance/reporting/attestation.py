@@ -57,7 +57,6 @@ __all__ = [
     "check_sign_key",
     "load_public_key",
     "predicate_of",
-    "result_of",
     "write_attestation",
 ]
 
@@ -82,11 +81,6 @@ def canonical(document: Any) -> str:
 
 def canonical_bytes(document: Any) -> bytes:
     return canonical(document).encode("utf-8")
-
-
-def result_of(verdict: str) -> str:
-    """The test-result ``result`` of a verdict: PASSED, FAILED, or WARNED (incomplete)."""
-    return RESULTS.get(verdict, "WARNED")
 
 
 # --- keys ------------------------------------------------------------------------------------------
@@ -179,7 +173,7 @@ def _ids(report: dict[str, Any], statuses: tuple[str, ...]) -> list[str]:
 def _test_result(report: dict[str, Any]) -> dict[str, Any]:
     spec = report["spec"]
     message = test_result_pb2.TestResult(
-        result=result_of(report["verdict"]),
+        result=RESULTS.get(report["verdict"], "WARNED"),
         configuration=[
             ResourceDescriptor(name=spec.get("path") or FRAGMENT_NAME, digest={"sha256": spec["sha256"]}).pb,
             ResourceDescriptor(name=CATALOG_NAME, digest={"sha256": spec["catalog_sha256"]}).pb,

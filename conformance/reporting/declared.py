@@ -23,14 +23,14 @@ from typing import Any
 
 from conformance.outcomes import UsageError
 from conformance.reporting.user_files import load_document
-from conformance.suite.oracle.field_support import combined
+from conformance.suite.oracle.field_support import WRITE_STAGES, combined
 
 __all__ = ["CAPABILITIES", "compare_declared", "load_declared"]
 
 CAPABILITIES = ("read", "write", "filter", "expand")
 #: the measured stages each claimed capability stands on
 _STAGES = {
-    "write": ("accepted", "echoed", "read_back", "listed"),
+    "write": WRITE_STAGES,
     "read": ("read_back", "listed"),
     "filter": ("filterable",),
     "expand": ("expandable",),

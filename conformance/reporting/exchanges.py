@@ -75,18 +75,13 @@ def _notable(model: Mapping[str, Any]) -> list[str]:
     return found
 
 
+#: a JSON value's type in a sentence (a bool is an int too: it comes first)
+_KINDS = ((type(None), "null"), (bool, "a boolean"), (int | float, "a number"), (str, "a string"))
+
+
 def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
+    fallback = "an array" if isinstance(value, list) else "an object"
+    return next((word for kind, word in _KINDS if isinstance(value, kind)), fallback)
 
 
 def _body_phrase(request: Mapping[str, Any]) -> str:

@@ -7,6 +7,8 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from conformance.suite.oracle.field_support import STAGES
+
 __all__ = ["FIELD_COLOURS", "STAGE_LABELS", "field_rows", "field_section"]
 
 #: a cell's status -> its colour class
@@ -16,14 +18,7 @@ FIELD_COLOURS = {
     "not supported": "fail",
     "not observed": "skip",
 }
-STAGE_LABELS = {
-    "accepted": "accepted",
-    "echoed": "echoed",
-    "read_back": "read back",
-    "listed": "listed",
-    "filterable": "filterable",
-    "expandable": "expandable",
-}
+STAGE_LABELS = {stage: stage.replace("_", " ") for stage in STAGES}
 
 
 def _cell(value: Any) -> dict[str, Any] | None:
