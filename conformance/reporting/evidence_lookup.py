@@ -42,28 +42,21 @@ def request_of_command(command: str | None) -> dict[str, Any] | None:
     if not words or words[0] != "curl":
         return None
     request: dict[str, Any] = {"method": "GET", "url": None, "headers": {}}
-    index = 1
-    while index < len(words):
-        word = words[index]
-        value = words[index + 1] if index + 1 < len(words) else ""
+    rest = iter(words[1:])
+    for word in rest:
         if word in ("-X", "--request"):
-            request["method"] = value
+            request["method"] = next(rest, "")
         elif word in ("-H", "--header"):
-            name, _, header = value.partition(":")
+            name, _, header = next(rest, "").partition(":")
             request["headers"][name.strip()] = header.strip()
         elif word in ("-d", "--data", "--data-raw", "--data-binary"):
+            value = next(rest, "")
             try:
                 request["body"] = json.loads(value)
             except ValueError:
                 request["body_text"] = value
         elif word.startswith(("http://", "https://")):
             request["url"] = word
-            index += 1
-            continue
-        else:
-            index += 1
-            continue
-        index += 2
     return request if request["url"] else None
 
 
