@@ -9,6 +9,7 @@ status and duration as properties.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -29,16 +30,16 @@ def _failure_text(requirement: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _accepted(requirement: dict[str, Any]) -> bool:
-    """An inconclusive requirement the baseline lists as such."""
-    return requirement["status"] == "inconclusive" and bool(requirement.get("known"))
-
-
-def _fails_gate(requirement: dict[str, Any], strict: bool) -> bool:
+def _shown_as(requirement: dict[str, Any], strict: bool) -> str | None:
+    """The element a requirement's case holds (``failure``, ``skipped``, ``system-out``), or None."""
     status = requirement["status"]
-    counts = requirement["level"] == "MUST" or strict
-    undecided = status == "inconclusive" and counts and not _accepted(requirement)
-    return status == "fail" or (status == "warn" and strict) or undecided
+    accepted = status == "inconclusive" and bool(requirement.get("known"))
+    undecided = status == "inconclusive" and (requirement["level"] == "MUST" or strict) and not accepted
+    if status == "fail" or (status == "warn" and strict) or undecided:
+        return "failure"
+    if status in ("skip", "known") or accepted:
+        return "skipped"
+    return "system-out" if status in ("warn", "inconclusive") else None
 
 
 def render_junit(report: dict[str, Any]) -> str:
@@ -47,21 +48,16 @@ def render_junit(report: dict[str, Any]) -> str:
     strict = bool(report.get("strict"))
     stale = report.get("baseline", {}).get("stale", [])
     errors = report.get("suite_errors", [])
-    failing = [r for r in requirements if _fails_gate(r, strict)]
-    skipped = [
-        r
-        for r in requirements
-        if not _fails_gate(r, strict) and (r["status"] in ("skip", "known") or _accepted(r))
-    ]
+    shown = Counter(_shown_as(r, strict) for r in requirements)
     suites = ET.Element("testsuites", name=report["suite"]["name"])
     suite = ET.SubElement(
         suites,
         "testsuite",
         name=f"{report['suite']['name']} {report['target']['base_url']}",
         tests=str(len(requirements) + len(stale) + len(errors)),
-        failures=str(len(failing) + len(stale)),
+        failures=str(shown["failure"] + len(stale)),
         errors=str(len(errors)),
-        skipped=str(len(skipped)),
+        skipped=str(shown["skipped"]),
         time=str(report.get("duration_seconds", 0)),
         timestamp=report["started_at"],
     )
@@ -91,15 +87,16 @@ def render_junit(report: dict[str, Any]) -> str:
             ET.SubElement(case_props, "property", name=key, value=str(requirement.get(name, "")))
         status = requirement["status"]
         text = _failure_text(requirement)
-        if _fails_gate(requirement, strict):
+        kind = _shown_as(requirement, strict)
+        if kind == "failure":
             element = ET.SubElement(case, "failure", message=f"{requirement['id']} {status}", type=status)
             element.text = text
-        elif status in ("skip", "known") or _accepted(requirement):
+        elif kind == "skipped":
             first = text.splitlines()[0] if text else status
-            known = status == "known" or _accepted(requirement)
-            element = ET.SubElement(case, "skipped", message=(f"known: {first}" if known else first))
+            message = first if status == "skip" else f"known: {first}"
+            element = ET.SubElement(case, "skipped", message=message)
             element.text = text
-        elif status in ("warn", "inconclusive"):
+        elif kind == "system-out":
             out = ET.SubElement(case, "system-out")
             out.text = f"{status} (SHOULD): {text}"
     for entry in stale:
