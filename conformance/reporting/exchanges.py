@@ -23,6 +23,8 @@ EXCHANGES_PER_REQUIREMENT = 4
 #: the environment variables a reproduce command reads the credentials from
 TOKEN_VAR = "CONFORMANCE_TOKEN"
 ACCOUNT_VAR = "CONFORMANCE_ACCOUNT_TOKEN"
+#: the headers that carry credentials, which the evidence masks
+CREDENTIAL_HEADERS = ("authorization", "x-account-token")
 _SKIPPED_HEADERS = frozenset({"host", "content-length", "accept-encoding", "connection", "user-agent"})
 
 
@@ -194,7 +196,7 @@ def response_text(entry: Mapping[str, Any], line: int | None = None, cap: int = 
 
 def _credential_value(name: str, value: str) -> str | None:
     """A credential header's value with the masked credential read from the environment."""
-    if MASK not in value:
+    if name.lower() not in CREDENTIAL_HEADERS or MASK not in value:
         return None
     variable = TOKEN_VAR if name.lower() == "authorization" else ACCOUNT_VAR
     return value.replace(MASK, "$" + variable)
@@ -235,9 +237,7 @@ def curl_command(entry: Mapping[str, Any], insecure: bool = False, line: int | N
     for name, value in request.get("headers", {}).items():
         if name.lower() in _SKIPPED_HEADERS:
             continue
-        from_env = (
-            _credential_value(name, value) if name.lower() in ("authorization", "x-account-token") else None
-        )
+        from_env = _credential_value(name, value)
         if from_env is not None:
             parts.append(f'-H "{name}: {from_env}"')
         else:
@@ -256,7 +256,7 @@ def curl_command(entry: Mapping[str, Any], insecure: bool = False, line: int | N
 def reproduce_note(entry: Mapping[str, Any], report: Mapping[str, Any] | None) -> str:
     notes = []
     headers = entry.get("request", {}).get("headers", {})
-    if any(MASK in str(v) for k, v in headers.items() if k.lower() in ("authorization", "x-account-token")):
+    if any(MASK in str(v) for k, v in headers.items() if k.lower() in CREDENTIAL_HEADERS):
         notes.append(
             f"Set {TOKEN_VAR} and {ACCOUNT_VAR} to the run's credentials first"
             + (
