@@ -215,15 +215,12 @@ class _Differ:
             if key in ops_b:
                 self.compare_operation(label, (op, shared), ops_b[key][1:], scope)
             else:
-                everything = _touching(scope, None) + self.area_ids("AUTH", "HTTP")
-                self.add("removed", label, op.get("operationId"), None, everything)
+                everything = [*_touching(scope, None), *(r.id for r in self.catalog.in_area("AUTH", "HTTP"))]
+                self.add("removed", label, op.get("operationId"), None, tuple(everything))
         for key, (path, op, _shared) in ops_b.items():
             if key not in ops_a:
                 self.add("added", f"{key.split()[0]} {path}", None, op.get("operationId"), ())
         return self.findings
-
-    def area_ids(self, *areas: str) -> tuple[str, ...]:
-        return tuple(r.id for r in self.catalog.in_area(*areas))
 
     def operation_scope(self, label: str, op: dict[str, Any]) -> _Scope:
         owner = str(op.get("operationId") or label)
@@ -276,14 +273,9 @@ class _Differ:
             self.compare_parameter(loc, param, other, scope, name)
         for (where, name), param in by_b.items():
             if (where, name) not in by_a:
+                loc = f"{label} {where} parameter {name}"
                 kind = self.kind_of(self.b, param.get("schema", {}))
-                self.add(
-                    "added",
-                    f"{label} {where} parameter {name}",
-                    None,
-                    kind,
-                    _touching(scope, name, strict=True),
-                )
+                self.add("added", loc, None, kind, _touching(scope, name, strict=True))
         self.compare_body(label, op_a, op_b, scope)
         self.compare_responses(label, op_a, op_b, scope)
 
