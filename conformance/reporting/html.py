@@ -57,7 +57,7 @@ def _check_rows(requirement: Mapping[str, Any], checks: _Checks) -> list[dict[st
         outcome = CHECK_LABEL.get(str(check.get("outcome", "")), "")
         own = outcome
         if nodeid in failing:
-            own = "fail" if requirement["status"] == "fail" else requirement["status"]
+            own = requirement["status"]
         elif outcome == "fail" or (
             outcome == "inconclusive" and check.get("inconclusive") and requirement["id"] not in check["inconclusive"]
         ):

@@ -97,12 +97,10 @@ def _parse_statement(result: VerifyResult, payload: bytes, signed: bool) -> dict
         return None
     if canonical_bytes(statement) != payload:
         result.problem(ATTESTATION, f"changed after it was written ({where} is not in its canonical form)")
-    if statement.get("_type") != STATEMENT_TYPE_URI:
-        result.problem(ATTESTATION, f"statement type is {statement.get('_type')!r}, not {STATEMENT_TYPE_URI}")
-    if statement.get("predicateType") != PREDICATE_TYPE:
-        result.problem(
-            ATTESTATION, f"predicate type is {statement.get('predicateType')!r}, not {PREDICATE_TYPE}"
-        )
+    types = (("_type", "statement", STATEMENT_TYPE_URI), ("predicateType", "predicate", PREDICATE_TYPE))
+    for key, what, expected in types:
+        if statement.get(key) != expected:
+            result.problem(ATTESTATION, f"{what} type is {statement.get(key)!r}, not {expected}")
     predicate = statement.get("predicate") or {}
     try:
         test_result = {key: value for key, value in predicate.items() if key != RUN_FIELD}
@@ -151,12 +149,6 @@ def _compare_files(result: VerifyResult, subjects: dict[str, str | None]) -> set
                 result.problem(name, "sha256 differs from the record")
                 differ.add(name)
     return differ
-
-
-def _run_of(predicate: dict[str, Any]) -> dict[str, Any]:
-    """The predicate's run field, or an empty one."""
-    run = predicate.get(RUN_FIELD)
-    return run if isinstance(run, dict) else {}
 
 
 def _named_key(run: dict[str, Any]) -> SSlibKey | None:
@@ -217,14 +209,13 @@ def _read_report(result: VerifyResult) -> dict[str, Any] | None:
 
 
 def _cross_check(
-    result: VerifyResult, predicate: dict[str, Any], report: dict[str, Any], report_changed: bool
+    result: VerifyResult, predicate: dict[str, Any], run: dict[str, Any], report: dict[str, Any], edited: bool
 ) -> None:
-    """The record's predicate says what report.json says.
+    """The record's predicate (``run``: its run field) says what report.json says.
 
     A disagreement is charged to report.json when its digest differs from the record, else to the record.
     """
-    where = "report.json" if report_changed else ATTESTATION
-    run = _run_of(predicate)
+    where = "report.json" if edited else ATTESTATION
     try:
         expected = predicate_of(report, run.get("signer"))
     except (KeyError, TypeError, AttributeError) as exc:
@@ -315,7 +306,7 @@ def _verify_record(result: VerifyResult, raw: bytes, key: SSlibKey | None) -> No
     result.files = len(subjects)
     differ = _compare_files(result, subjects)
     predicate = statement.get("predicate") or {}
-    run = _run_of(predicate)
+    run = predicate[RUN_FIELD] if isinstance(predicate.get(RUN_FIELD), dict) else {}
     result.signed = envelope is not None
     if envelope is not None:
         _check_signature(result, envelope, run, key)
@@ -326,7 +317,7 @@ def _verify_record(result: VerifyResult, raw: bytes, key: SSlibKey | None) -> No
             result.problem(ATTESTATION, "the record names a signer but carries no signature")
     report = _read_report(result)
     if report is not None:
-        _cross_check(result, predicate, report, "report.json" in differ)
+        _cross_check(result, predicate, run, report, "report.json" in differ)
     result.verdict, result.gate = run.get("verdict"), run.get("gate")
     result.certification = run.get("certification")
     result.suite_version = (run.get("suite") or {}).get("version") or ((report or {}).get("suite") or {}).get(
