@@ -151,7 +151,11 @@ def _target(
         spec.token = _credential(where, table, "token_env", environ, required=True)
         spec.account_token = _credential(where, table, "account_token_env", environ, required=True)
         spec.second_account_token = _credential(where, table, "second_account_token_env", environ)
-    _settings(where, path, table, spec, catalog_ids)
+    spec.settings = {
+        name: _setting(where, path, option, table[name], catalog_ids)
+        for name, option in SETTINGS.items()
+        if name in table
+    }
     return spec
 
 
@@ -171,16 +175,8 @@ def _credential(
     return value
 
 
-def _settings(
-    where: str, path: Path, table: dict[str, Any], spec: TargetSpec, catalog_ids: list[str]
-) -> None:
-    """Each run option the table sets, checked as its kind in the option table says."""
-    for name, option in SETTINGS.items():
-        if name in table:
-            spec.settings[name] = _setting(where, path, option, table[name], catalog_ids)
-
-
 def _setting(where: str, path: Path, option: Option, value: Any, catalog_ids: list[str]) -> Any:
+    """A run option the table sets, checked as its kind in the option table says."""
     name, kind = option.name, option.kind
     number = isinstance(value, int | float) and not isinstance(value, bool)
     if kind == "choice":
