@@ -99,16 +99,12 @@ def _partial_json(text: str) -> Any:
 def _drop_last_leaf(value: Any) -> bool:
     """Remove the last scalar of a parsed document (the one a cut may have shortened), and the
     containers it leaves empty; True when ``value`` itself is left empty."""
-    if isinstance(value, list) and value:
-        if not isinstance(value[-1], dict | list) or not value[-1] or _drop_last_leaf(value[-1]):
-            value.pop()
-        return not value
-    if isinstance(value, dict) and value:
-        last = next(reversed(value))
-        if not isinstance(value[last], dict | list) or not value[last] or _drop_last_leaf(value[last]):
-            del value[last]
-        return not value
-    return False
+    if not isinstance(value, dict | list) or not value:
+        return False
+    last = next(reversed(value)) if isinstance(value, dict) else -1
+    if not isinstance(value[last], dict | list) or not value[last] or _drop_last_leaf(value[last]):
+        del value[last]
+    return not value
 
 
 def body_text(part: Mapping[str, Any], line: int | None, cap: int) -> str:
