@@ -10,6 +10,7 @@ import re
 import shlex
 from collections.abc import Mapping
 from contextlib import closing
+from itertools import islice
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -22,12 +23,8 @@ def failure_lines(report: Mapping[str, Any]) -> set[int]:
     """The evidence lines the page shows: the exchanges of failures, a few per requirement."""
     lines: set[int] = set()
     for requirement in report.get("requirements", []):
-        shown = 0
-        for failure in requirement.get("failures", []):
-            line = failure.get("exchange")
-            if isinstance(line, int) and line > 0 and shown < EXCHANGES_PER_REQUIREMENT:
-                lines.add(line)
-                shown += 1
+        numbered = (failure.get("exchange") for failure in requirement.get("failures", []))
+        lines.update(islice((n for n in numbered if isinstance(n, int) and n > 0), EXCHANGES_PER_REQUIREMENT))
     return lines
 
 
