@@ -323,8 +323,6 @@ def render_html(
     checks = {str(c.get("test")): c for c in report.get("checks", []) if isinstance(c, Mapping)}
     return render(
         "report.html",
-        title_verdict=str(report.get("verdict", "")),
-        title_target=str(report.get("target", {}).get("base_url", "")),
         colours=STATUS_COLOURS,
         statuses=STATUS_LABEL,
         hero=html_parts.hero(report),

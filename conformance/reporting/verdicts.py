@@ -80,11 +80,6 @@ class RequirementVerdict:
         """An inconclusive requirement the baseline lists as such: it does not fail the gate."""
         return self.status == "inconclusive" and bool(self.waived_by)
 
-    @property
-    def ran(self) -> bool:
-        """A check gave evidence for it (it was not only skipped or left unselected)."""
-        return self.status != "skip"
-
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "id": self.requirement.id,
