@@ -33,15 +33,10 @@ STATUS_COLOURS = {
     "error": "#bc4c00",
 }
 PROBLEMS = ("fail", "warn", "inconclusive", "known")
-CHECK_LABEL = {
-    "passed": "pass",
-    "failed": "fail",
-    "skipped": "skip",
-    "inconclusive": "inconclusive",
-    "error": "error",
-}
 #: the summary's counts, by the status their chips show
 _SUMMARY_STATUS = {name: status for status, name in SUMMARY_NAMES.items()}
+#: the status a check's chip shows, by its outcome (``passed``, ``failed``, ``skipped``, ``error``, ...)
+CHECK_LABEL = {**_SUMMARY_STATUS, "error": "error"}
 
 
 def label(requirement: Mapping[str, Any]) -> str:
