@@ -170,18 +170,17 @@ def describe_exchange(entry: Mapping[str, Any], base_url: str | None = None) -> 
     return f"The server answered {_status_phrase(int(response.get('status', 0)))} to {sent}{said}{attempt}."
 
 
-def _headers_text(headers: Mapping[str, str]) -> str:
-    return "".join(f"{name}: {value}\n" for name, value in headers.items())
+def _message_text(first: str, message: Mapping[str, Any], line: int | None, cap: int) -> str:
+    """A request or an answer as text: its first line, its headers and its body."""
+    headers = "".join(f"{name}: {value}\n" for name, value in message.get("headers", {}).items())
+    body = body_text(message, line, cap)
+    return f"{first}\n{headers}" + ("\n" + body if body else "")
 
 
 def request_text(entry: Mapping[str, Any], line: int | None = None, cap: int = BODY_SHOWN) -> str:
     """The request as text: the request line, its headers (credentials masked) and its body."""
     request = entry.get("request", {})
-    head = f"{request.get('method', '?')} {request.get('url', '')}\n" + _headers_text(
-        request.get("headers", {})
-    )
-    body = body_text(request, line, cap)
-    return head + ("\n" + body if body else "")
+    return _message_text(f"{request.get('method', '?')} {request.get('url', '')}", request, line, cap)
 
 
 def response_text(entry: Mapping[str, Any], line: int | None = None, cap: int = BODY_SHOWN) -> str:
@@ -189,9 +188,7 @@ def response_text(entry: Mapping[str, Any], line: int | None = None, cap: int = 
     response = entry.get("response")
     if response is None:
         return f"no answer: {entry.get('error') or 'unknown error'}\n"
-    head = f"{_status_phrase(int(response.get('status', 0)))}\n" + _headers_text(response.get("headers", {}))
-    body = body_text(response, line, cap)
-    return head + ("\n" + body if body else "")
+    return _message_text(_status_phrase(int(response.get("status", 0))), response, line, cap)
 
 
 def _credential_value(name: str, value: str) -> str | None:
