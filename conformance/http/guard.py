@@ -198,6 +198,13 @@ class Guard:
             if status >= 400 and status != 429:
                 state.errors.append(time.monotonic())
 
+    def spent(self, exchange: Exchange) -> float:
+        """The attempt is over (answered or not): its time counts in ``time_spent``; returns it."""
+        exchange.answered_at = time.monotonic()
+        with self.state.lock:
+            self.state.spans.append((exchange.sent_at, exchange.answered_at))
+        return exchange.answered_at - exchange.sent_at
+
     # -- history and evidence ---------------------------------------------------------------
     def record(self, exchange: Exchange) -> None:
         with self.state.lock:

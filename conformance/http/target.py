@@ -46,7 +46,7 @@ from conformance.http.guard import Exchange, Guard, Pacing
 from conformance.http.limits import AdaptiveLimit
 from conformance.http.network import Network, proxy_for, proxy_problem, proxy_secrets
 from conformance.http.redaction import MASK, Redactor
-from conformance.http.transport import EVIDENCE_LINE, RESEND, GuardedTransport, is_loopback
+from conformance.http.transport import EVIDENCE_LINE, RESEND, GuardedTransport, exchange_of, is_loopback
 from conformance.outcomes import UsageError
 
 __all__ = ["RESEND", "Exchange", "GuardedTransport", "Pacing", "Target", "new_run_id"]
@@ -247,19 +247,7 @@ class Target:
 
     def reproduce_of(self, response: httpx.Response) -> str:
         """A curl command that sends ``response``'s request again, credentials masked."""
-        request = response.request
-        try:
-            body = request.content
-        except httpx.RequestNotRead:
-            body = b""
-        exchange = Exchange(
-            method=request.method,
-            url=str(request.url),
-            headers={k.decode("latin-1"): v.decode("latin-1") for k, v in request.headers.raw},
-            body=body,
-            status=response.status_code,
-        )
-        return self.curl(exchange)
+        return self.curl(exchange_of(response.request, response.status_code))
 
     def last_reproduce(self) -> str | None:
         history = self.history()

@@ -126,7 +126,7 @@ def print_results(report: Mapping[str, Any], paths: Mapping[str, Path], out: Con
     if out.is_terminal:
         out.print(Text.assemble((head, f"bold {colour}"), " ", rest), highlight=False)
     else:
-        out.print(line, highlight=False, markup=False, soft_wrap=True)
+        _say(out, line)
     rows = result_rows(report, "report.html")
     if out.is_terminal and rows:
         grid = Table.grid(padding=(0, 1))
@@ -138,11 +138,16 @@ def print_results(report: Mapping[str, Any], paths: Mapping[str, Path], out: Con
     else:
         width = max((len(status) for status, _ in rows), default=0)
         for status, text in rows:
-            out.print(f"{status:<{width}} {text}", highlight=False, markup=False, soft_wrap=True)
+            _say(out, f"{status:<{width}} {text}")
     created = report.get("created") or {}
     if created.get("count"):
-        out.print(created_line(created), highlight=False, markup=False, soft_wrap=True)
-    out.print(f"report: {html}", highlight=False, markup=False, soft_wrap=True)
+        _say(out, created_line(created))
+    _say(out, f"report: {html}")
+
+
+def _say(out: Console, text: str) -> None:
+    """One line of plain text (no markup), never wrapped by rich."""
+    out.print(text, highlight=False, markup=False, soft_wrap=True)
 
 
 def created_line(created: Mapping[str, Any]) -> str:
@@ -178,14 +183,11 @@ def print_plan(
         highlight=False, markup=False,
     )
     for check in runs:
-        out.print(f"run   {check.nodeid}  {', '.join(check.requirements)}", highlight=False, markup=False,
-                  soft_wrap=True)
+        _say(out, f"run   {check.nodeid}  {', '.join(check.requirements)}")
     for check in skips:
-        out.print(f"skip  {check.nodeid}  {', '.join(check.requirements)}: {check.skip}", highlight=False,
-                  markup=False, soft_wrap=True)
+        _say(out, f"skip  {check.nodeid}  {', '.join(check.requirements)}: {check.skip}")
     if deselected:
-        out.print(f"{len(deselected)} checks not selected ({selection})", highlight=False, markup=False,
-                  soft_wrap=True)
+        _say(out, f"{len(deselected)} checks not selected ({selection})")
     missing = [r.id for r in catalog if r.id not in verified]
     if missing:
         out.print(f"requirements no check that runs verifies ({len(missing)}): {', '.join(missing)}",

@@ -194,9 +194,6 @@ class _Lines(click.ParamType):
     name = "text"
     envvar_list_splitter = "\n"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        return value
-
 
 def click_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """Decorate a click command with every option of the table, in its order."""
@@ -222,18 +219,18 @@ def click_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 # ------------------------------------------------------------------------------ pytest
+#: how a pytest option or an environment variable of a kind is read
+_PARSE: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "count": count_or_all}
+
+
 def _from_env(option: Option) -> Any:
     raw = os.environ.get(option.env)
     if raw in (None, ""):
         return option.default
     if option.kind == "flag":
         return raw.strip().lower() in ("1", "true", "yes", "on")
-    if option.kind == "int":
-        return int(raw)
-    if option.kind == "count":
-        return count_or_all(raw)
-    if option.kind == "float":
-        return float(raw)
+    if option.kind in _PARSE:
+        return _PARSE[option.kind](raw)
     if option.multiple:
         return raw.split() if option.kind == "words" else [line for line in raw.splitlines() if line.strip()]
     return raw
@@ -256,10 +253,8 @@ def add_pytest_options(group: Any, skip: tuple[str, ...] = ()) -> None:
             kwargs["action"] = "store_true"
         elif option.kind == "choice":
             kwargs["choices"] = option.choices
-        elif option.kind in ("int", "float"):
-            kwargs["type"] = int if option.kind == "int" else float
-        elif option.kind == "count":
-            kwargs["type"] = count_or_all
+        elif option.kind in _PARSE:
+            kwargs["type"] = _PARSE[option.kind]
         if option.multiple:
             kwargs["action"] = "append"
         group.addoption(option.pytest_flag, **kwargs)

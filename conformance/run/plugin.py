@@ -207,10 +207,7 @@ def _violations(exc: BaseException) -> list[Violation]:
     if isinstance(exc, Violation):
         return [exc]
     if isinstance(exc, BaseExceptionGroup):
-        found = []
-        for sub in exc.exceptions:
-            found.extend(_violations(sub))
-        return found
+        return [v for sub in exc.exceptions for v in _violations(sub)]
     return []
 
 

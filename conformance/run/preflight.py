@@ -174,10 +174,8 @@ def preflight(target: Target) -> None:
             )
         )
     if status in (401, 403):
-        detail = json_or_none(response)
-        said = f": {detail.get('detail')}" if isinstance(detail, dict) and detail.get("detail") else ""
         raise CredentialsRejected(
-            target.redact(f"{target.base_url} rejected the given credentials ({status}{said})")
+            target.redact(f"{target.base_url} rejected the given credentials ({status}{_detail(response)})")
         )
     if 300 <= status < 400:
         location = response.headers.get("location")
@@ -203,15 +201,19 @@ def preflight(target: Target) -> None:
     if target.second_account_token and status < 400:
         second = _preflight_get(target, "crm/v1/leads", {"page_size": 1}, account="second")
         if second.status_code in (401, 403):
-            detail = json_or_none(second)
-            said = f": {detail.get('detail')}" if isinstance(detail, dict) and detail.get("detail") else ""
             raise CredentialsRejected(
                 target.redact(
                     f"{target.base_url} rejected the second account token (--second-account-token) "
-                    f"({second.status_code}{said}), though it accepts the first: is it a linked account "
-                    "of the same API key?"
+                    f"({second.status_code}{_detail(second)}), though it accepts the first: is it a linked "
+                    "account of the same API key?"
                 )
             )
+
+
+def _detail(response: Any) -> str:
+    """``: <detail>`` of an error answer that has one, else nothing."""
+    detail = json_or_none(response)
+    return f": {detail.get('detail')}" if isinstance(detail, dict) and detail.get("detail") else ""
 
 
 def _preflight_get(
@@ -250,10 +252,6 @@ def not_an_api_answer(response: Any) -> str | None:
         return f'an HTML page ("{named}")' if named else "an HTML page"
     if not body.strip():
         return "an empty body" if 200 <= response.status_code < 300 else None
-    try:
-        json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        if head[:1] in (b"{", b"["):
-            return f"JSON that is cut short or malformed ({len(body)} bytes)"
-        return f"a body that is not JSON ({kind or 'no Content-Type'}, {len(body)} bytes)"
-    return None
+    if head[:1] in (b"{", b"["):
+        return f"JSON that is cut short or malformed ({len(body)} bytes)"
+    return f"a body that is not JSON ({kind or 'no Content-Type'}, {len(body)} bytes)"

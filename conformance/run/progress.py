@@ -10,6 +10,7 @@ import os
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import IO, Any
 
@@ -86,12 +87,7 @@ def clip_words(text: str, limit: int) -> str:
 
 
 def _outcome_counts(outcomes: Sequence[str]) -> str:
-    names = {"passed": "passed", "failed": "failed", "skipped": "skipped", "inconclusive": "inconclusive",
-             "error": "suite errors", "done": "done"}
-    counts: dict[str, int] = {}
-    for outcome in outcomes:
-        name = names.get(outcome, outcome)
-        counts[name] = counts.get(name, 0) + 1
+    counts = Counter("suite errors" if outcome == "error" else outcome for outcome in outcomes)
     return ", ".join(f"{n} {name}" for name, n in counts.items())
 
 
