@@ -194,9 +194,6 @@ class Target:
     def history(self) -> list[Exchange]:
         return self.guard.history()
 
-    def clear_history(self) -> None:
-        self.guard.clear_history()
-
     def unresponsive_operations(self) -> dict[str, str]:
         """Operations the breaker stopped calling during the run, and why."""
         return self.guard.unresponsive_operations()

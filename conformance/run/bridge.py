@@ -19,9 +19,7 @@ import pytest
 from conformance.contract.catalog import Catalog
 from conformance.contract.files import cache_folder
 from conformance.http.target import Exchange
-from conformance.outcomes import (
-    TestOutcome,
-)
+from conformance.outcomes import TestOutcome
 from conformance.run.context import RunContext
 from conformance.run.options import RunOptions
 from conformance.run.plugin import install_context, requirement_ids

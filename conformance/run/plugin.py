@@ -344,7 +344,7 @@ def run_model(pytestconfig: pytest.Config, target: Target) -> RunModel:
 def _fresh_history(request: pytest.FixtureRequest) -> None:
     target = context_of(request.config).target
     if target is not None:
-        target.clear_history()
+        target.guard.clear_history()
 
 
 @pytest.fixture(scope="session")

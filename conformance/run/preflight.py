@@ -17,13 +17,7 @@ import httpx
 
 from conformance.http.network import Network, proxy_problem
 from conformance.http.target import Target, json_or_none
-from conformance.outcomes import (
-    CredentialsRejected,
-    Inconclusive,
-    TargetError,
-    TargetUnreachable,
-    UsageError,
-)
+from conformance.outcomes import CredentialsRejected, Inconclusive, TargetError, TargetUnreachable, UsageError
 from conformance.run.options import OPTIONS, PROFILES, RunOptions
 
 

@@ -15,11 +15,7 @@ from conformance.contract.catalog import catalog_path
 from conformance.contract.domains import declared_domains
 from conformance.contract.fragment import fragment_sha256
 from conformance.http.target import Target
-from conformance.outcomes import (
-    TargetError,
-    TestOutcome,
-    UsageError,
-)
+from conformance.outcomes import TargetError, TestOutcome, UsageError
 from conformance.reporting import RunInfo, build_report, roll_up, write_reports
 from conformance.reporting.attestation import write_attestation
 from conformance.reporting.declared import compare_declared

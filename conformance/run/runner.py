@@ -20,10 +20,7 @@ import pytest
 from conformance.contract import tolerances
 from conformance.contract.catalog import load_catalog
 from conformance.http.evidence import EvidenceLog
-from conformance.outcomes import (
-    TargetError,
-    UsageError,
-)
+from conformance.outcomes import TargetError, UsageError
 from conformance.reporting import build_report, roll_up, write_reports
 from conformance.reporting.attestation import write_attestation
 from conformance.reporting.baseline import load_baseline
@@ -162,7 +159,6 @@ def run(
                 preflight(target)
             except TargetError as exc:
                 raise untested_error(exc, *untested) from None
-            outcomes, model = context.collector, context.model
             bridge = Bridge(context, progress, catalog)
             try:
                 with hypothesis_home():
@@ -176,15 +172,9 @@ def run(
             return RunResult(exit_code=interrupts.exit_code(), report=report, paths=paths)
         finally:
             evidence.close()
-        interrupted = interrupts.signal or (
-            "SIGINT" if code == pytest.ExitCode.INTERRUPTED else None
-        )
-        if (
-            not interrupted
-            and code == pytest.ExitCode.NO_TESTS_COLLECTED
-            and options.selects
-            and not bridge.errors
-        ):
+        interrupted = interrupts.signal or ("SIGINT" if code == pytest.ExitCode.INTERRUPTED else None)
+        selected_none = code == pytest.ExitCode.NO_TESTS_COLLECTED and options.selects and not bridge.errors
+        if selected_none and not interrupted:
             raise UsageError(f"{_selection_words(options)} selects no check")
         notes = [*bridge.errors, *context.notes]
         for operation, why in target.unresponsive_operations().items():
@@ -194,7 +184,7 @@ def run(
             notes.append(storm)
         if target.out_of_time():
             notes.append(f"the run reached --max-duration ({options.max_duration:g} s): no request after it")
-        finished = list(outcomes.all())
+        finished = context.collector.all()
         if interrupted:
             never = bridge.not_run(interrupted)
             ran = sum(1 for done in finished if done.outcome != "not run")
@@ -225,7 +215,7 @@ def run(
                  for rid in done.requirements),
                 context.tolerated,
             ),
-            model=model,
+            model=context.model,
             interrupted=interrupted,
             declared=declared,
         )
@@ -241,8 +231,7 @@ def run(
         exit_code = interrupts.exit_code()
     elif verdict.suite_errors:
         exit_code = EXIT_USAGE
-    elif options.certify:
-        exit_code = EXIT_PASS if report["verdict"] == "pass" and report["gate"] == "pass" else EXIT_FAIL
     else:
-        exit_code = EXIT_PASS if report["gate"] == "pass" else EXIT_FAIL
+        passed = report["gate"] == "pass" and (report["verdict"] == "pass" or not options.certify)
+        exit_code = EXIT_PASS if passed else EXIT_FAIL
     return RunResult(exit_code=exit_code, report=report, paths=paths)
