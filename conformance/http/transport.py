@@ -142,7 +142,7 @@ class GuardedTransport(httpx.BaseTransport):
                 body = self._read_capped(response)
         except (httpx.TransportError, wire.TooLarge) as exc:
             elapsed = guard.spent(exchange)
-            description = self._describe(exc)
+            description = (str(exc) or type(exc).__name__).splitlines()[0][:200]
             note = None if resend_of is None else f"re-send of line {resend_of}: the failure reproduced"
             guard.log(exchange, None, None, elapsed, description, attempt, note)
             guard.failed(operation, type(exc).__name__)
@@ -195,11 +195,6 @@ class GuardedTransport(httpx.BaseTransport):
             return wire.decoded(raw, encoding, limit)
         except wire.Undecodable:
             return raw
-
-    @staticmethod
-    def _describe(exc: BaseException) -> str:
-        text = str(exc) or type(exc).__name__
-        return text.splitlines()[0][:200]
 
     def _pace(self) -> None:
         pacing = self._guard.pacing

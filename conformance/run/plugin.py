@@ -190,10 +190,8 @@ def _in_suite(item: pytest.Item) -> bool:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if context_of(item.config).target is not None or _in_suite(item):
         get_target(item.config).context = (item.nodeid, requirement_ids(item))
-    if item.get_closest_marker("writes") is not None:
-        target = get_target(item.config)
-        if not target.writes_allowed:
-            skip(READ_ONLY, "the read-only profile sends no request that writes")
+    if item.get_closest_marker("writes") is not None and not get_target(item.config).writes_allowed:
+        skip(READ_ONLY, "the read-only profile sends no request that writes")
 
 
 # ------------------------------------------------------------------------------- outcomes
@@ -297,12 +295,6 @@ def _outcome_from_exception(
 def target(pytestconfig: pytest.Config) -> Target:
     """The server under test."""
     return get_target(pytestconfig)
-
-
-@pytest.fixture(scope="session")
-def run_context(pytestconfig: pytest.Config) -> RunContext:
-    """The run: its options, notes and the tolerances it applied."""
-    return context_of(pytestconfig)
 
 
 @pytest.fixture(scope="session")

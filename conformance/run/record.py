@@ -4,7 +4,6 @@ folder written for a run that tested nothing.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +16,7 @@ from conformance.contract.fragment import fragment_sha256
 from conformance.http.target import Target
 from conformance.outcomes import TargetError, TestOutcome, UsageError
 from conformance.reporting import RunInfo, build_report, roll_up, write_reports
-from conformance.reporting.attestation import write_attestation
+from conformance.reporting.attestation import file_sha256, write_attestation
 from conformance.reporting.declared import compare_declared
 from conformance.run.options import RunOptions
 from conformance.suite.oracle import RunModel
@@ -54,7 +53,7 @@ def run_info(
         suite_version=__version__,
         spec_path="specs/leads.openapi.yaml",
         spec_sha256=fragment_sha256(),
-        catalog_sha256=_sha256(catalog_path()),
+        catalog_sha256=file_sha256(catalog_path()),
         base_url=target.base_url,
         bundled=None if options.base_url else f"leads-conformance reference server {__version__}",
         profile=options.profile,
@@ -192,10 +191,6 @@ def tool_versions() -> dict[str, str]:
         except PackageNotFoundError:
             tools[name] = "absent"
     return tools
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def default_report_dir() -> Path:
