@@ -213,15 +213,12 @@ class Target:
         Credentials are masked in a reproduce command, so an authentication probe and the request it
         varies read alike: the status tells them apart.
         """
-        history = self.history()
+        logged = [exchange for exchange in reversed(self.history()) if exchange.line]
         if reproduce is not None:
-            for exchange in reversed(history):
-                if exchange.line and self.curl(exchange) == reproduce and status in (None, exchange.status):
+            for exchange in logged:
+                if self.curl(exchange) == reproduce and status in (None, exchange.status):
                     return exchange.line
-        for exchange in reversed(history):
-            if exchange.line:
-                return exchange.line
-        return None
+        return logged[0].line if logged else None
 
     def curl(self, exchange: Exchange) -> str:
         """A curl command that repeats an exchange, credentials masked."""

@@ -85,14 +85,8 @@ def result_rows(report: Mapping[str, Any], html: str) -> list[tuple[str, str]]:
         ids = ", ".join(cause.get("requirements", []))
         rows.append(("cause", f"{cause.get('summary')}: {ids} {html}#cause-{number}"))
     for requirement in problems:
-        label = "inconclusive" if requirement["status"] == "inconclusive" else requirement["status"]
-        rows.append(
-            (
-                label,
-                f"{requirement['id']} ({requirement.get('level')}) {requirement_reason(requirement)} "
-                f"{html}#{requirement['id']}",
-            )
-        )
+        said = f"{requirement['id']} ({requirement.get('level')}) {requirement_reason(requirement)}"
+        rows.append((requirement["status"], f"{said} {html}#{requirement['id']}"))
     not_run = [r["id"] for r in report.get("requirements", []) if r.get("not_run")]
     if not_run:
         rows.append(("not run", f"{len(not_run)} requirements: the run was interrupted before their checks"))

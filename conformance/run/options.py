@@ -33,11 +33,7 @@ __all__ = [
 
 DEFAULT_SEED = 20261126
 DEFAULT_MAX_EXAMPLES = 25
-DEFAULT_TIMEOUT = 20.0
-DEFAULT_MAX_DURATION = 3600.0
-DEFAULT_WRITE_BUDGET = 40
 DEFAULT_COVERAGE_CASES = 18
-DEFAULT_CONCURRENCY = 4
 PROFILES = ("full", "read-only")
 #: flags pytest itself, or a plugin commonly installed beside it (pytest-timeout), already defines
 PYTEST_OWNED = frozenset({"--strict", "--timeout"})
@@ -105,9 +101,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("insecure", "Do not verify TLS certificates.", kind="flag", default=False, reported=True,
            matrix=True),
     Option("timeout", "Seconds one request may take, all of it: connecting, the headers and the whole body.",
-           kind="float", default=DEFAULT_TIMEOUT, matrix=True),
+           kind="float", default=20.0, matrix=True),
     Option("max_duration", "Seconds the whole run may take; no request is sent after it (its checks are "
-           "inconclusive).", kind="float", default=DEFAULT_MAX_DURATION, pytest=False, matrix=True),
+           "inconclusive).", kind="float", default=3600.0, pytest=False, matrix=True),
     Option("run_id", "Tag written into every lead the run creates (default: lc-<time>-<random>). The same "
            "--seed and --run-id send the same generated requests.", reported=True),
     Option("select", "Run only the checks matching a pytest -k expression.", flag="-k", metavar="EXPR",
@@ -124,10 +120,10 @@ OPTIONS: tuple[Option, ...] = (
            kind="file", pytest=False),
     Option("write_budget", "Leads the run may create at most (each stays in the target's CRM). Planned leads "
            "are shared by every check; generated cases that would create one stop at their share, and a "
-           "requirement that needed more is inconclusive.", kind="int", default=DEFAULT_WRITE_BUDGET,
+           "requirement that needed more is inconclusive.", kind="int", default=40,
            minimum=0, reported=True),
     Option("concurrency", "Requests in flight at once, at most; fewer while the target signals it is "
-           "throttling or slowing down.", kind="int", default=DEFAULT_CONCURRENCY, minimum=1, reported=True),
+           "throttling or slowing down.", kind="int", default=4, minimum=1, reported=True),
     Option("requirement", "Run only the checks that verify this catalog ID (repeatable; with --area, the "
            "checks of any ID or area named run; -k narrows them further).", kind="words", multiple=True,
            metavar="ID"),
