@@ -88,7 +88,6 @@ class GuardedTransport(httpx.BaseTransport):
             if request.method != "GET" or not guard.may_resend(operation):
                 raise Inconclusive(first.message) from None
             try:
-                self._pace()
                 response, _ = self._send(request, operation, next(attempts), resend_of=first.line)
             except _NoAnswer as second:
                 again = "the same" if second.description == first.description else second.description
@@ -96,7 +95,6 @@ class GuardedTransport(httpx.BaseTransport):
             response.extensions[RESEND] = "not reproduced"
             return response
         if request.method == "GET" and response.status_code >= 500 and guard.may_resend(operation):
-            self._pace()
             try:
                 resent, _ = self._send(request, operation, next(attempts), resend_of=line, keep=False)
                 reproduced = resent.status_code >= 500
@@ -111,7 +109,6 @@ class GuardedTransport(httpx.BaseTransport):
         """The answer to ``request``, 429s waited for and retried within the limits."""
         retries = 0
         while True:
-            self._pace()
             response, line = self._send(request, operation, next(attempts))
             self._guard.throttled(response.status_code == 429)
             if response.status_code != 429:
@@ -131,6 +128,8 @@ class GuardedTransport(httpx.BaseTransport):
         resend_of: int | None = None,
         keep: bool = True,
     ) -> tuple[httpx.Response, int]:
+        """One attempt at ``request``, error responses paced, written to the history and the evidence."""
+        self._pace()
         guard = self._guard
         exchange = exchange_of(request)
         if keep:
