@@ -267,12 +267,9 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         _fail("aborted")
     except click.UsageError as exc:
-        hint = (
-            f" (see 'conformance {exc.ctx.info_name} --help')"
-            if exc.ctx and exc.ctx.info_name != "conformance"
-            else " (see 'conformance --help')"
-        )
-        _fail(exc.format_message() + hint)
+        ctx = exc.ctx
+        command = f"conformance {ctx.info_name}" if ctx and ctx.info_name != "conformance" else "conformance"
+        _fail(f"{exc.format_message()} (see '{command} --help')")
     except click.ClickException as exc:
         _fail(exc.format_message())
     except KeyboardInterrupt:
