@@ -163,9 +163,7 @@ def run_command(**kwargs: Any) -> None:
 def _list(options: RunOptions) -> None:
     """``conformance run --list``: what would run and what would be skipped, and why; nothing sent."""
     planned, deselected = plan(options)
-    selection = " ".join(part for part in (options.picked(), f"-k {options.select}" if options.select else "")
-                         if part)
-    console.print_plan(planned, deselected, load_catalog(), out, selection or None)
+    console.print_plan(planned, deselected, load_catalog(), out, options.selection())
 
 
 @cli.command("serve")

@@ -317,6 +317,13 @@ class RunOptions:
         words += [f"--area {area}" for area in self.area]
         return " ".join(words) or None
 
+    def selection(self, quoted: bool = False) -> str | None:
+        """The selection in the words of the command line (``-k``'s expression quoted when asked), or None."""
+        words = [self.picked() or ""]
+        if self.select:
+            words.append(f"-k {self.select!r}" if quoted else f"-k {self.select}")
+        return " ".join(word for word in words if word) or None
+
     def reported(self) -> dict[str, Any]:
         """The values report.json records, by option name."""
         return {option.name: self._values[option.name] for option in OPTIONS if option.reported}

@@ -116,15 +116,10 @@ def plan(options: RunOptions) -> tuple[list[PlannedCheck], list[PlannedCheck]]:
     if bridge.errors:
         raise UsageError(bridge.errors[0])
     if code == pytest.ExitCode.NO_TESTS_COLLECTED and options.selects:
-        raise UsageError(f"{_selection_words(options)} selects no check")
+        raise UsageError(f"{options.selection(quoted=True)} selects no check")
     if int(code) not in (0, int(pytest.ExitCode.NO_TESTS_COLLECTED)):
         raise UsageError(f"the checks could not be listed (pytest exit status {int(code)})")
     return bridge.planned, bridge.deselected
-
-
-def _selection_words(options: RunOptions) -> str:
-    words = [options.picked() or "", f"-k {options.select!r}" if options.select else ""]
-    return " ".join(word for word in words if word)
 
 
 def run(
@@ -175,7 +170,7 @@ def run(
         interrupted = interrupts.signal or ("SIGINT" if code == pytest.ExitCode.INTERRUPTED else None)
         selected_none = code == pytest.ExitCode.NO_TESTS_COLLECTED and options.selects and not bridge.errors
         if selected_none and not interrupted:
-            raise UsageError(f"{_selection_words(options)} selects no check")
+            raise UsageError(f"{options.selection(quoted=True)} selects no check")
         notes = [*bridge.errors, *context.notes]
         for operation, why in target.unresponsive_operations().items():
             notes.append(f"{operation} stopped answering ({why}); later calls to it were not sent")
