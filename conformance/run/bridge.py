@@ -92,10 +92,8 @@ class Bridge:
     def __init__(self, context: RunContext, progress: Progress, catalog: Catalog):
         self.context = context
         self.target = context.target
-        self.outcomes = context.collector
         self.progress = progress
         self.catalog = catalog
-        self.options = context.options
         self.collected = 0
         self.errors: list[str] = []
         self.planned: list[PlannedCheck] = []
@@ -126,7 +124,7 @@ class Bridge:
     def _planned(self, item: pytest.Item) -> PlannedCheck:
         ids = tuple(requirement_ids(item))
         area = self.catalog[ids[0]].area if ids and ids[0] in self.catalog else "other"
-        return PlannedCheck(item.nodeid, ids, area, _known_skip(item, self.options))
+        return PlannedCheck(item.nodeid, ids, area, _known_skip(item, self.context.options))
 
     def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
         self.deselected.extend(self._planned(item) for item in items)
@@ -150,14 +148,14 @@ class Bridge:
 
     def pytest_runtest_logfinish(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
         self.running = None
-        outcome = self.outcomes.outcomes.get(nodeid)
+        outcome = self.context.collector.outcomes.get(nodeid)
         self.progress.advance(nodeid, outcome.outcome if outcome else "done")
 
     def not_run(self, interrupted: str) -> list[TestOutcome]:
         """The checks an interrupted run never finished, as ``not run`` outcomes."""
         missing = []
         for check in self.planned:
-            if check.nodeid in self.outcomes.outcomes:
+            if check.nodeid in self.context.collector.outcomes:
                 continue
             when = "while it ran" if check.nodeid == self.running else "before it ran"
             missing.append(

@@ -58,10 +58,8 @@ _BASE_URL_PLUGIN = ("base_url", "pytest_base_url.plugin")
 
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
-    shared = any(pluginmanager.has_plugin(name) for name in _BASE_URL_PLUGIN) or _load_base_url_plugin(
-        pluginmanager
-    )
-    skip = ("base_url",) if shared else ()
+    loaded = any(pluginmanager.has_plugin(name) for name in _BASE_URL_PLUGIN)
+    skip = ("base_url",) if loaded or _load_base_url_plugin(pluginmanager) else ()
     add_pytest_options(parser.getgroup("conformance", "Leads API conformance"), skip=skip)
 
 

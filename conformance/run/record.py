@@ -148,15 +148,13 @@ def write_untested(
     if target.evidence is not None:
         target.evidence.close()
     if interrupted:
-        nothing = TestOutcome(
-            "preflight", [r.id for r in catalog], "not run",
-            reason=f"the run was interrupted ({interrupted}) before its checks began",
-        )
-        notes = [f"the run was interrupted ({interrupted}) before its checks began: nothing was tested"]
+        outcome, reason = "not run", f"the run was interrupted ({interrupted}) before its checks began"
+        notes = [f"{reason}: nothing was tested"]
     else:
         # every requirement is left undecided by the preflight, for the reason it gave
-        nothing = TestOutcome("preflight", [r.id for r in catalog], "inconclusive", reason=str(error))
+        outcome, reason = "inconclusive", str(error)
         notes = [f"nothing was tested: the first requests (in evidence.ndjson) showed that {error}"]
+    nothing = TestOutcome("preflight", [r.id for r in catalog], outcome, reason=reason)
     verdict = roll_up(
         catalog, [nothing], strict=options.strict, baseline=baseline, selection=options.select,
         interrupted=interrupted, picked=options.picked(),
