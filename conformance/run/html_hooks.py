@@ -95,18 +95,17 @@ class _EvidenceReader:
             self.close()
             self._handle = self.path.open(encoding="utf-8")
             self._line = 0
+        text = ""
         while self._line < number:
             text = self._handle.readline()
             if not text:
                 return None
             self._line += 1
-            if self._line == number:
-                try:
-                    entry = json.loads(text)
-                except ValueError:
-                    return None
-                return entry if isinstance(entry, dict) else None
-        return None
+        try:
+            entry = json.loads(text)
+        except ValueError:
+            return None
+        return entry if isinstance(entry, dict) else None
 
     def close(self) -> None:
         if self._handle is not None:
