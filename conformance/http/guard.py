@@ -113,10 +113,6 @@ class Guard:
         end = self.run_end()
         return math.inf if end is None else end - time.monotonic()
 
-    def out_of_time(self) -> bool:
-        """Whether the run reached its --max-duration (so later requests were not sent)."""
-        return self.state.out_of_time
-
     def request_deadline(self) -> tuple[float, str]:
         """When the request sent now must be done by, and what to say when it is not."""
         at = time.monotonic() + self.timeout

@@ -181,7 +181,7 @@ class Target:
 
     def out_of_time(self) -> bool:
         """Whether the run reached its --max-duration (so later requests were not sent)."""
-        return self.guard.out_of_time()
+        return self.guard.state.out_of_time
 
     def storm_note(self) -> str | None:
         """One line when the target throttled every request for long enough that the run stopped."""

@@ -18,15 +18,15 @@ import httpx
 from conformance.http.network import Network, proxy_problem
 from conformance.http.target import Target, json_or_none
 from conformance.outcomes import CredentialsRejected, Inconclusive, TargetError, TargetUnreachable, UsageError
-from conformance.run.options import OPTIONS, PROFILES, RunOptions
+from conformance.run.options import OPTIONS, RunOptions
 
 
 def validate(options: RunOptions) -> None:
     """Reject bad input before anything starts."""
-    if options.profile not in PROFILES:
-        raise UsageError(f"--profile must be one of {', '.join(PROFILES)}, not {options.profile!r}")
     for option in OPTIONS:
         value = getattr(options, option.name)
+        if option.choices and value not in option.choices:
+            raise UsageError(f"{option.cli_flag} must be one of {', '.join(option.choices)}, not {value!r}")
         if option.minimum is not None and value is not None and value < option.minimum:
             raise UsageError(f"{option.cli_flag} must be at least {option.minimum:g}")
     if options.run_id is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", options.run_id):

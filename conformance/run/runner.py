@@ -83,10 +83,9 @@ class _Interrupts:
         if threading.current_thread() is threading.main_thread():
             for number in (signal.SIGINT, signal.SIGTERM):
                 current = signal.getsignal(number)
-                if current is signal.SIG_IGN:
-                    continue
-                self._previous[number] = current
-                signal.signal(number, self._handle)
+                if current is not signal.SIG_IGN:
+                    self._previous[number] = current
+                    signal.signal(number, self._handle)
         return self
 
     def __exit__(self, *exc: object) -> None:
