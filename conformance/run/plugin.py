@@ -48,7 +48,7 @@ from conformance.run.options import ENV, RunOptions, add_pytest_options
 from conformance.suite.oracle import RunModel
 from conformance.suite.oracle.budget import WriteBudget
 
-__all__ = ["collector", "get_target", "install_context", "requirement_ids", "context_of"]
+__all__ = ["get_target", "install_context", "requirement_ids", "context_of"]
 
 _CONTEXT_KEY = pytest.StashKey[RunContext]()
 
@@ -193,10 +193,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 # ------------------------------------------------------------------------------- outcomes
-def collector(config: pytest.Config) -> OutcomeCollector:
-    return context_of(config).collector
-
-
 def _violations(exc: BaseException) -> list[Violation]:
     if isinstance(exc, ViolationGroup):
         return [v for sub in exc.violations for v in _violations(sub)]
@@ -242,7 +238,7 @@ def pytest_runtest_makereport(
         outcome = TestOutcome(item.nodeid, ids, "passed")
     if outcome is not None:
         outcome.duration = round(call.duration, 3)
-        collector(item.config).add(outcome)
+        context_of(item.config).collector.add(outcome)
     return report
 
 
@@ -319,7 +315,7 @@ def write_budget(pytestconfig: pytest.Config, max_examples: int) -> WriteBudget:
 @pytest.fixture(scope="session")
 def outcomes(pytestconfig: pytest.Config) -> OutcomeCollector:
     """The outcomes of the checks finished so far."""
-    return collector(pytestconfig)
+    return context_of(pytestconfig).collector
 
 
 @pytest.fixture(scope="session")
