@@ -133,20 +133,16 @@ def print_results(report: Mapping[str, Any], paths: Mapping[str, Path], out: Con
         width = max((len(status) for status, _ in rows), default=0)
         for status, text in rows:
             _say(out, f"{status:<{width}} {text}")
+    # the leads the run left in the target, and the tag a person finds them by
     created = report.get("created") or {}
     if created.get("count"):
-        _say(out, created_line(created))
+        _say(out, f"created {created['count']} lead(s), tagged {created['run_tag']} (ids in report.json)")
     _say(out, f"report: {html}")
 
 
 def _say(out: Console, text: str) -> None:
     """One line of plain text (no markup), never wrapped by rich."""
     out.print(text, highlight=False, markup=False, soft_wrap=True)
-
-
-def created_line(created: Mapping[str, Any]) -> str:
-    """The leads the run left in the target, and the tag a person finds them by."""
-    return f"created {created['count']} lead(s), tagged {created['run_tag']} (ids in report.json)"
 
 
 #: how a run of the bundled server ends: how to point the suite at your own server
