@@ -25,6 +25,7 @@ from rich.table import Table
 from conformance import __version__
 from conformance.contract.catalog import load_catalog
 from conformance.drift.cli import drift_command
+from conformance.http.network import parse_header
 from conformance.http.redaction import Redactor, short_secret_warning
 from conformance.matrix import matrix_command
 from conformance.outcomes import ConformanceError
@@ -93,7 +94,19 @@ def _write_crash_log(text: str, folder: Path | None) -> Path | None:
         return None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Commands(click.Group):
+    """The commands; a ConformanceError any of them raises is one line on stderr and exit status 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConformanceError as exc:
+            _fail(str(exc))
+
+
+@click.group(
+    cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, prog_name="conformance")
 def cli() -> None:
     """Certify a server as a faithful implementation of Merge's CRM Leads API."""
@@ -109,10 +122,7 @@ def run_command(**kwargs: Any) -> None:
     a target that cannot be tested, 130 (Ctrl-C) or 143 (SIGTERM) when interrupted.
     """
     options = RunOptions(**kwargs)
-    try:
-        validate(options)
-    except ConformanceError as exc:
-        _fail(str(exc))
+    validate(options)
     if options.list_checks:
         _list(options)
         return
@@ -120,7 +130,7 @@ def run_command(**kwargs: Any) -> None:
         ("--token", options.token),
         ("--account-token", options.account_token),
         ("--second-account-token", options.second_account_token),
-        *((f"--secret-header {name}", value) for name, value in map(_header_parts, options.secret_header)),
+        *((f"--secret-header {name}", value) for name, value in map(parse_header, options.secret_header)),
     ):
         warning = short_secret_warning(option, secret or "")
         if warning:
@@ -134,9 +144,6 @@ def run_command(**kwargs: Any) -> None:
     stream.print(f"leads-conformance {__version__} certifying {where}", markup=False, highlight=False)
     try:
         result = run(options, progress=progress_for(stream), on_context=invocation.follow)
-    except ConformanceError as exc:
-        _fail(str(exc))
-        return
     finally:
         if handle is not sys.stderr:
             handle.close()
@@ -153,21 +160,10 @@ def run_command(**kwargs: Any) -> None:
     sys.exit(result.exit_code)
 
 
-def _header_parts(text: str) -> tuple[str, str]:
-    name, _, value = text.partition(":")
-    return name.strip(), value.strip()
-
-
 def _list(options: RunOptions) -> None:
     """``conformance run --list``: what would run and what would be skipped, and why; nothing sent."""
-    try:
-        planned, deselected = plan(options)
-    except ConformanceError as exc:
-        _fail(str(exc))
-        return
-    selection = " ".join(part for part in (options.picked(), f"-k {options.select}" if options.select else "")
-                         if part)
-    console.print_plan(planned, deselected, load_catalog(), out, selection or None)
+    planned, deselected = plan(options)
+    console.print_plan(planned, deselected, load_catalog(), out, options.selection())
 
 
 @cli.command("serve")
@@ -250,11 +246,7 @@ def verify_command(report_dir: Path, public_key: Path | None) -> None:
     """Check a report folder against its attestation.json: exit 0 intact, 1 not."""
     from conformance.reporting.verify import describe, verify_folder
 
-    try:
-        result = verify_folder(report_dir, public_key)
-    except ConformanceError as exc:
-        _fail(str(exc))
-        return
+    result = verify_folder(report_dir, public_key)
     for problem in result.problems:
         click.echo(problem)
     click.echo(describe(report_dir, result))
@@ -273,16 +265,11 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         _fail("aborted")
     except click.UsageError as exc:
-        hint = (
-            f" (see 'conformance {exc.ctx.info_name} --help')"
-            if exc.ctx and exc.ctx.info_name != "conformance"
-            else " (see 'conformance --help')"
-        )
-        _fail(exc.format_message() + hint)
+        ctx = exc.ctx
+        command = f"conformance {ctx.info_name}" if ctx and ctx.info_name != "conformance" else "conformance"
+        _fail(f"{exc.format_message()} (see '{command} --help')")
     except click.ClickException as exc:
         _fail(exc.format_message())
-    except ConformanceError as exc:
-        _fail(str(exc))
     except KeyboardInterrupt:
         err.print("conformance: interrupted")
         sys.exit(130)

@@ -113,9 +113,7 @@ class ViolationGroup(Violation):
 
     def __init__(self, violations: Iterable[Violation]):
         self.violations = tuple(violations)
-        ids: list[str] = []
-        for violation in self.violations:
-            ids.extend(i for i in violation.requirements if i not in ids)
+        ids = dict.fromkeys(i for violation in self.violations for i in violation.requirements)
         message = "; ".join(v.message for v in self.violations)
         super().__init__(message, ids, self.violations[0].reproduce if self.violations else None)
 

@@ -10,7 +10,7 @@ each time an ``input`` tolerance kept a generated case from being charged (its `
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cache
 
 from conformance.contract.catalog import load_catalog
@@ -88,12 +88,7 @@ def report_entries(ran: Iterable[str], counts: Mapping[str, int]) -> list[dict[s
             continue
         if item.kind == "shape" and not ran_ids.intersection(item.requirements):
             continue
-        entry: dict[str, object] = {
-            "id": item.id,
-            "kind": item.kind,
-            "reason": item.reason,
-            "requirements": list(item.requirements),
-        }
+        entry: dict[str, object] = {**asdict(item), "requirements": list(item.requirements)}
         if item.kind == "input":
             entry["applied"] = counts[item.id]
         entries.append(entry)

@@ -113,10 +113,6 @@ class Guard:
         end = self.run_end()
         return math.inf if end is None else end - time.monotonic()
 
-    def out_of_time(self) -> bool:
-        """Whether the run reached its --max-duration (so later requests were not sent)."""
-        return self.state.out_of_time
-
     def request_deadline(self) -> tuple[float, str]:
         """When the request sent now must be done by, and what to say when it is not."""
         at = time.monotonic() + self.timeout
@@ -197,6 +193,13 @@ class Guard:
                 state.unresponsive[operation] += "; it answered again after a pause"
             if status >= 400 and status != 429:
                 state.errors.append(time.monotonic())
+
+    def spent(self, exchange: Exchange) -> float:
+        """The attempt is over (answered or not): its time counts in ``time_spent``; returns it."""
+        exchange.answered_at = time.monotonic()
+        with self.state.lock:
+            self.state.spans.append((exchange.sent_at, exchange.answered_at))
+        return exchange.answered_at - exchange.sent_at
 
     # -- history and evidence ---------------------------------------------------------------
     def record(self, exchange: Exchange) -> None:

@@ -61,15 +61,9 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str], headers: Iterable[str] = ()):
         self.header_names = CREDENTIAL_HEADERS | {name.lower() for name in headers}
-        forms: set[str] = set()
-        short: set[str] = set()
-        for secret in secrets:
-            if not secret:
-                continue
-            if len(secret) >= MIN_SECRET_LENGTH:
-                forms |= _spellings(secret)
-            else:
-                short |= _spellings(secret)
+        given = [secret for secret in secrets if secret]
+        forms = {form for secret in given if len(secret) >= MIN_SECRET_LENGTH for form in _spellings(secret)}
+        short = {form for secret in given if len(secret) < MIN_SECRET_LENGTH for form in _spellings(secret)}
         #: longest first, so a credential that contains another is masked whole
         self._forms = sorted(forms, key=len, reverse=True)
         self._exact = frozenset(forms | short)

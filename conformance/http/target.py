@@ -46,7 +46,7 @@ from conformance.http.guard import Exchange, Guard, Pacing
 from conformance.http.limits import AdaptiveLimit
 from conformance.http.network import Network, proxy_for, proxy_problem, proxy_secrets
 from conformance.http.redaction import MASK, Redactor
-from conformance.http.transport import EVIDENCE_LINE, RESEND, GuardedTransport, is_loopback
+from conformance.http.transport import EVIDENCE_LINE, RESEND, GuardedTransport, exchange_of, is_loopback
 from conformance.outcomes import UsageError
 
 __all__ = ["RESEND", "Exchange", "GuardedTransport", "Pacing", "Target", "new_run_id"]
@@ -181,7 +181,7 @@ class Target:
 
     def out_of_time(self) -> bool:
         """Whether the run reached its --max-duration (so later requests were not sent)."""
-        return self.guard.out_of_time()
+        return self.guard.state.out_of_time
 
     def storm_note(self) -> str | None:
         """One line when the target throttled every request for long enough that the run stopped."""
@@ -193,9 +193,6 @@ class Target:
 
     def history(self) -> list[Exchange]:
         return self.guard.history()
-
-    def clear_history(self) -> None:
-        self.guard.clear_history()
 
     def unresponsive_operations(self) -> dict[str, str]:
         """Operations the breaker stopped calling during the run, and why."""
@@ -216,15 +213,12 @@ class Target:
         Credentials are masked in a reproduce command, so an authentication probe and the request it
         varies read alike: the status tells them apart.
         """
-        history = self.history()
+        logged = [exchange for exchange in reversed(self.history()) if exchange.line]
         if reproduce is not None:
-            for exchange in reversed(history):
-                if exchange.line and self.curl(exchange) == reproduce and status in (None, exchange.status):
+            for exchange in logged:
+                if self.curl(exchange) == reproduce and status in (None, exchange.status):
                     return exchange.line
-        for exchange in reversed(history):
-            if exchange.line:
-                return exchange.line
-        return None
+        return logged[0].line if logged else None
 
     def curl(self, exchange: Exchange) -> str:
         """A curl command that repeats an exchange, credentials masked."""
@@ -247,19 +241,7 @@ class Target:
 
     def reproduce_of(self, response: httpx.Response) -> str:
         """A curl command that sends ``response``'s request again, credentials masked."""
-        request = response.request
-        try:
-            body = request.content
-        except httpx.RequestNotRead:
-            body = b""
-        exchange = Exchange(
-            method=request.method,
-            url=str(request.url),
-            headers={k.decode("latin-1"): v.decode("latin-1") for k, v in request.headers.raw},
-            body=body,
-            status=response.status_code,
-        )
-        return self.curl(exchange)
+        return self.curl(exchange_of(response.request, response.status_code))
 
     def last_reproduce(self) -> str | None:
         history = self.history()

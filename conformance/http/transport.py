@@ -88,7 +88,6 @@ class GuardedTransport(httpx.BaseTransport):
             if request.method != "GET" or not guard.may_resend(operation):
                 raise Inconclusive(first.message) from None
             try:
-                self._pace()
                 response, _ = self._send(request, operation, next(attempts), resend_of=first.line)
             except _NoAnswer as second:
                 again = "the same" if second.description == first.description else second.description
@@ -96,7 +95,6 @@ class GuardedTransport(httpx.BaseTransport):
             response.extensions[RESEND] = "not reproduced"
             return response
         if request.method == "GET" and response.status_code >= 500 and guard.may_resend(operation):
-            self._pace()
             try:
                 resent, _ = self._send(request, operation, next(attempts), resend_of=line, keep=False)
                 reproduced = resent.status_code >= 500
@@ -111,7 +109,6 @@ class GuardedTransport(httpx.BaseTransport):
         """The answer to ``request``, 429s waited for and retried within the limits."""
         retries = 0
         while True:
-            self._pace()
             response, line = self._send(request, operation, next(attempts))
             self._guard.throttled(response.status_code == 429)
             if response.status_code != 429:
@@ -131,34 +128,25 @@ class GuardedTransport(httpx.BaseTransport):
         resend_of: int | None = None,
         keep: bool = True,
     ) -> tuple[httpx.Response, int]:
+        """One attempt at ``request``, error responses paced, written to the history and the evidence."""
+        self._pace()
         guard = self._guard
-        exchange = Exchange(
-            method=request.method,
-            url=str(request.url),
-            headers={k.decode("latin-1"): v.decode("latin-1") for k, v in request.headers.raw},
-            body=_request_body(request),
-            status=None,
-        )
+        exchange = exchange_of(request)
         if keep:
             guard.record(exchange)
-        started = time.monotonic()
-        exchange.sent_at = started
+        exchange.sent_at = time.monotonic()
         try:
             with wire.deadline(*guard.request_deadline()):
                 response = self._wrapped.handle_request(request)
                 body = self._read_capped(response)
         except (httpx.TransportError, wire.TooLarge) as exc:
-            exchange.answered_at = time.monotonic()
-            with guard.state.lock:
-                guard.state.spans.append((started, exchange.answered_at))
-            description = self._describe(exc)
+            elapsed = guard.spent(exchange)
+            description = (str(exc) or type(exc).__name__).splitlines()[0][:200]
             note = None if resend_of is None else f"re-send of line {resend_of}: the failure reproduced"
-            guard.log(exchange, None, None, exchange.answered_at - started, description, attempt, note)
+            guard.log(exchange, None, None, elapsed, description, attempt, note)
             guard.failed(operation, type(exc).__name__)
             raise _NoAnswer(request, description, exchange.line) from None
-        exchange.answered_at = time.monotonic()
-        with guard.state.lock:
-            guard.state.spans.append((started, exchange.answered_at))
+        elapsed = guard.spent(exchange)
         guard.answered(operation, response.status_code)
         exchange.status = response.status_code
         exchange.content_type = response.headers.get("content-type")
@@ -167,7 +155,7 @@ class GuardedTransport(httpx.BaseTransport):
         if resend_of is not None:
             outcome = "reproduced" if response.status_code >= 500 else "did not reproduce"
             note = f"re-send of line {resend_of}: the failure {outcome}"
-        guard.log(exchange, dict(headers), body, exchange.answered_at - started, None, attempt, note)
+        guard.log(exchange, dict(headers), body, elapsed, None, attempt, note)
         for observer in list(guard.observers):
             observer(exchange, body)
         answer = httpx.Response(
@@ -206,11 +194,6 @@ class GuardedTransport(httpx.BaseTransport):
             return wire.decoded(raw, encoding, limit)
         except wire.Undecodable:
             return raw
-
-    @staticmethod
-    def _describe(exc: BaseException) -> str:
-        text = str(exc) or type(exc).__name__
-        return text.splitlines()[0][:200]
 
     def _pace(self) -> None:
         pacing = self._guard.pacing
@@ -281,10 +264,13 @@ def _http_date(value: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _request_body(request: httpx.Request) -> bytes:
+def exchange_of(request: httpx.Request, status: int | None = None) -> Exchange:
+    """The exchange of ``request`` (answered ``status``), as the history and the evidence keep it."""
     try:
-        return request.content
+        body = request.content
     except httpx.RequestNotRead:
-        return b""
+        body = b""
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.headers.raw}
+    return Exchange(method=request.method, url=str(request.url), headers=headers, body=body, status=status)
 
 

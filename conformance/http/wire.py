@@ -173,33 +173,23 @@ class WireTransport(httpx.BaseTransport):
     """HTTP/1.1 to the target (through ``proxy`` when given), every socket operation under the deadline."""
 
     def __init__(self, *, verify: bool = True, proxy: str | None = None, network: Network | None = None):
-        ssl_context = (network or Network()).ssl_context(verify)
-        backend = _Backend()
-        pool: httpcore.ConnectionPool
+        common: dict[str, Any] = {
+            "ssl_context": (network or Network()).ssl_context(verify),
+            "max_connections": 100,
+            "max_keepalive_connections": 20,
+            "keepalive_expiry": 5.0,
+            "network_backend": _Backend(),
+        }
+        self._pool: httpcore.ConnectionPool
         if proxy is None:
-            pool = httpcore.ConnectionPool(
-                ssl_context=ssl_context,
-                max_connections=100,
-                max_keepalive_connections=20,
-                keepalive_expiry=5.0,
-                network_backend=backend,
-            )
+            self._pool = httpcore.ConnectionPool(**common)
+            return
+        settings = httpx.Proxy(proxy)
+        common.update(proxy_url=_core_url(settings.url), proxy_auth=settings.raw_auth)
+        if settings.url.scheme in ("socks5", "socks5h"):
+            self._pool = httpcore.SOCKSProxy(**common)
         else:
-            settings = httpx.Proxy(proxy)
-            common: dict[str, Any] = {
-                "proxy_url": _core_url(settings.url),
-                "proxy_auth": settings.raw_auth,
-                "ssl_context": ssl_context,
-                "max_connections": 100,
-                "max_keepalive_connections": 20,
-                "keepalive_expiry": 5.0,
-                "network_backend": backend,
-            }
-            if settings.url.scheme in ("socks5", "socks5h"):
-                pool = httpcore.SOCKSProxy(**common)
-            else:
-                pool = httpcore.HTTPProxy(proxy_headers=settings.headers.raw, **common)
-        self._pool = pool
+            self._pool = httpcore.HTTPProxy(proxy_headers=settings.headers.raw, **common)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         core = httpcore.Request(

@@ -19,9 +19,7 @@ import pytest
 from conformance.contract.catalog import Catalog
 from conformance.contract.files import cache_folder
 from conformance.http.target import Exchange
-from conformance.outcomes import (
-    TestOutcome,
-)
+from conformance.outcomes import TestOutcome
 from conformance.run.context import RunContext
 from conformance.run.options import RunOptions
 from conformance.run.plugin import install_context, requirement_ids
@@ -94,10 +92,8 @@ class Bridge:
     def __init__(self, context: RunContext, progress: Progress, catalog: Catalog):
         self.context = context
         self.target = context.target
-        self.outcomes = context.collector
         self.progress = progress
         self.catalog = catalog
-        self.options = context.options
         self.collected = 0
         self.errors: list[str] = []
         self.planned: list[PlannedCheck] = []
@@ -128,7 +124,7 @@ class Bridge:
     def _planned(self, item: pytest.Item) -> PlannedCheck:
         ids = tuple(requirement_ids(item))
         area = self.catalog[ids[0]].area if ids and ids[0] in self.catalog else "other"
-        return PlannedCheck(item.nodeid, ids, area, _known_skip(item, self.options))
+        return PlannedCheck(item.nodeid, ids, area, _known_skip(item, self.context.options))
 
     def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
         self.deselected.extend(self._planned(item) for item in items)
@@ -152,14 +148,14 @@ class Bridge:
 
     def pytest_runtest_logfinish(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
         self.running = None
-        outcome = self.outcomes.outcomes.get(nodeid)
+        outcome = self.context.collector.outcomes.get(nodeid)
         self.progress.advance(nodeid, outcome.outcome if outcome else "done")
 
     def not_run(self, interrupted: str) -> list[TestOutcome]:
         """The checks an interrupted run never finished, as ``not run`` outcomes."""
         missing = []
         for check in self.planned:
-            if check.nodeid in self.outcomes.outcomes:
+            if check.nodeid in self.context.collector.outcomes:
                 continue
             when = "while it ran" if check.nodeid == self.running else "before it ran"
             missing.append(
@@ -196,28 +192,17 @@ def pytest_args(options: RunOptions, report_dir: Path | None = None) -> list[str
         "--disable-plugin-autoload",
         "--assert=plain",
         # pytest-base-url, when installed, would own --base-url; the run gives the plugin its target
-        "-p",
-        "no:base_url",
-        "-p",
-        "pytest_metadata.plugin",
-        "-p",
-        "pytest_html.plugin",
-        "-p",
-        "conformance.run.plugin",
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "no:terminal",
-        "-c",
-        os.devnull,
-        "--rootdir",
-        str(SUITE_DIR),
-        "-o",
-        "python_files=*.py",
-        "-o",
-        "python_functions=test_*",
-        "-o",
-        "console_output_style=classic",
+        "-p", "no:base_url",
+        "-p", "pytest_metadata.plugin",
+        "-p", "pytest_html.plugin",
+        "-p", "conformance.run.plugin",
+        "-p", "no:cacheprovider",
+        "-p", "no:terminal",
+        "-c", os.devnull,
+        "--rootdir", str(SUITE_DIR),
+        "-o", "python_files=*.py",
+        "-o", "python_functions=test_*",
+        "-o", "console_output_style=classic",
     ]
     if options.select:
         args += ["-k", options.select]

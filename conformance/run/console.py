@@ -85,14 +85,8 @@ def result_rows(report: Mapping[str, Any], html: str) -> list[tuple[str, str]]:
         ids = ", ".join(cause.get("requirements", []))
         rows.append(("cause", f"{cause.get('summary')}: {ids} {html}#cause-{number}"))
     for requirement in problems:
-        label = "inconclusive" if requirement["status"] == "inconclusive" else requirement["status"]
-        rows.append(
-            (
-                label,
-                f"{requirement['id']} ({requirement.get('level')}) {requirement_reason(requirement)} "
-                f"{html}#{requirement['id']}",
-            )
-        )
+        said = f"{requirement['id']} ({requirement.get('level')}) {requirement_reason(requirement)}"
+        rows.append((requirement["status"], f"{said} {html}#{requirement['id']}"))
     not_run = [r["id"] for r in report.get("requirements", []) if r.get("not_run")]
     if not_run:
         rows.append(("not run", f"{len(not_run)} requirements: the run was interrupted before their checks"))
@@ -126,7 +120,7 @@ def print_results(report: Mapping[str, Any], paths: Mapping[str, Path], out: Con
     if out.is_terminal:
         out.print(Text.assemble((head, f"bold {colour}"), " ", rest), highlight=False)
     else:
-        out.print(line, highlight=False, markup=False, soft_wrap=True)
+        _say(out, line)
     rows = result_rows(report, "report.html")
     if out.is_terminal and rows:
         grid = Table.grid(padding=(0, 1))
@@ -138,16 +132,17 @@ def print_results(report: Mapping[str, Any], paths: Mapping[str, Path], out: Con
     else:
         width = max((len(status) for status, _ in rows), default=0)
         for status, text in rows:
-            out.print(f"{status:<{width}} {text}", highlight=False, markup=False, soft_wrap=True)
+            _say(out, f"{status:<{width}} {text}")
+    # the leads the run left in the target, and the tag a person finds them by
     created = report.get("created") or {}
     if created.get("count"):
-        out.print(created_line(created), highlight=False, markup=False, soft_wrap=True)
-    out.print(f"report: {html}", highlight=False, markup=False, soft_wrap=True)
+        _say(out, f"created {created['count']} lead(s), tagged {created['run_tag']} (ids in report.json)")
+    _say(out, f"report: {html}")
 
 
-def created_line(created: Mapping[str, Any]) -> str:
-    """The leads the run left in the target, and the tag a person finds them by."""
-    return f"created {created['count']} lead(s), tagged {created['run_tag']} (ids in report.json)"
+def _say(out: Console, text: str) -> None:
+    """One line of plain text (no markup), never wrapped by rich."""
+    out.print(text, highlight=False, markup=False, soft_wrap=True)
 
 
 #: how a run of the bundled server ends: how to point the suite at your own server
@@ -178,14 +173,11 @@ def print_plan(
         highlight=False, markup=False,
     )
     for check in runs:
-        out.print(f"run   {check.nodeid}  {', '.join(check.requirements)}", highlight=False, markup=False,
-                  soft_wrap=True)
+        _say(out, f"run   {check.nodeid}  {', '.join(check.requirements)}")
     for check in skips:
-        out.print(f"skip  {check.nodeid}  {', '.join(check.requirements)}: {check.skip}", highlight=False,
-                  markup=False, soft_wrap=True)
+        _say(out, f"skip  {check.nodeid}  {', '.join(check.requirements)}: {check.skip}")
     if deselected:
-        out.print(f"{len(deselected)} checks not selected ({selection})", highlight=False, markup=False,
-                  soft_wrap=True)
+        _say(out, f"{len(deselected)} checks not selected ({selection})")
     missing = [r.id for r in catalog if r.id not in verified]
     if missing:
         out.print(f"requirements no check that runs verifies ({len(missing)}): {', '.join(missing)}",

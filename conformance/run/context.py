@@ -15,7 +15,6 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 from conformance.contract import tolerances
 from conformance.http.target import Target, new_run_id
@@ -68,22 +67,6 @@ class RunContext:
         return sorted(found, key=len, reverse=True)
 
 
-def target_settings(options: RunOptions) -> dict[str, Any]:
-    """What a Target takes from the options besides its base URL and credentials."""
-    settings: dict[str, Any] = {
-        "profile": options.profile,
-        "verify_tls": not options.insecure,
-        "timeout": options.timeout,
-        "max_duration": options.max_duration,
-        "run_id": options.run_id or new_run_id(),
-        "concurrency": options.concurrency,
-        "network": network(options),
-    }
-    if options.proxy:
-        settings["proxy"] = options.proxy
-    return settings
-
-
 @contextmanager
 def resolve_target(options: RunOptions) -> Iterator[Target]:
     """The Target for the options; without a base URL, the reference server served for the run."""
@@ -98,18 +81,12 @@ def resolve_target(options: RunOptions) -> Iterator[Target]:
     )
     server = serve_in_thread(create_app(config))
     try:
-        yield Target(
-            base_url=server.base_url,
-            token=config.api_key,
-            account_token=config.account_tokens[0],
-            second_account_token=config.account_tokens[1],
-            **target_settings(options),
-        )
+        yield _target(options, server.base_url, config.api_key, *config.account_tokens)
     finally:
         server.stop()
 
 
-def build_target(options: RunOptions, **overrides: Any) -> Target:
+def build_target(options: RunOptions) -> Target:
     """The Target the options name (a base URL and credentials are required)."""
     if not options.base_url:
         raise UsageError(
@@ -117,10 +94,26 @@ def build_target(options: RunOptions, **overrides: Any) -> Target:
         )
     if not options.token or not options.account_token:
         raise UsageError("--token and --account-token are required with --base-url")
+    return _target(
+        options, options.base_url, options.token, options.account_token, options.second_account_token or None
+    )
+
+
+def _target(
+    options: RunOptions, base_url: str, token: str, account_token: str, second_account_token: str | None
+) -> Target:
+    """The Target at ``base_url`` with these credentials, and the rest as the options say."""
     return Target(
-        base_url=options.base_url,
-        token=options.token,
-        account_token=options.account_token,
-        second_account_token=options.second_account_token or None,
-        **{**target_settings(options), **overrides},
+        base_url=base_url,
+        token=token,
+        account_token=account_token,
+        second_account_token=second_account_token,
+        profile=options.profile,
+        verify_tls=not options.insecure,
+        timeout=options.timeout,
+        max_duration=options.max_duration,
+        run_id=options.run_id or new_run_id(),
+        concurrency=options.concurrency,
+        network=network(options),
+        proxy=options.proxy or None,
     )

@@ -33,7 +33,7 @@ from conformance.reporting.evidence_lookup import (
 )
 from conformance.reporting.exchanges import exchange_html
 from conformance.reporting.html_parts import describe_coverage
-from conformance.run.plugin import collector, context_of, get_target
+from conformance.run.plugin import context_of, get_target
 
 __all__ = ["check_records", "obligation"]
 
@@ -95,18 +95,17 @@ class _EvidenceReader:
             self.close()
             self._handle = self.path.open(encoding="utf-8")
             self._line = 0
+        text = ""
         while self._line < number:
             text = self._handle.readline()
             if not text:
                 return None
             self._line += 1
-            if self._line == number:
-                try:
-                    entry = json.loads(text)
-                except ValueError:
-                    return None
-                return entry if isinstance(entry, dict) else None
-        return None
+        try:
+            entry = json.loads(text)
+        except ValueError:
+            return None
+        return entry if isinstance(entry, dict) else None
 
     def close(self) -> None:
         if self._handle is not None:
@@ -162,7 +161,7 @@ def pytest_runtest_makereport(
 def _failure_extras(item: pytest.Item) -> list[dict[str, Any]]:
     """The exchanges a failed check failed on, as pytest-html extras (once per check)."""
     done = item.config.stash.setdefault(_EXTRAS_DONE_KEY, set())
-    outcome = collector(item.config).outcomes.get(item.nodeid)
+    outcome = context_of(item.config).collector.outcomes.get(item.nodeid)
     if outcome is None or outcome.outcome != "failed" or item.nodeid in done:
         return []
     done.add(item.nodeid)

@@ -33,11 +33,7 @@ __all__ = [
 
 DEFAULT_SEED = 20261126
 DEFAULT_MAX_EXAMPLES = 25
-DEFAULT_TIMEOUT = 20.0
-DEFAULT_MAX_DURATION = 3600.0
-DEFAULT_WRITE_BUDGET = 40
 DEFAULT_COVERAGE_CASES = 18
-DEFAULT_CONCURRENCY = 4
 PROFILES = ("full", "read-only")
 #: flags pytest itself, or a plugin commonly installed beside it (pytest-timeout), already defines
 PYTEST_OWNED = frozenset({"--strict", "--timeout"})
@@ -105,9 +101,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("insecure", "Do not verify TLS certificates.", kind="flag", default=False, reported=True,
            matrix=True),
     Option("timeout", "Seconds one request may take, all of it: connecting, the headers and the whole body.",
-           kind="float", default=DEFAULT_TIMEOUT, matrix=True),
+           kind="float", default=20.0, matrix=True),
     Option("max_duration", "Seconds the whole run may take; no request is sent after it (its checks are "
-           "inconclusive).", kind="float", default=DEFAULT_MAX_DURATION, pytest=False, matrix=True),
+           "inconclusive).", kind="float", default=3600.0, pytest=False, matrix=True),
     Option("run_id", "Tag written into every lead the run creates (default: lc-<time>-<random>). The same "
            "--seed and --run-id send the same generated requests.", reported=True),
     Option("select", "Run only the checks matching a pytest -k expression.", flag="-k", metavar="EXPR",
@@ -124,10 +120,10 @@ OPTIONS: tuple[Option, ...] = (
            kind="file", pytest=False),
     Option("write_budget", "Leads the run may create at most (each stays in the target's CRM). Planned leads "
            "are shared by every check; generated cases that would create one stop at their share, and a "
-           "requirement that needed more is inconclusive.", kind="int", default=DEFAULT_WRITE_BUDGET,
+           "requirement that needed more is inconclusive.", kind="int", default=40,
            minimum=0, reported=True),
     Option("concurrency", "Requests in flight at once, at most; fewer while the target signals it is "
-           "throttling or slowing down.", kind="int", default=DEFAULT_CONCURRENCY, minimum=1, reported=True),
+           "throttling or slowing down.", kind="int", default=4, minimum=1, reported=True),
     Option("requirement", "Run only the checks that verify this catalog ID (repeatable; with --area, the "
            "checks of any ID or area named run; -k narrows them further).", kind="words", multiple=True,
            metavar="ID"),
@@ -194,9 +190,6 @@ class _Lines(click.ParamType):
     name = "text"
     envvar_list_splitter = "\n"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        return value
-
 
 def click_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """Decorate a click command with every option of the table, in its order."""
@@ -222,18 +215,18 @@ def click_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 # ------------------------------------------------------------------------------ pytest
+#: how a pytest option or an environment variable of a kind is read
+_PARSE: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "count": count_or_all}
+
+
 def _from_env(option: Option) -> Any:
     raw = os.environ.get(option.env)
     if raw in (None, ""):
         return option.default
     if option.kind == "flag":
         return raw.strip().lower() in ("1", "true", "yes", "on")
-    if option.kind == "int":
-        return int(raw)
-    if option.kind == "count":
-        return count_or_all(raw)
-    if option.kind == "float":
-        return float(raw)
+    if option.kind in _PARSE:
+        return _PARSE[option.kind](raw)
     if option.multiple:
         return raw.split() if option.kind == "words" else [line for line in raw.splitlines() if line.strip()]
     return raw
@@ -256,10 +249,8 @@ def add_pytest_options(group: Any, skip: tuple[str, ...] = ()) -> None:
             kwargs["action"] = "store_true"
         elif option.kind == "choice":
             kwargs["choices"] = option.choices
-        elif option.kind in ("int", "float"):
-            kwargs["type"] = int if option.kind == "int" else float
-        elif option.kind == "count":
-            kwargs["type"] = count_or_all
+        elif option.kind in _PARSE:
+            kwargs["type"] = _PARSE[option.kind]
         if option.multiple:
             kwargs["action"] = "append"
         group.addoption(option.pytest_flag, **kwargs)
@@ -325,6 +316,13 @@ class RunOptions:
         words = [f"--requirement {rid}" for rid in self.requirement]
         words += [f"--area {area}" for area in self.area]
         return " ".join(words) or None
+
+    def selection(self, quoted: bool = False) -> str | None:
+        """The selection in the words of the command line (``-k``'s expression quoted when asked), or None."""
+        words = [self.picked() or ""]
+        if self.select:
+            words.append(f"-k {self.select!r}" if quoted else f"-k {self.select}")
+        return " ".join(word for word in words if word) or None
 
     def reported(self) -> dict[str, Any]:
         """The values report.json records, by option name."""

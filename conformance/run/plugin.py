@@ -48,7 +48,7 @@ from conformance.run.options import ENV, RunOptions, add_pytest_options
 from conformance.suite.oracle import RunModel
 from conformance.suite.oracle.budget import WriteBudget
 
-__all__ = ["collector", "get_target", "install_context", "requirement_ids", "context_of"]
+__all__ = ["get_target", "install_context", "requirement_ids", "context_of"]
 
 _CONTEXT_KEY = pytest.StashKey[RunContext]()
 
@@ -58,10 +58,8 @@ _BASE_URL_PLUGIN = ("base_url", "pytest_base_url.plugin")
 
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
-    shared = any(pluginmanager.has_plugin(name) for name in _BASE_URL_PLUGIN) or _load_base_url_plugin(
-        pluginmanager
-    )
-    skip = ("base_url",) if shared else ()
+    loaded = any(pluginmanager.has_plugin(name) for name in _BASE_URL_PLUGIN)
+    skip = ("base_url",) if loaded or _load_base_url_plugin(pluginmanager) else ()
     add_pytest_options(parser.getgroup("conformance", "Leads API conformance"), skip=skip)
 
 
@@ -190,27 +188,18 @@ def _in_suite(item: pytest.Item) -> bool:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if context_of(item.config).target is not None or _in_suite(item):
         get_target(item.config).context = (item.nodeid, requirement_ids(item))
-    if item.get_closest_marker("writes") is not None:
-        target = get_target(item.config)
-        if not target.writes_allowed:
-            skip(READ_ONLY, "the read-only profile sends no request that writes")
+    if item.get_closest_marker("writes") is not None and not get_target(item.config).writes_allowed:
+        skip(READ_ONLY, "the read-only profile sends no request that writes")
 
 
 # ------------------------------------------------------------------------------- outcomes
-def collector(config: pytest.Config) -> OutcomeCollector:
-    return context_of(config).collector
-
-
 def _violations(exc: BaseException) -> list[Violation]:
     if isinstance(exc, ViolationGroup):
         return [v for sub in exc.violations for v in _violations(sub)]
     if isinstance(exc, Violation):
         return [exc]
     if isinstance(exc, BaseExceptionGroup):
-        found = []
-        for sub in exc.exceptions:
-            found.extend(_violations(sub))
-        return found
+        return [v for sub in exc.exceptions for v in _violations(sub)]
     return []
 
 
@@ -249,7 +238,7 @@ def pytest_runtest_makereport(
         outcome = TestOutcome(item.nodeid, ids, "passed")
     if outcome is not None:
         outcome.duration = round(call.duration, 3)
-        collector(item.config).add(outcome)
+        context_of(item.config).collector.add(outcome)
     return report
 
 
@@ -303,12 +292,6 @@ def target(pytestconfig: pytest.Config) -> Target:
 
 
 @pytest.fixture(scope="session")
-def run_context(pytestconfig: pytest.Config) -> RunContext:
-    """The run: its options, notes and the tolerances it applied."""
-    return context_of(pytestconfig)
-
-
-@pytest.fixture(scope="session")
 def run_note(pytestconfig: pytest.Config) -> Callable[[str], None]:
     """Say something about the run as a whole (once): the report's notes."""
     return context_of(pytestconfig).note
@@ -332,7 +315,7 @@ def write_budget(pytestconfig: pytest.Config, max_examples: int) -> WriteBudget:
 @pytest.fixture(scope="session")
 def outcomes(pytestconfig: pytest.Config) -> OutcomeCollector:
     """The outcomes of the checks finished so far."""
-    return collector(pytestconfig)
+    return context_of(pytestconfig).collector
 
 
 @pytest.fixture(scope="session")
@@ -347,7 +330,7 @@ def run_model(pytestconfig: pytest.Config, target: Target) -> RunModel:
 def _fresh_history(request: pytest.FixtureRequest) -> None:
     target = context_of(request.config).target
     if target is not None:
-        target.clear_history()
+        target.guard.clear_history()
 
 
 @pytest.fixture(scope="session")

@@ -17,22 +17,16 @@ import httpx
 
 from conformance.http.network import Network, proxy_problem
 from conformance.http.target import Target, json_or_none
-from conformance.outcomes import (
-    CredentialsRejected,
-    Inconclusive,
-    TargetError,
-    TargetUnreachable,
-    UsageError,
-)
-from conformance.run.options import OPTIONS, PROFILES, RunOptions
+from conformance.outcomes import CredentialsRejected, Inconclusive, TargetError, TargetUnreachable, UsageError
+from conformance.run.options import OPTIONS, RunOptions
 
 
 def validate(options: RunOptions) -> None:
     """Reject bad input before anything starts."""
-    if options.profile not in PROFILES:
-        raise UsageError(f"--profile must be one of {', '.join(PROFILES)}, not {options.profile!r}")
     for option in OPTIONS:
         value = getattr(options, option.name)
+        if option.choices and value not in option.choices:
+            raise UsageError(f"{option.cli_flag} must be one of {', '.join(option.choices)}, not {value!r}")
         if option.minimum is not None and value is not None and value < option.minimum:
             raise UsageError(f"{option.cli_flag} must be at least {option.minimum:g}")
     if options.run_id is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", options.run_id):
@@ -174,10 +168,8 @@ def preflight(target: Target) -> None:
             )
         )
     if status in (401, 403):
-        detail = json_or_none(response)
-        said = f": {detail.get('detail')}" if isinstance(detail, dict) and detail.get("detail") else ""
         raise CredentialsRejected(
-            target.redact(f"{target.base_url} rejected the given credentials ({status}{said})")
+            target.redact(f"{target.base_url} rejected the given credentials ({status}{_detail(response)})")
         )
     if 300 <= status < 400:
         location = response.headers.get("location")
@@ -203,15 +195,19 @@ def preflight(target: Target) -> None:
     if target.second_account_token and status < 400:
         second = _preflight_get(target, "crm/v1/leads", {"page_size": 1}, account="second")
         if second.status_code in (401, 403):
-            detail = json_or_none(second)
-            said = f": {detail.get('detail')}" if isinstance(detail, dict) and detail.get("detail") else ""
             raise CredentialsRejected(
                 target.redact(
                     f"{target.base_url} rejected the second account token (--second-account-token) "
-                    f"({second.status_code}{said}), though it accepts the first: is it a linked account "
-                    "of the same API key?"
+                    f"({second.status_code}{_detail(second)}), though it accepts the first: is it a linked "
+                    "account of the same API key?"
                 )
             )
+
+
+def _detail(response: Any) -> str:
+    """``: <detail>`` of an error answer that has one, else nothing."""
+    detail = json_or_none(response)
+    return f": {detail.get('detail')}" if isinstance(detail, dict) and detail.get("detail") else ""
 
 
 def _preflight_get(
@@ -250,10 +246,6 @@ def not_an_api_answer(response: Any) -> str | None:
         return f'an HTML page ("{named}")' if named else "an HTML page"
     if not body.strip():
         return "an empty body" if 200 <= response.status_code < 300 else None
-    try:
-        json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        if head[:1] in (b"{", b"["):
-            return f"JSON that is cut short or malformed ({len(body)} bytes)"
-        return f"a body that is not JSON ({kind or 'no Content-Type'}, {len(body)} bytes)"
-    return None
+    if head[:1] in (b"{", b"["):
+        return f"JSON that is cut short or malformed ({len(body)} bytes)"
+    return f"a body that is not JSON ({kind or 'no Content-Type'}, {len(body)} bytes)"

@@ -6,10 +6,12 @@ requests sent, leads written. Text is wrapped at word boundaries, never cut insi
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import IO, Any
 
@@ -86,28 +88,8 @@ def clip_words(text: str, limit: int) -> str:
 
 
 def _outcome_counts(outcomes: Sequence[str]) -> str:
-    names = {"passed": "passed", "failed": "failed", "skipped": "skipped", "inconclusive": "inconclusive",
-             "error": "suite errors", "done": "done"}
-    counts: dict[str, int] = {}
-    for outcome in outcomes:
-        name = names.get(outcome, outcome)
-        counts[name] = counts.get(name, 0) + 1
+    counts = Counter("suite errors" if outcome == "error" else outcome for outcome in outcomes)
     return ", ".join(f"{n} {name}" for name, n in counts.items())
-
-
-class _Stretches:
-    """The run's checks in runs of one area, in run order: a line is said when one is done."""
-
-    def __init__(self, checks: Sequence[PlannedCheck]):
-        self.ends: dict[str, tuple[str, int]] = {}
-        self.area_of: dict[str, str] = {}
-        start = 0
-        for index, check in enumerate(checks):
-            self.area_of[check.nodeid] = check.area
-            last = index + 1 == len(checks) or checks[index + 1].area != check.area
-            if last:
-                self.ends[check.nodeid] = (check.area, index + 1 - start)
-                start = index + 1
 
 
 class _Reporter:
@@ -115,14 +97,20 @@ class _Reporter:
 
     def __init__(self, console: Console):
         self.console = console
-        self._stretches = _Stretches(())
+        self._area_of: dict[str, str] = {}
+        #: the last check of each stretch of one area, in run order -> (area, checks): a line when it is done
+        self._ends: dict[str, tuple[str, int]] = {}
         self._outcomes: list[str] = []
         self._counters: Callable[[], RunCounters] | None = None
         self._since = (0.0, 0)
         self.current = ""
 
     def _begin(self, checks: Sequence[PlannedCheck], counters: Callable[[], RunCounters]) -> None:
-        self._stretches = _Stretches(checks)
+        self._area_of = {check.nodeid: check.area for check in checks}
+        self._ends = {}
+        for area, stretch in itertools.groupby(checks, key=lambda check: check.area):
+            run = list(stretch)
+            self._ends[run[-1].nodeid] = (area, len(run))
         self._counters = counters
         self._since = (0.0, 0)
 
@@ -133,12 +121,12 @@ class _Reporter:
         self.console.print(Text(text, style=style or ""), highlight=False)
 
     def _finished(self, nodeid: str, outcome: str) -> None:
-        area = self._stretches.area_of.get(nodeid, "")
+        area = self._area_of.get(nodeid, "")
         if outcome in ("failed", "error"):
             what = "suite error in" if outcome == "error" else "failed:"
             self.say(f"✗ {area} {what} {check_label(nodeid)}", "red")
         self._outcomes.append(outcome)
-        end = self._stretches.ends.get(nodeid)
+        end = self._ends.get(nodeid)
         if end is None:
             return
         area, count = end
@@ -183,7 +171,7 @@ class TerminalProgress(_Reporter):
         return max(0, self.console.width - fixed - 1)
 
     def _show(self, nodeid: str) -> None:
-        area = self._stretches.area_of.get(nodeid, "")
+        area = self._area_of.get(nodeid, "")
         label = fit_words(f"{area} {check_label(nodeid)}", self._room())
         self._bar.update(self._task, current=label)
 
@@ -238,7 +226,7 @@ class LineProgress(_Reporter):
         self._finished(nodeid, outcome)
 
     def next(self, nodeid: str) -> None:
-        area = self._stretches.area_of.get(nodeid, "")
+        area = self._area_of.get(nodeid, "")
         self.current = f"{area} {check_label(nodeid)}".strip()
 
     def stop(self) -> None:

@@ -4,7 +4,6 @@ folder written for a run that tested nothing.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,13 +14,9 @@ from conformance.contract.catalog import catalog_path
 from conformance.contract.domains import declared_domains
 from conformance.contract.fragment import fragment_sha256
 from conformance.http.target import Target
-from conformance.outcomes import (
-    TargetError,
-    TestOutcome,
-    UsageError,
-)
+from conformance.outcomes import TargetError, TestOutcome, UsageError
 from conformance.reporting import RunInfo, build_report, roll_up, write_reports
-from conformance.reporting.attestation import write_attestation
+from conformance.reporting.attestation import file_sha256, write_attestation
 from conformance.reporting.declared import compare_declared
 from conformance.run.options import RunOptions
 from conformance.suite.oracle import RunModel
@@ -58,7 +53,7 @@ def run_info(
         suite_version=__version__,
         spec_path="specs/leads.openapi.yaml",
         spec_sha256=fragment_sha256(),
-        catalog_sha256=_sha256(catalog_path()),
+        catalog_sha256=file_sha256(catalog_path()),
         base_url=target.base_url,
         bundled=None if options.base_url else f"leads-conformance reference server {__version__}",
         profile=options.profile,
@@ -153,15 +148,13 @@ def write_untested(
     if target.evidence is not None:
         target.evidence.close()
     if interrupted:
-        nothing = TestOutcome(
-            "preflight", [r.id for r in catalog], "not run",
-            reason=f"the run was interrupted ({interrupted}) before its checks began",
-        )
-        notes = [f"the run was interrupted ({interrupted}) before its checks began: nothing was tested"]
+        outcome, reason = "not run", f"the run was interrupted ({interrupted}) before its checks began"
+        notes = [f"{reason}: nothing was tested"]
     else:
         # every requirement is left undecided by the preflight, for the reason it gave
-        nothing = TestOutcome("preflight", [r.id for r in catalog], "inconclusive", reason=str(error))
+        outcome, reason = "inconclusive", str(error)
         notes = [f"nothing was tested: the first requests (in evidence.ndjson) showed that {error}"]
+    nothing = TestOutcome("preflight", [r.id for r in catalog], outcome, reason=reason)
     verdict = roll_up(
         catalog, [nothing], strict=options.strict, baseline=baseline, selection=options.select,
         interrupted=interrupted, picked=options.picked(),
@@ -196,10 +189,6 @@ def tool_versions() -> dict[str, str]:
         except PackageNotFoundError:
             tools[name] = "absent"
     return tools
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def default_report_dir() -> Path:

@@ -20,10 +20,7 @@ import pytest
 from conformance.contract import tolerances
 from conformance.contract.catalog import load_catalog
 from conformance.http.evidence import EvidenceLog
-from conformance.outcomes import (
-    TargetError,
-    UsageError,
-)
+from conformance.outcomes import TargetError, UsageError
 from conformance.reporting import build_report, roll_up, write_reports
 from conformance.reporting.attestation import write_attestation
 from conformance.reporting.baseline import load_baseline
@@ -86,10 +83,9 @@ class _Interrupts:
         if threading.current_thread() is threading.main_thread():
             for number in (signal.SIGINT, signal.SIGTERM):
                 current = signal.getsignal(number)
-                if current is signal.SIG_IGN:
-                    continue
-                self._previous[number] = current
-                signal.signal(number, self._handle)
+                if current is not signal.SIG_IGN:
+                    self._previous[number] = current
+                    signal.signal(number, self._handle)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -119,15 +115,10 @@ def plan(options: RunOptions) -> tuple[list[PlannedCheck], list[PlannedCheck]]:
     if bridge.errors:
         raise UsageError(bridge.errors[0])
     if code == pytest.ExitCode.NO_TESTS_COLLECTED and options.selects:
-        raise UsageError(f"{_selection_words(options)} selects no check")
+        raise UsageError(f"{options.selection(quoted=True)} selects no check")
     if int(code) not in (0, int(pytest.ExitCode.NO_TESTS_COLLECTED)):
         raise UsageError(f"the checks could not be listed (pytest exit status {int(code)})")
     return bridge.planned, bridge.deselected
-
-
-def _selection_words(options: RunOptions) -> str:
-    words = [options.picked() or "", f"-k {options.select!r}" if options.select else ""]
-    return " ".join(word for word in words if word)
 
 
 def run(
@@ -162,7 +153,6 @@ def run(
                 preflight(target)
             except TargetError as exc:
                 raise untested_error(exc, *untested) from None
-            outcomes, model = context.collector, context.model
             bridge = Bridge(context, progress, catalog)
             try:
                 with hypothesis_home():
@@ -176,16 +166,10 @@ def run(
             return RunResult(exit_code=interrupts.exit_code(), report=report, paths=paths)
         finally:
             evidence.close()
-        interrupted = interrupts.signal or (
-            "SIGINT" if code == pytest.ExitCode.INTERRUPTED else None
-        )
-        if (
-            not interrupted
-            and code == pytest.ExitCode.NO_TESTS_COLLECTED
-            and options.selects
-            and not bridge.errors
-        ):
-            raise UsageError(f"{_selection_words(options)} selects no check")
+        interrupted = interrupts.signal or ("SIGINT" if code == pytest.ExitCode.INTERRUPTED else None)
+        selected_none = code == pytest.ExitCode.NO_TESTS_COLLECTED and options.selects and not bridge.errors
+        if selected_none and not interrupted:
+            raise UsageError(f"{options.selection(quoted=True)} selects no check")
         notes = [*bridge.errors, *context.notes]
         for operation, why in target.unresponsive_operations().items():
             notes.append(f"{operation} stopped answering ({why}); later calls to it were not sent")
@@ -194,7 +178,7 @@ def run(
             notes.append(storm)
         if target.out_of_time():
             notes.append(f"the run reached --max-duration ({options.max_duration:g} s): no request after it")
-        finished = list(outcomes.all())
+        finished = context.collector.all()
         if interrupted:
             never = bridge.not_run(interrupted)
             ran = sum(1 for done in finished if done.outcome != "not run")
@@ -225,7 +209,7 @@ def run(
                  for rid in done.requirements),
                 context.tolerated,
             ),
-            model=model,
+            model=context.model,
             interrupted=interrupted,
             declared=declared,
         )
@@ -241,8 +225,7 @@ def run(
         exit_code = interrupts.exit_code()
     elif verdict.suite_errors:
         exit_code = EXIT_USAGE
-    elif options.certify:
-        exit_code = EXIT_PASS if report["verdict"] == "pass" and report["gate"] == "pass" else EXIT_FAIL
     else:
-        exit_code = EXIT_PASS if report["gate"] == "pass" else EXIT_FAIL
+        passed = report["gate"] == "pass" and (report["verdict"] == "pass" or not options.certify)
+        exit_code = EXIT_PASS if passed else EXIT_FAIL
     return RunResult(exit_code=exit_code, report=report, paths=paths)
