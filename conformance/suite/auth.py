@@ -19,8 +19,8 @@ from conformance.contract.operations import OPERATIONS as PATH_OPERATIONS
 from conformance.http.target import Target, json_or_none
 from conformance.outcomes import Inconclusive, Violation
 from conformance.suite.oracle.plan import WritePlan
-from conformance.suite.support.answers import describe, not_throttled
-from conformance.suite.support.bodies import full_body
+from conformance.suite.support.answers import describe, not_throttled, result_ids
+from conformance.suite.support.bodies import full_body, samples
 from conformance.suite.support.findings import Findings
 from conformance.suite.support.leads import carries_tag, run_tag
 from conformance.suite.support.meta import MetaPost
@@ -33,36 +33,21 @@ OPERATIONS = [
 
 
 MakeHeaders = Callable[[str, str], dict[str, str]]
-#: sends one operation with the given credential headers, and only those
-
-
-def _wrong_secret() -> str:
-    """A credential no target issues (fixed, so a repeated run sends the same requests)."""
-    return "lc-wrong-credential-7f3a9c0d5e21b846"
-
-
-def _no_authorization(key: str, account: str) -> dict[str, str]:
-    return {"X-Account-Token": account}
-
-
-def _wrong_key(key: str, account: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {_wrong_secret()}", "X-Account-Token": account}
-
-
-def _no_account_token(key: str, account: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
-def _unknown_account_token(key: str, account: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}", "X-Account-Token": _wrong_secret()}
-
+#: a credential no target issues (fixed, so a repeated run sends the same requests)
+WRONG_SECRET = "lc-wrong-credential-7f3a9c0d5e21b846"
 
 #: requirement -> how its authentication failure is made from valid credentials
 BAD_CREDENTIALS: dict[str, tuple[str, MakeHeaders]] = {
-    "LEADS-AUTH-001": ("missing Authorization", _no_authorization),
-    "LEADS-AUTH-002": ("wrong API key", _wrong_key),
-    "LEADS-AUTH-003": ("missing X-Account-Token", _no_account_token),
-    "LEADS-AUTH-004": ("unknown account token", _unknown_account_token),
+    "LEADS-AUTH-001": ("missing Authorization", lambda key, account: {"X-Account-Token": account}),
+    "LEADS-AUTH-002": (
+        "wrong API key",
+        lambda key, account: {"Authorization": f"Bearer {WRONG_SECRET}", "X-Account-Token": account},
+    ),
+    "LEADS-AUTH-003": ("missing X-Account-Token", lambda key, account: {"Authorization": f"Bearer {key}"}),
+    "LEADS-AUTH-004": (
+        "unknown account token",
+        lambda key, account: {"Authorization": f"Bearer {key}", "X-Account-Token": WRONG_SECRET},
+    ),
 }
 OTHER_SCHEMES: dict[str, MakeHeaders] = {
     "Token scheme": lambda key, account: {"Authorization": f"Token {key}", "X-Account-Token": account},
@@ -74,13 +59,9 @@ OTHER_SCHEMES: dict[str, MakeHeaders] = {
 @pytest.fixture(scope="module")
 def existing_lead_id(client: httpx.Client, request: pytest.FixtureRequest) -> str:
     """The id of a lead the account holds (created for the run when it holds none and writes are allowed)."""
-    response = not_throttled(client.get(LEADS, params={"page_size": 1}))
-    body = json_or_none(response)
-    results = body.get("results") if isinstance(body, dict) else None
-    if isinstance(results, list):
-        for lead in results:
-            if isinstance(lead, dict) and isinstance(lead.get("id"), str) and lead["id"]:
-                return lead["id"]
+    ids = result_ids(json_or_none(not_throttled(client.get(LEADS, params={"page_size": 1}))))
+    if ids:
+        return ids[0]
     target: Target = request.getfixturevalue("target")
     if not target.writes_allowed:
         pytest.skip("the account lists no lead whose id the retrieve probes could use")
@@ -98,14 +79,8 @@ def probe_body(meta: MetaPost | None, tag: str) -> dict[str, Any]:
     """A body the target would create, tagged so a person (and AUTH-007) can find it."""
     if meta is not None:
         return {"model": full_body(meta, tag, {})}
-    return {
-        "model": {
-            "first_name": "Ada",
-            "last_name": f"Lovelace {tag}",
-            "company": f"Analytical Engines {tag}",
-            "lead_source": f"leads-conformance {tag}",
-        }
-    }
+    fields = ("first_name", "last_name", "company", "lead_source")
+    return {"model": {name: value for name, value in samples(tag).items() if name in fields}}
 
 
 def send_probe(
@@ -180,15 +155,6 @@ def expect_401(findings: Findings, response: httpx.Response, requirement: str, w
     )
 
 
-def run_probe(target: Target, probe: CredentialProbe, method: str, path: str, requirement: str) -> None:
-    """Send one operation with ``requirement``'s authentication failure; expect a 401."""
-    label, make = BAD_CREDENTIALS[requirement]
-    findings = Findings(target)
-    response = probe(method, path, make(target.token, target.account_token))
-    expect_401(findings, response, requirement, f"{label} on {method} {response.request.url.path}")
-    findings.raise_if_any()
-
-
 def answers_401_to(requirement: str, obligation: str) -> Callable[..., None]:
     """The check that every operation answers 401 to ``requirement``'s authentication failure (and that
     the 401 says why, AUTH-006); ``obligation`` is its docstring."""
@@ -196,7 +162,11 @@ def answers_401_to(requirement: str, obligation: str) -> Callable[..., None]:
     @pytest.mark.parametrize(("method", "path"), OPERATIONS)
     @pytest.mark.requirement(requirement, "LEADS-AUTH-006")
     def check(target: Target, probe: CredentialProbe, method: str, path: str) -> None:
-        run_probe(target, probe, method, path, requirement)
+        label, make = BAD_CREDENTIALS[requirement]
+        findings = Findings(target)
+        response = probe(method, path, make(target.token, target.account_token))
+        expect_401(findings, response, requirement, f"{label} on {method} {response.request.url.path}")
+        findings.raise_if_any()
 
     check.__doc__ = obligation
     return check
@@ -334,6 +304,5 @@ def test_near_miss_credentials_get_401(
         response = send_probe(anonymous_client, method, path, headers, body)
         findings.check(response.status_code == 401, requirement,
                        f"{what} on {method} {response.request.url.path} answered {response.status_code}, "
-                       "not 401 "
-                       f"({describe(response)})", response)
+                       f"not 401 ({describe(response)})", response)
     findings.raise_if_any()

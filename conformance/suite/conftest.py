@@ -14,6 +14,7 @@ from conformance.outcomes import READ_ONLY, skip
 from conformance.suite.oracle import RunModel
 from conformance.suite.oracle.budget import WriteBudget
 from conformance.suite.oracle.plan import WritePlan
+from conformance.suite.support.answers import results_of
 from conformance.suite.support.created import Created
 from conformance.suite.support.leads import RELATION_FIELDS
 from conformance.suite.support.meta import MetaPost, fetch_meta_post
@@ -50,12 +51,7 @@ def meta_post(run_note: Callable[[str], None], client: httpx.Client) -> MetaPost
 def known_relations(client: httpx.Client) -> dict[str, str]:
     """Relation ids the target already holds (owner, converted_contact, converted_account), from its leads."""
     found: dict[str, str] = {}
-    response = client.get(LEADS, params={"page_size": 100})
-    body = json_or_none(response)
-    results = body.get("results") if isinstance(body, dict) else None
-    for lead in results if isinstance(results, list) else []:
-        if not isinstance(lead, dict):
-            continue
+    for lead in results_of(json_or_none(client.get(LEADS, params={"page_size": 100}))):
         for name in RELATION_FIELDS:
             value = lead.get(name)
             if isinstance(value, str) and value and name not in found:

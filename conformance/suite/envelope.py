@@ -126,8 +126,7 @@ def test_unrecognized_field_gets_201_and_a_warning_naming_it(target: Target, wri
         if refusal.requirement == "LEADS-ENVELOPE-002":
             raise Violation(
                 f"a create with unrecognized fields ({UNRECOGNIZED!r} and the server-owned ones) is not "
-                "a 201 "
-                f"({describe(refusal.response)})",
+                f"a 201 ({describe(refusal.response)})",
                 ["LEADS-ENVELOPE-002"],
                 target.reproduce_of(refusal.response),
                 target.line_of(refusal.response),

@@ -14,10 +14,16 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, Verbosity, find, settings
+from hypothesis import Phase, find
 from hypothesis.errors import HypothesisException
 
-from conformance.suite.support.generation import FORMAT_CHECKS, NOT_GENERATED, is_number, strategy_for
+from conformance.suite.support.generation import (
+    FORMAT_CHECKS,
+    NOT_GENERATED,
+    is_number,
+    quiet_settings,
+    strategy_for,
+)
 from conformance.suite.support.leads import (
     NESTED_FIELDS,
 )
@@ -227,14 +233,7 @@ def _found(schema: dict[str, Any], fallback: Any) -> Any:
         return find(
             strategy_for(schema),
             lambda value: fits(value, schema),
-            settings=settings(
-                max_examples=FALLBACK_EXAMPLES,
-                database=None,
-                deadline=None,
-                phases=[Phase.generate, Phase.shrink],
-                suppress_health_check=list(HealthCheck),
-                verbosity=Verbosity.quiet,
-            ),
+            settings=quiet_settings(max_examples=FALLBACK_EXAMPLES, phases=[Phase.generate, Phase.shrink]),
             random=random.Random(seed),
         )
     except (HypothesisException, ValueError, re.error):

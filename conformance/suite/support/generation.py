@@ -13,6 +13,7 @@ import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
+from hypothesis import HealthCheck, Verbosity, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
@@ -91,6 +92,13 @@ FORMAT_CHECKS = {
     "lc-email": lambda text: bool(_EMAIL.match(text)),
     "lc-uri": lambda text: bool(_URI.match(text)),
 }
+
+
+def quiet_settings(**options: Any) -> settings:
+    """Hypothesis settings for a draw the suite makes itself: no example database, no deadline, no health
+    check, nothing printed; ``options`` add the rest."""
+    return settings(database=None, deadline=None, suppress_health_check=list(HealthCheck),
+                    verbosity=Verbosity.quiet, **options)
 
 
 class Ungeneratable(Exception):
