@@ -100,9 +100,6 @@ class CredentialProbe:
     meta: MetaPost | None
     lead_id: Callable[[], str]
 
-    def __call__(self, method: str, path: str, headers: dict[str, str]) -> httpx.Response:
-        return self.many(method, path, [headers])[0]
-
     def many(self, method: str, path: str, header_sets: list[dict[str, str]]) -> list[httpx.Response]:
         """One request per set of headers: the bodies made first (the same seed makes the same ones), then
         sent up to ``--concurrency`` at once; the answers in the sets' order."""
@@ -164,7 +161,7 @@ def answers_401_to(requirement: str, obligation: str) -> Callable[..., None]:
     def check(target: Target, probe: CredentialProbe, method: str, path: str) -> None:
         label, make = BAD_CREDENTIALS[requirement]
         findings = Findings(target)
-        response = probe(method, path, make(target.token, target.account_token))
+        response = probe.many(method, path, [make(target.token, target.account_token)])[0]
         expect_401(findings, response, requirement, f"{label} on {method} {response.request.url.path}")
         findings.raise_if_any()
 

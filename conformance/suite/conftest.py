@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ from conformance.outcomes import READ_ONLY, skip
 from conformance.suite.oracle import RunModel
 from conformance.suite.oracle.budget import WriteBudget
 from conformance.suite.oracle.plan import WritePlan
+from conformance.suite.support.accounts import account_meta
 from conformance.suite.support.answers import results_of
 from conformance.suite.support.created import Created
 from conformance.suite.support.leads import RELATION_FIELDS
@@ -83,10 +85,7 @@ def write_plan(
     clients = {"primary": client}
     if target.second_account_token:
         clients["second"] = request.getfixturevalue("second_client")
-
-    def metas(account: str) -> MetaPost:
-        return meta_post if account == "primary" else request.getfixturevalue("second_meta_post")
-
+    metas = functools.partial(account_meta, request)
     return WritePlan(target, write_budget, run_model.ledger, clients, metas, known_relations)
 
 

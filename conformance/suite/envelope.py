@@ -25,7 +25,7 @@ from conformance.suite.oracle.plan import WritePlan
 from conformance.suite.support.answers import describe, not_throttled
 from conformance.suite.support.bodies import full_body
 from conformance.suite.support.created import Created
-from conformance.suite.support.findings import Findings
+from conformance.suite.support.findings import Findings, violation_at
 from conformance.suite.support.leads import RELATION_FIELDS, carries_tag, run_tag
 from conformance.suite.support.meta import MetaPost, require_relation_ids
 from conformance.suite.support.problems import ProblemAudit, problems_named
@@ -124,12 +124,12 @@ def test_unrecognized_field_gets_201_and_a_warning_naming_it(target: Target, wri
     created = write_plan.lead("edges")
     for refusal in write_plan.refusals:
         if refusal.requirement == "LEADS-ENVELOPE-002":
-            raise Violation(
+            raise violation_at(
+                target,
+                "LEADS-ENVELOPE-002",
                 f"a create with unrecognized fields ({UNRECOGNIZED!r} and the server-owned ones) is not "
                 f"a 201 ({describe(refusal.response)})",
-                ["LEADS-ENVELOPE-002"],
-                target.reproduce_of(refusal.response),
-                target.line_of(refusal.response),
+                refusal.response,
             )
     if UNRECOGNIZED not in created.sent:
         raise Inconclusive("the planned lead with an unrecognized field was not sent", ["LEADS-ENVELOPE-002"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import random
 import re
 import uuid
@@ -23,6 +24,7 @@ from conformance.suite.support.generation import (
     is_number,
     quiet_settings,
     strategy_for,
+    type_names,
 )
 from conformance.suite.support.leads import (
     NESTED_FIELDS,
@@ -53,14 +55,17 @@ def _string_fits(text: str, schema: dict[str, Any]) -> bool:
     return check is None or check(text)
 
 
+#: each bound a number may have, and how a value breaks it
+_BREAKS = {
+    "minimum": operator.lt,
+    "maximum": operator.gt,
+    "exclusiveMinimum": operator.le,
+    "exclusiveMaximum": operator.ge,
+}
+
+
 def _number_fits(value: float, schema: dict[str, Any]) -> bool:
-    if "minimum" in schema and value < schema["minimum"]:
-        return False
-    if "maximum" in schema and value > schema["maximum"]:
-        return False
-    if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
-        return False
-    if "exclusiveMaximum" in schema and value >= schema["exclusiveMaximum"]:
+    if any(breaks(value, schema[key]) for key, breaks in _BREAKS.items() if key in schema):
         return False
     step = schema.get("multipleOf")
     return not step or math.isclose(value / step, round(value / step))
@@ -112,8 +117,7 @@ def takes_null(schema: Any) -> bool:
     branch of it is null."""
     if not isinstance(schema, dict):
         return False
-    kind = schema.get("type")
-    if kind == "null" or (isinstance(kind, list) and "null" in kind) or schema.get("nullable") is True:
+    if "null" in type_names(schema.get("type")) or schema.get("nullable") is True:
         return True
     branches = [*(schema.get("anyOf") or []), *(schema.get("oneOf") or [])]
     return any(isinstance(branch, dict) and branch.get("type") == "null" for branch in branches)

@@ -114,16 +114,15 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def type_names(kind: Any) -> list[str]:
+    """The type names a schema's ``type`` holds (one name, or a list of them)."""
+    if isinstance(kind, str):
+        return [kind]
+    return [k for k in kind if isinstance(k, str)] if isinstance(kind, list) else []
+
+
 def _types(schema: dict[str, Any]) -> list[str]:
-    kind = schema.get("type")
-    kinds = (
-        [kind]
-        if isinstance(kind, str)
-        else [k for k in kind if isinstance(k, str)]
-        if isinstance(kind, list)
-        else []
-    )
-    kinds = [k for k in kinds if k != "null"]
+    kinds = [k for k in type_names(schema.get("type")) if k != "null"]
     if kinds:
         return kinds
     if "properties" in schema:

@@ -95,12 +95,8 @@ def find_in_list(
     is walked in full instead.
     """
     control_id = control.get("id") if control else None
-    attempts: list[dict[str, Any]] = []
-    dated = [*([control] if control else []), *sought]
-    bound = created_after_bound(*dated)
-    if bound is not None:
-        attempts.append({"created_after": bound})
-    attempts.append({})
+    bound = created_after_bound(*([control] if control else []), *sought)
+    attempts: list[dict[str, Any]] = [*([{"created_after": bound}] if bound is not None else []), {}]
     problems = []
     for params in attempts:
         walk = search_leads(client, params)

@@ -17,6 +17,7 @@ from typing import Any
 from conformance.contract.formats import isoformat_z, parse_datetime
 from conformance.contract.fragment import load_fragment
 from conformance.contract.operations import LEADS, shown_request
+from conformance.suite.support.generation import type_names
 from conformance.suite.support.leads import Lead, relation_id
 from conformance.suite.support.search import SEARCH_PAGE_SIZE
 
@@ -49,10 +50,7 @@ def schema_types(schema: Any) -> set[str]:
     """The JSON types a schema allows (``type``, a type list, or the branches of anyOf/oneOf)."""
     if not isinstance(schema, dict):
         return set()
-    kind = schema.get("type")
-    types = {kind} if isinstance(kind, str) else {k for k in kind if isinstance(k, str)} if isinstance(
-        kind, list
-    ) else set()
+    types = set(type_names(schema.get("type")))
     for key in ("anyOf", "oneOf", "allOf"):
         for branch in schema.get(key) or []:
             types |= schema_types(branch)
