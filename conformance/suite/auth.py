@@ -8,7 +8,6 @@ profile skips them. Merge documents 401 for every authentication failure and nev
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -22,9 +21,9 @@ from conformance.suite.oracle.plan import WritePlan
 from conformance.suite.support.answers import describe, not_throttled, result_ids
 from conformance.suite.support.bodies import full_body, samples
 from conformance.suite.support.findings import Findings
-from conformance.suite.support.leads import carries_tag, run_tag
+from conformance.suite.support.leads import run_tag
 from conformance.suite.support.meta import MetaPost
-from conformance.suite.support.search import find_in_list
+from conformance.suite.support.search import find_tagged
 
 OPERATIONS = [
     pytest.param(method, path, id=name, marks=[pytest.mark.writes] if method != "GET" else [])
@@ -91,28 +90,8 @@ def send_probe(
     return not_throttled(http.get(path, headers=headers))
 
 
-@dataclass
-class CredentialProbe:
-    """Sends one operation with the given credential headers, and only those."""
-
-    target: Target
-    client: httpx.Client
-    meta: MetaPost | None
-    lead_id: Callable[[], str]
-
-    def many(self, method: str, path: str, header_sets: list[dict[str, str]]) -> list[httpx.Response]:
-        """One request per set of headers: the bodies made first (the same seed makes the same ones), then
-        sent up to ``--concurrency`` at once; the answers in the sets' order."""
-        if path == LEAD:
-            path = lead_path(self.lead_id())
-        bodies = [
-            probe_body(self.meta, run_tag(self.target, "auth")) if method == "POST" else None
-            for _headers in header_sets
-        ]
-        return self.target.parallel(
-            lambda sent: send_probe(self.client, method, path, sent[0], sent[1]),
-            list(zip(header_sets, bodies, strict=True)),
-        )
+#: sends one operation once per set of credential headers (and only those); the answers in the sets' order
+CredentialProbe = Callable[[str, str, list[dict[str, str]]], list[httpx.Response]]
 
 
 @pytest.fixture
@@ -123,9 +102,22 @@ def probe(
     probe_meta: MetaPost | None,
 ) -> CredentialProbe:
     """Send one operation with the given credential headers, and only those."""
-    return CredentialProbe(
-        target, anonymous_client, probe_meta, lambda: str(request.getfixturevalue("existing_lead_id"))
-    )
+
+    def many(method: str, path: str, header_sets: list[dict[str, str]]) -> list[httpx.Response]:
+        """One request per set of headers: the bodies made first (the same seed makes the same ones), then
+        sent up to ``--concurrency`` at once."""
+        if path == LEAD:
+            path = lead_path(str(request.getfixturevalue("existing_lead_id")))
+        bodies = [
+            probe_body(probe_meta, run_tag(target, "auth")) if method == "POST" else None
+            for _headers in header_sets
+        ]
+        return target.parallel(
+            lambda sent: send_probe(anonymous_client, method, path, sent[0], sent[1]),
+            list(zip(header_sets, bodies, strict=True)),
+        )
+
+    return many
 
 
 def expect_401(findings: Findings, response: httpx.Response, requirement: str, what: str) -> None:
@@ -161,7 +153,7 @@ def answers_401_to(requirement: str, obligation: str) -> Callable[..., None]:
     def check(target: Target, probe: CredentialProbe, method: str, path: str) -> None:
         label, make = BAD_CREDENTIALS[requirement]
         findings = Findings(target)
-        response = probe.many(method, path, [make(target.token, target.account_token)])[0]
+        response = probe(method, path, [make(target.token, target.account_token)])[0]
         expect_401(findings, response, requirement, f"{label} on {method} {response.request.url.path}")
         findings.raise_if_any()
 
@@ -191,7 +183,7 @@ def test_scheme_other_than_bearer_gets_401(
     """A scheme other than Bearer (Token <key>, a bare key) gets 401."""
     findings = Findings(target)
     labels = list(OTHER_SCHEMES)
-    answers = probe.many(
+    answers = probe(
         method, path, [OTHER_SCHEMES[label](target.token, target.account_token) for label in labels]
     )
     for label, response in zip(labels, answers, strict=True):
@@ -225,14 +217,11 @@ def test_auth_rejected_post_creates_nothing(
     }
     if not tags:
         pytest.skip("every auth-failing POST was accepted (reported by AUTH-001..004); nothing to look for")
-    found = find_in_list(client, lambda lead: any(carries_tag(lead, tag) for tag in tags), control.model)
+    found, labels = find_tagged(client, tags, control.model)
     if found:
-        labels = sorted(
-            {label for tag, label in tags.items() if any(carries_tag(lead, tag) for lead in found)}
-        )
         ids = [lead.get("id") for lead in found]
         raise Violation(
-            f"POSTs rejected for authentication ({', '.join(labels)}) were stored anyway: "
+            f"POSTs rejected for authentication ({', '.join(sorted(labels))}) were stored anyway: "
             f"leads {ids} carry their tags",
             ["LEADS-AUTH-007"],
         )

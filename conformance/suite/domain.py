@@ -119,14 +119,11 @@ def test_filters_hold_under_the_second_account(
     remote = next((value for value in remotes if isinstance(value, str) and value), None)
     if remote is not None:
         Pages(http, LEADS, {"remote_id": remote, "page_size": "1"}, 2).read()
-    for list_name, sub, param in (
-        ("email_addresses", "email_address", "email_addresses"),
-        ("phone_numbers", "phone_number", "phone_numbers"),
-    ):
+    for param, sub in (("email_addresses", "email_address"), ("phone_numbers", "phone_number")):
         values = [
             item.get(sub)
             for lead in leads
-            for item in lead.shown.get(list_name) or []
+            for item in lead.shown.get(param) or []
             if isinstance(item, dict) and isinstance(item.get(sub), str)
         ]
         if values:

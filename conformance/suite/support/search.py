@@ -6,16 +6,16 @@ here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from conformance.contract.formats import isoformat_z, parse_datetime
 from conformance.contract.operations import LEADS
 from conformance.outcomes import Inconclusive
-from conformance.suite.support.leads import Lead
+from conformance.suite.support.leads import Lead, carries_tag
 from conformance.suite.support.paging import MAX_PAGE_SIZE, Pages
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "LeadPredicate",
     "created_after_bound",
     "find_in_list",
+    "find_tagged",
     "listing_of",
     "search_leads",
 ]
@@ -38,6 +39,7 @@ SEARCH_PAGE_SIZE = MAX_PAGE_SIZE
 SAMPLE_PAGES = 20
 SAMPLE_PAGE_SIZE = MAX_PAGE_SIZE
 _SEARCH_SLACK_SECONDS = 1
+Label = TypeVar("Label")
 
 
 def search_leads(
@@ -108,6 +110,15 @@ def find_in_list(
             return []
         problems.append(trouble(walk) or "the list did not show the control lead the run had just created")
     raise Inconclusive("cannot tell whether the lead list holds it: " + "; ".join(problems))
+
+
+def find_tagged(
+    client: httpx.Client, tags: Mapping[str, Label], control: Lead | None
+) -> tuple[list[Lead], set[Label]]:
+    """The leads of ``client``'s list carrying one of ``tags`` (found as ``find_in_list`` finds them), and
+    what ``tags`` maps the tags they carry to."""
+    found = find_in_list(client, lambda lead: any(carries_tag(lead, tag) for tag in tags), control)
+    return found, {label for tag, label in tags.items() if any(carries_tag(lead, tag) for lead in found)}
 
 
 def listing_of(client: httpx.Client, lead: Lead) -> tuple[bool | None, list[str]]:
