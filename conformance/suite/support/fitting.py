@@ -26,9 +26,7 @@ from conformance.suite.support.generation import (
     strategy_for,
     type_names,
 )
-from conformance.suite.support.leads import (
-    NESTED_FIELDS,
-)
+from conformance.suite.support.leads import NESTED_FIELDS
 
 #: examples tried when no simple value fits a schema
 FALLBACK_EXAMPLES = 200

@@ -18,10 +18,7 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
 from conformance.contract.formats import is_uuid, parse_datetime
-from conformance.suite.support.leads import (
-    RELATION_FIELDS,
-    WRITE_ONLY_FIELDS,
-)
+from conformance.suite.support.leads import RELATION_FIELDS, WRITE_ONLY_FIELDS
 
 #: the most items a generated array holds
 MAX_ITEMS = 2

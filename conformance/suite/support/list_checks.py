@@ -27,16 +27,10 @@ TYPED_PAGES = 20
 
 
 def pages_are_typed(
-    findings: Findings,
-    client: httpx.Client,
-    path: str,
-    requirement: str,
-    kind: str,
-    label: str,
-    max_pages: int,
+    findings: Findings, client: httpx.Client, path: str, requirement: str, kind: str, label: str
 ) -> None:
     """The first page, without page_size and with 100, answers 200 with the ``kind`` envelope, and so does
-    every later page of ``label`` reached by next (pages of 100, at most ``max_pages``)."""
+    every later page of ``label`` reached by next (pages of 100, at most ``TYPED_PAGES``)."""
     for params in ({}, {"page_size": MAX_PAGE_SIZE}):
         response = not_throttled(client.get(path, params=params), [requirement])
         if not findings.check(
@@ -48,7 +42,7 @@ def pages_are_typed(
         findings.check(
             not problems, requirement, f"{shown_request(path, params)}: {summarise(problems)}", response
         )
-    walk = Pages(client, path, {"page_size": MAX_PAGE_SIZE}, max_pages).read()
+    walk = Pages(client, path, {"page_size": MAX_PAGE_SIZE}, TYPED_PAGES).read()
     for page in walk.answered[1:]:
         problems = envelope_problems(page.body, kind)
         findings.check(

@@ -43,19 +43,16 @@ Label = TypeVar("Label")
 
 
 def search_leads(
-    client: httpx.Client,
-    params: dict[str, Any] | None = None,
-    max_pages: int = SEARCH_PAGES,
-    looking_for: str | None = None,
+    client: httpx.Client, params: dict[str, Any] | None = None, looking_for: str | None = None
 ) -> Pages:
-    """Walk the lead list (bounded, each page a list of results) from ``params``.
+    """Walk the lead list (at most ``SEARCH_PAGES`` pages, each a list of results) from ``params``.
 
     Trouble with the list (a non-200 page, a looping cursor, the page bound) ends the walk before its end
     (``ended`` False), with the reason in ``problem``; it is never a violation here. ``looking_for``: the
     walk stops after the page that lists the lead of that id (it has not ended then).
     """
     query = {"page_size": SEARCH_PAGE_SIZE, **(params or {})}
-    walk = Pages(client, LEADS, query, max_pages, needs_results=True)
+    walk = Pages(client, LEADS, query, SEARCH_PAGES, needs_results=True)
     for page in walk:
         if looking_for is not None and any(lead.get("id") == looking_for for lead in page.results):
             break
