@@ -50,9 +50,6 @@ class Findings:
         """Keep a violation of ``requirement``, shown by the exchange that answered ``where``."""
         self.items.append(violation_at(self.target, requirement, message, where))
 
-    def failed(self, requirement: str) -> bool:
-        return any(requirement in v.requirements for v in self.items)
-
     def raise_if_any(self) -> None:
         if len(self.items) == 1:
             raise self.items[0]
