@@ -15,6 +15,7 @@ from conformance.contract.operations import REMOTE_FIELD_CLASSES
 from conformance.http.target import Target
 from conformance.outcomes import Violation
 from conformance.suite.support.accounts import ACCOUNTS, account_client
+from conformance.suite.support.filtering import page_size_for
 from conformance.suite.support.findings import Findings, summarise
 from conformance.suite.support.list_checks import (
     BOUND_PAGES,
@@ -153,7 +154,7 @@ def test_is_custom_returns_only_classes_with_that_value(
     findings = Findings(target)
     for wanted, value in ((True, "true"), (False, "false")):
         count = sum(1 for c in classes if c.get("is_custom") is wanted)
-        small = filtered(client, findings, value, max(1, min(MAX_PAGE_SIZE, math.ceil(count / 3))))
+        small = filtered(client, findings, value, page_size_for(count))
         if small is None:
             continue
         wrong = [(page, c["id"]) for page, c in small.first_results()

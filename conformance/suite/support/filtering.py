@@ -33,6 +33,7 @@ __all__ = [
     "contact_rule",
     "equal_rule",
     "lies_beyond",
+    "page_size_for",
     "run_queries",
     "same_email",
     "same_phone",
