@@ -182,11 +182,9 @@ def test_scheme_other_than_bearer_gets_401(
 ) -> None:
     """A scheme other than Bearer (Token <key>, a bare key) gets 401."""
     findings = Findings(target)
-    labels = list(OTHER_SCHEMES)
-    answers = probe(
-        method, path, [OTHER_SCHEMES[label](target.token, target.account_token) for label in labels]
-    )
-    for label, response in zip(labels, answers, strict=True):
+    schemes = [make(target.token, target.account_token) for make in OTHER_SCHEMES.values()]
+    answers = probe(method, path, schemes)
+    for label, response in zip(OTHER_SCHEMES, answers, strict=True):
         expect_401(findings, response, "LEADS-AUTH-005", f"{label} on {method} {response.request.url.path}")
     findings.raise_if_any()
 
