@@ -30,7 +30,6 @@ from conformance.suite.support.meta import MetaPost, require_relation_ids
 from conformance.suite.support.problems import ProblemAudit, problems_named
 from conformance.suite.support.search import find_tagged
 
-UNRECOGNIZED = UNKNOWN_KEY
 ENVELOPE_007 = "LEADS-ENVELOPE-007"
 
 
@@ -138,19 +137,19 @@ def test_unrecognized_field_gets_201_and_a_warning_naming_it(target: Target, wri
             raise violation_at(
                 target,
                 "LEADS-ENVELOPE-002",
-                f"a create with unrecognized fields ({UNRECOGNIZED!r} and the server-owned ones) is not "
+                f"a create with unrecognized fields ({UNKNOWN_KEY!r} and the server-owned ones) is not "
                 f"a 201 ({describe(refusal.response)})",
                 refusal.response,
             )
-    if UNRECOGNIZED not in created.sent:
+    if UNKNOWN_KEY not in created.sent:
         raise Inconclusive("the planned lead with an unrecognized field was not sent", ["LEADS-ENVELOPE-002"])
     if created.response.status_code != 201:
         raise Violation(
-            f"a create with the unrecognized field {UNRECOGNIZED!r} is not a 201 "
+            f"a create with the unrecognized field {UNKNOWN_KEY!r} is not a 201 "
             f"({describe(created.response)})",
             ["LEADS-ENVELOPE-002"], exchange=target.line_of(created.response),
         )
-    require_warning(target, created, (UNRECOGNIZED,), repr(UNRECOGNIZED), "LEADS-ENVELOPE-002")
+    require_warning(target, created, (UNKNOWN_KEY,), repr(UNKNOWN_KEY), "LEADS-ENVELOPE-002")
 
 
 @pytest.mark.writes
@@ -204,7 +203,7 @@ def missing_required(
         sent.append((name, tag, post_model(client, model)))
     first = meta_post.required[0]
     tag, model = without(meta_post, target, known_relations, first)
-    model[UNRECOGNIZED] = 42
+    model[UNKNOWN_KEY] = 42
     sent.append((first, tag, post_model(client, model)))
     if len(meta_post.required) > 1:
         second = meta_post.required[1]
