@@ -72,12 +72,9 @@ ORACLE_REQUIREMENTS = (
 def reported_lines(outcomes: OutcomeCollector, requirement: str) -> set[int]:
     """The evidence lines other checks' failures of ``requirement`` already name (``outcomes``: the
     run's collector of finished checks)."""
-    lines = set()
-    for outcome in outcomes.all():
-        for failure in outcome.failures:
-            if requirement in failure.requirements and failure.exchange:
-                lines.add(failure.exchange)
-    return lines
+    failures = [failure for outcome in outcomes.all() for failure in outcome.failures]
+    return {failure.exchange for failure in failures
+            if requirement in failure.requirements and failure.exchange}
 
 
 @pytest.mark.audit(order=2)

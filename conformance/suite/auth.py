@@ -8,7 +8,6 @@ profile skips them. Merge documents 401 for every authentication failure and nev
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -19,12 +18,12 @@ from conformance.contract.operations import OPERATIONS as PATH_OPERATIONS
 from conformance.http.target import Target, json_or_none
 from conformance.outcomes import Inconclusive, Violation
 from conformance.suite.oracle.plan import WritePlan
-from conformance.suite.support.answers import describe, not_throttled
-from conformance.suite.support.bodies import full_body
+from conformance.suite.support.answers import describe, not_throttled, result_ids
+from conformance.suite.support.bodies import full_body, samples
 from conformance.suite.support.findings import Findings
-from conformance.suite.support.leads import carries_tag, run_tag
+from conformance.suite.support.leads import run_tag
 from conformance.suite.support.meta import MetaPost
-from conformance.suite.support.search import find_in_list
+from conformance.suite.support.search import find_tagged
 
 OPERATIONS = [
     pytest.param(method, path, id=name, marks=[pytest.mark.writes] if method != "GET" else [])
@@ -33,36 +32,21 @@ OPERATIONS = [
 
 
 MakeHeaders = Callable[[str, str], dict[str, str]]
-#: sends one operation with the given credential headers, and only those
-
-
-def _wrong_secret() -> str:
-    """A credential no target issues (fixed, so a repeated run sends the same requests)."""
-    return "lc-wrong-credential-7f3a9c0d5e21b846"
-
-
-def _no_authorization(key: str, account: str) -> dict[str, str]:
-    return {"X-Account-Token": account}
-
-
-def _wrong_key(key: str, account: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {_wrong_secret()}", "X-Account-Token": account}
-
-
-def _no_account_token(key: str, account: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
-def _unknown_account_token(key: str, account: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}", "X-Account-Token": _wrong_secret()}
-
+#: a credential no target issues (fixed, so a repeated run sends the same requests)
+WRONG_SECRET = "lc-wrong-credential-7f3a9c0d5e21b846"
 
 #: requirement -> how its authentication failure is made from valid credentials
 BAD_CREDENTIALS: dict[str, tuple[str, MakeHeaders]] = {
-    "LEADS-AUTH-001": ("missing Authorization", _no_authorization),
-    "LEADS-AUTH-002": ("wrong API key", _wrong_key),
-    "LEADS-AUTH-003": ("missing X-Account-Token", _no_account_token),
-    "LEADS-AUTH-004": ("unknown account token", _unknown_account_token),
+    "LEADS-AUTH-001": ("missing Authorization", lambda key, account: {"X-Account-Token": account}),
+    "LEADS-AUTH-002": (
+        "wrong API key",
+        lambda key, account: {"Authorization": f"Bearer {WRONG_SECRET}", "X-Account-Token": account},
+    ),
+    "LEADS-AUTH-003": ("missing X-Account-Token", lambda key, account: {"Authorization": f"Bearer {key}"}),
+    "LEADS-AUTH-004": (
+        "unknown account token",
+        lambda key, account: {"Authorization": f"Bearer {key}", "X-Account-Token": WRONG_SECRET},
+    ),
 }
 OTHER_SCHEMES: dict[str, MakeHeaders] = {
     "Token scheme": lambda key, account: {"Authorization": f"Token {key}", "X-Account-Token": account},
@@ -74,13 +58,9 @@ OTHER_SCHEMES: dict[str, MakeHeaders] = {
 @pytest.fixture(scope="module")
 def existing_lead_id(client: httpx.Client, request: pytest.FixtureRequest) -> str:
     """The id of a lead the account holds (created for the run when it holds none and writes are allowed)."""
-    response = not_throttled(client.get(LEADS, params={"page_size": 1}))
-    body = json_or_none(response)
-    results = body.get("results") if isinstance(body, dict) else None
-    if isinstance(results, list):
-        for lead in results:
-            if isinstance(lead, dict) and isinstance(lead.get("id"), str) and lead["id"]:
-                return lead["id"]
+    ids = result_ids(json_or_none(not_throttled(client.get(LEADS, params={"page_size": 1}))))
+    if ids:
+        return ids[0]
     target: Target = request.getfixturevalue("target")
     if not target.writes_allowed:
         pytest.skip("the account lists no lead whose id the retrieve probes could use")
@@ -98,14 +78,8 @@ def probe_body(meta: MetaPost | None, tag: str) -> dict[str, Any]:
     """A body the target would create, tagged so a person (and AUTH-007) can find it."""
     if meta is not None:
         return {"model": full_body(meta, tag, {})}
-    return {
-        "model": {
-            "first_name": "Ada",
-            "last_name": f"Lovelace {tag}",
-            "company": f"Analytical Engines {tag}",
-            "lead_source": f"leads-conformance {tag}",
-        }
-    }
+    fields = ("first_name", "last_name", "company", "lead_source")
+    return {"model": {name: value for name, value in samples(tag).items() if name in fields}}
 
 
 def send_probe(
@@ -116,31 +90,8 @@ def send_probe(
     return not_throttled(http.get(path, headers=headers))
 
 
-@dataclass
-class CredentialProbe:
-    """Sends one operation with the given credential headers, and only those."""
-
-    target: Target
-    client: httpx.Client
-    meta: MetaPost | None
-    lead_id: Callable[[], str]
-
-    def __call__(self, method: str, path: str, headers: dict[str, str]) -> httpx.Response:
-        return self.many(method, path, [headers])[0]
-
-    def many(self, method: str, path: str, header_sets: list[dict[str, str]]) -> list[httpx.Response]:
-        """One request per set of headers: the bodies made first (the same seed makes the same ones), then
-        sent up to ``--concurrency`` at once; the answers in the sets' order."""
-        if path == LEAD:
-            path = lead_path(self.lead_id())
-        bodies = [
-            probe_body(self.meta, run_tag(self.target, "auth")) if method == "POST" else None
-            for _headers in header_sets
-        ]
-        return self.target.parallel(
-            lambda sent: send_probe(self.client, method, path, sent[0], sent[1]),
-            list(zip(header_sets, bodies, strict=True)),
-        )
+#: sends one operation once per set of credential headers (and only those); the answers in the sets' order
+CredentialProbe = Callable[[str, str, list[dict[str, str]]], list[httpx.Response]]
 
 
 @pytest.fixture
@@ -151,9 +102,22 @@ def probe(
     probe_meta: MetaPost | None,
 ) -> CredentialProbe:
     """Send one operation with the given credential headers, and only those."""
-    return CredentialProbe(
-        target, anonymous_client, probe_meta, lambda: str(request.getfixturevalue("existing_lead_id"))
-    )
+
+    def many(method: str, path: str, header_sets: list[dict[str, str]]) -> list[httpx.Response]:
+        """One request per set of headers: the bodies made first (the same seed makes the same ones), then
+        sent up to ``--concurrency`` at once."""
+        if path == LEAD:
+            path = lead_path(str(request.getfixturevalue("existing_lead_id")))
+        bodies = [
+            probe_body(probe_meta, run_tag(target, "auth")) if method == "POST" else None
+            for _headers in header_sets
+        ]
+        return target.parallel(
+            lambda sent: send_probe(anonymous_client, method, path, sent[0], sent[1]),
+            list(zip(header_sets, bodies, strict=True)),
+        )
+
+    return many
 
 
 def expect_401(findings: Findings, response: httpx.Response, requirement: str, what: str) -> None:
@@ -180,15 +144,6 @@ def expect_401(findings: Findings, response: httpx.Response, requirement: str, w
     )
 
 
-def run_probe(target: Target, probe: CredentialProbe, method: str, path: str, requirement: str) -> None:
-    """Send one operation with ``requirement``'s authentication failure; expect a 401."""
-    label, make = BAD_CREDENTIALS[requirement]
-    findings = Findings(target)
-    response = probe(method, path, make(target.token, target.account_token))
-    expect_401(findings, response, requirement, f"{label} on {method} {response.request.url.path}")
-    findings.raise_if_any()
-
-
 def answers_401_to(requirement: str, obligation: str) -> Callable[..., None]:
     """The check that every operation answers 401 to ``requirement``'s authentication failure (and that
     the 401 says why, AUTH-006); ``obligation`` is its docstring."""
@@ -196,7 +151,11 @@ def answers_401_to(requirement: str, obligation: str) -> Callable[..., None]:
     @pytest.mark.parametrize(("method", "path"), OPERATIONS)
     @pytest.mark.requirement(requirement, "LEADS-AUTH-006")
     def check(target: Target, probe: CredentialProbe, method: str, path: str) -> None:
-        run_probe(target, probe, method, path, requirement)
+        label, make = BAD_CREDENTIALS[requirement]
+        findings = Findings(target)
+        response = probe(method, path, [make(target.token, target.account_token)])[0]
+        expect_401(findings, response, requirement, f"{label} on {method} {response.request.url.path}")
+        findings.raise_if_any()
 
     check.__doc__ = obligation
     return check
@@ -223,11 +182,9 @@ def test_scheme_other_than_bearer_gets_401(
 ) -> None:
     """A scheme other than Bearer (Token <key>, a bare key) gets 401."""
     findings = Findings(target)
-    labels = list(OTHER_SCHEMES)
-    answers = probe.many(
-        method, path, [OTHER_SCHEMES[label](target.token, target.account_token) for label in labels]
-    )
-    for label, response in zip(labels, answers, strict=True):
+    schemes = [make(target.token, target.account_token) for make in OTHER_SCHEMES.values()]
+    answers = probe(method, path, schemes)
+    for label, response in zip(OTHER_SCHEMES, answers, strict=True):
         expect_401(findings, response, "LEADS-AUTH-005", f"{label} on {method} {response.request.url.path}")
     findings.raise_if_any()
 
@@ -258,14 +215,11 @@ def test_auth_rejected_post_creates_nothing(
     }
     if not tags:
         pytest.skip("every auth-failing POST was accepted (reported by AUTH-001..004); nothing to look for")
-    found = find_in_list(client, lambda lead: any(carries_tag(lead, tag) for tag in tags), control.model)
+    found, labels = find_tagged(client, tags, control.model)
     if found:
-        labels = sorted(
-            {label for tag, label in tags.items() if any(carries_tag(lead, tag) for lead in found)}
-        )
         ids = [lead.get("id") for lead in found]
         raise Violation(
-            f"POSTs rejected for authentication ({', '.join(labels)}) were stored anyway: "
+            f"POSTs rejected for authentication ({', '.join(sorted(labels))}) were stored anyway: "
             f"leads {ids} carry their tags",
             ["LEADS-AUTH-007"],
         )
@@ -334,6 +288,5 @@ def test_near_miss_credentials_get_401(
         response = send_probe(anonymous_client, method, path, headers, body)
         findings.check(response.status_code == 401, requirement,
                        f"{what} on {method} {response.request.url.path} answered {response.status_code}, "
-                       "not 401 "
-                       f"({describe(response)})", response)
+                       f"not 401 ({describe(response)})", response)
     findings.raise_if_any()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,8 @@ from conformance.outcomes import READ_ONLY, skip
 from conformance.suite.oracle import RunModel
 from conformance.suite.oracle.budget import WriteBudget
 from conformance.suite.oracle.plan import WritePlan
+from conformance.suite.support.accounts import account_meta
+from conformance.suite.support.answers import results_of
 from conformance.suite.support.created import Created
 from conformance.suite.support.leads import RELATION_FIELDS
 from conformance.suite.support.meta import MetaPost, fetch_meta_post
@@ -50,12 +53,7 @@ def meta_post(run_note: Callable[[str], None], client: httpx.Client) -> MetaPost
 def known_relations(client: httpx.Client) -> dict[str, str]:
     """Relation ids the target already holds (owner, converted_contact, converted_account), from its leads."""
     found: dict[str, str] = {}
-    response = client.get(LEADS, params={"page_size": 100})
-    body = json_or_none(response)
-    results = body.get("results") if isinstance(body, dict) else None
-    for lead in results if isinstance(results, list) else []:
-        if not isinstance(lead, dict):
-            continue
+    for lead in results_of(json_or_none(client.get(LEADS, params={"page_size": 100}))):
         for name in RELATION_FIELDS:
             value = lead.get(name)
             if isinstance(value, str) and value and name not in found:
@@ -87,10 +85,7 @@ def write_plan(
     clients = {"primary": client}
     if target.second_account_token:
         clients["second"] = request.getfixturevalue("second_client")
-
-    def metas(account: str) -> MetaPost:
-        return meta_post if account == "primary" else request.getfixturevalue("second_meta_post")
-
+    metas = functools.partial(account_meta, request)
     return WritePlan(target, write_budget, run_model.ledger, clients, metas, known_relations)
 
 

@@ -67,8 +67,7 @@ def test_create_answers_201_with_model_warnings_and_errors(target: Target, write
             findings.fail(
                 "LEADS-CREATE-001",
                 f"the planned lead {refusal.lead!r} with {refusal.dropped} (values meta/post allows) was "
-                "refused "
-                f"({describe(refusal.response)})",
+                f"refused ({describe(refusal.response)})",
                 refusal.response,
             )
     findings.raise_if_any()
@@ -154,8 +153,7 @@ def test_created_and_modified_at_are_rfc3339_and_ordered(target: Target, write_p
                 moments[field] is not None,
                 "LEADS-CREATE-005",
                 f"the planned lead {name!r}: {field} is {model.get(field)!r}, not an RFC 3339 date-time "
-                "with an "
-                "offset",
+                "with an offset",
                 created.response,
             )
         created_at, modified_at = moments["created_at"], moments["modified_at"]
@@ -164,8 +162,7 @@ def test_created_and_modified_at_are_rfc3339_and_ordered(target: Target, write_p
                 created_at <= modified_at,
                 "LEADS-CREATE-006",
                 f"the planned lead {name!r}: created_at {model.get('created_at')!r} is later than "
-                "modified_at "
-                f"{model.get('modified_at')!r}",
+                f"modified_at {model.get('modified_at')!r}",
                 created.response,
             )
     findings.raise_if_any()
@@ -279,8 +276,7 @@ def test_server_owned_fields_sent_in_model_are_not_applied(
     sent = {name: created_lead.sent[name] for name in SERVER_OWNED if name in created_lead.sent}
     if not sent:
         raise Inconclusive("the planned lead carrying server-owned fields was refused, and was created "
-                           "without "
-                           "them", ["LEADS-CREATE-012"])
+                           "without them", ["LEADS-CREATE-012"])
     findings = Findings(target)
     read = not_throttled(client.get(lead_path(created_lead.id)))
     shown = [("the create's answer", created_lead.model, created_lead.response)]

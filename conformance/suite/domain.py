@@ -115,20 +115,15 @@ def test_filters_hold_under_the_second_account(
     Pages(http, LEADS, {**created_after_of(leads), "page_size": "100"}, 2).read()
     Pages(http, LEADS, {**created_after_of(leads, OFFSETS[0]), "page_size": "1"}, len(leads) + 2).read()
     Pages(http, LEADS, {**created_after_of(leads, WIDEST_OFFSET, "789"), "page_size": "100"}, 2).read()
-    for lead in leads:
-        shown = lead.shown
-        remote = shown.get("remote_id")
-        if isinstance(remote, str) and remote:
-            Pages(http, LEADS, {"remote_id": remote, "page_size": "1"}, 2).read()
-            break
-    for list_name, sub, param in (
-        ("email_addresses", "email_address", "email_addresses"),
-        ("phone_numbers", "phone_number", "phone_numbers"),
-    ):
+    remotes = [lead.shown.get("remote_id") for lead in leads]
+    remote = next((value for value in remotes if isinstance(value, str) and value), None)
+    if remote is not None:
+        Pages(http, LEADS, {"remote_id": remote, "page_size": "1"}, 2).read()
+    for param, sub in (("email_addresses", "email_address"), ("phone_numbers", "phone_number")):
         values = [
             item.get(sub)
             for lead in leads
-            for item in lead.shown.get(list_name) or []
+            for item in lead.shown.get(param) or []
             if isinstance(item, dict) and isinstance(item.get(sub), str)
         ]
         if values:

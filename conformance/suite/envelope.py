@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,13 +24,12 @@ from conformance.suite.oracle.plan import WritePlan
 from conformance.suite.support.answers import describe, not_throttled
 from conformance.suite.support.bodies import full_body
 from conformance.suite.support.created import Created
-from conformance.suite.support.findings import Findings
-from conformance.suite.support.leads import RELATION_FIELDS, carries_tag, run_tag
+from conformance.suite.support.findings import Findings, violation_at
+from conformance.suite.support.leads import RELATION_FIELDS, run_tag
 from conformance.suite.support.meta import MetaPost, require_relation_ids
 from conformance.suite.support.problems import ProblemAudit, problems_named
-from conformance.suite.support.search import find_in_list
+from conformance.suite.support.search import find_tagged
 
-UNRECOGNIZED = UNKNOWN_KEY
 ENVELOPE_007 = "LEADS-ENVELOPE-007"
 
 
@@ -113,6 +111,18 @@ def test_warnings_and_errors_are_well_formed(
         )
 
 
+def require_warning(target: Target, created: Created, path: tuple[str | int, ...], shown: str,
+                    requirement: str) -> None:
+    """A violation of ``requirement`` unless the create's warnings hold an UNRECOGNIZED_FIELD whose pointer
+    names the field at ``path`` (``shown`` in the message)."""
+    if not problems_named(created.body, "UNRECOGNIZED_FIELD", path, ("warnings",), detail_counts=False):
+        warnings = str(created.body.get("warnings"))[:500]
+        raise Violation(
+            f"no UNRECOGNIZED_FIELD warning whose pointer names {shown} (warnings: {warnings})",
+            [requirement], exchange=target.line_of(created.response),
+        )
+
+
 @pytest.mark.writes
 @pytest.mark.requirement("LEADS-ENVELOPE-002")
 def test_unrecognized_field_gets_201_and_a_warning_naming_it(target: Target, write_plan: WritePlan) -> None:
@@ -124,32 +134,22 @@ def test_unrecognized_field_gets_201_and_a_warning_naming_it(target: Target, wri
     created = write_plan.lead("edges")
     for refusal in write_plan.refusals:
         if refusal.requirement == "LEADS-ENVELOPE-002":
-            raise Violation(
-                f"a create with unrecognized fields ({UNRECOGNIZED!r} and the server-owned ones) is not "
-                "a 201 "
-                f"({describe(refusal.response)})",
-                ["LEADS-ENVELOPE-002"],
-                target.reproduce_of(refusal.response),
-                target.line_of(refusal.response),
+            raise violation_at(
+                target,
+                "LEADS-ENVELOPE-002",
+                f"a create with unrecognized fields ({UNKNOWN_KEY!r} and the server-owned ones) is not "
+                f"a 201 ({describe(refusal.response)})",
+                refusal.response,
             )
-    if UNRECOGNIZED not in created.sent:
+    if UNKNOWN_KEY not in created.sent:
         raise Inconclusive("the planned lead with an unrecognized field was not sent", ["LEADS-ENVELOPE-002"])
-    line = target.line_of(created.response)
     if created.response.status_code != 201:
         raise Violation(
-            f"a create with the unrecognized field {UNRECOGNIZED!r} is not a 201 "
+            f"a create with the unrecognized field {UNKNOWN_KEY!r} is not a 201 "
             f"({describe(created.response)})",
-            ["LEADS-ENVELOPE-002"], exchange=line,
+            ["LEADS-ENVELOPE-002"], exchange=target.line_of(created.response),
         )
-    named = problems_named(
-        created.body, "UNRECOGNIZED_FIELD", UNRECOGNIZED, ("warnings",), detail_counts=False
-    )
-    if not named:
-        warnings = str(created.body.get("warnings"))[:500]
-        raise Violation(
-            f"no UNRECOGNIZED_FIELD warning whose pointer names {UNRECOGNIZED!r} (warnings: {warnings})",
-            ["LEADS-ENVELOPE-002"], exchange=line,
-        )
+    require_warning(target, created, (UNKNOWN_KEY,), repr(UNKNOWN_KEY), "LEADS-ENVELOPE-002")
 
 
 @pytest.mark.writes
@@ -167,13 +167,7 @@ def test_unknown_key_in_a_nested_item_gets_a_warning_naming_it(target: Target, w
     if created.response.status_code != 201:
         pytest.skip("the create with an unknown key in an address was not a 201 (LEADS-CREATE-001 says so)")
     path = ("addresses", 0, UNKNOWN_NESTED_KEY)
-    if not problems_named(created.body, "UNRECOGNIZED_FIELD", path, ("warnings",), detail_counts=False):
-        warnings = str(created.body.get("warnings"))[:500]
-        raise Violation(
-            f"no UNRECOGNIZED_FIELD warning whose pointer names /model/addresses/0/{UNKNOWN_NESTED_KEY} "
-            f"(warnings: {warnings})",
-            ["LEADS-ENVELOPE-006"], exchange=target.line_of(created.response),
-        )
+    require_warning(target, created, path, f"/model/addresses/0/{UNKNOWN_NESTED_KEY}", "LEADS-ENVELOPE-006")
 
 
 @dataclass
@@ -209,7 +203,7 @@ def missing_required(
         sent.append((name, tag, post_model(client, model)))
     first = meta_post.required[0]
     tag, model = without(meta_post, target, known_relations, first)
-    model[UNRECOGNIZED] = 42
+    model[UNKNOWN_KEY] = 42
     sent.append((first, tag, post_model(client, model)))
     if len(meta_post.required) > 1:
         second = meta_post.required[1]
@@ -264,15 +258,10 @@ def test_refused_missing_required_field_creates_nothing(
     refused = missing_required.refused()
     if not refused:
         pytest.skip("no create without a required field was refused (reported by the refusal check)")
-    found = find_in_list(
-        client, lambda lead: any(carries_tag(lead, tag) for tag in refused), missing_required.control.model
-    )
+    found, names = find_tagged(client, refused, missing_required.control.model)
     if found:
-        names = sorted(
-            {name for tag, name in refused.items() if any(carries_tag(lead, tag) for lead in found)}
-        )
         raise Violation(
-            f"refused creates without {', '.join(names)} were stored anyway "
+            f"refused creates without {', '.join(sorted(names))} were stored anyway "
             f"(leads {[lead.get('id') for lead in found]})",
             ["LEADS-ENVELOPE-003"],
         )
@@ -350,11 +339,6 @@ def test_body_without_an_object_model_gets_4xx(target: Target, client: httpx.Cli
     findings.raise_if_any()
 
 
-def carrying(tags: frozenset[str]) -> Callable[[dict[str, Any]], bool]:
-    """Whether a lead carries one of ``tags``."""
-    return lambda lead: any(carries_tag(lead, tag) for tag in tags)
-
-
 @pytest.mark.writes
 @pytest.mark.audit(order=1)
 @pytest.mark.requirement("LEADS-ENVELOPE-007")
@@ -380,14 +364,13 @@ def test_refused_writes_store_nothing(
             second = request.getfixturevalue("second_client")
             searches.append((second, write_plan.any_lead("second"), {"second"}))
     for http, control, accounts in searches:
-        tags = frozenset(tag for tag, refusal in refused.items() if refusal.account in accounts)
+        tags = {tag: refusal.line for tag, refusal in refused.items() if refusal.account in accounts}
         if not tags:
             continue
-        found = find_in_list(http, carrying(tags), control.model)
+        found, lines = find_tagged(http, tags, control.model)
         if found:
-            lines = sorted({refused[tag].line for lead in found for tag in tags if carries_tag(lead, tag)})
             raise Violation(
-                f"writes the target refused (evidence lines {lines[:5]}) were stored anyway: leads "
+                f"writes the target refused (evidence lines {sorted(lines)[:5]}) were stored anyway: leads "
                 f"{[lead.get('id') for lead in found][:5]} carry their tags",
                 [ENVELOPE_007],
             )

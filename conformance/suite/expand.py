@@ -107,19 +107,17 @@ def expanded_problems(where: str, lead: Lead, plain: Lead | None) -> list[str]:
     return problems
 
 
-def expanded_list(client: httpx.Client, findings: Findings) -> list[Shown]:
-    """The first page of the list with every relation expanded ([] after a violation)."""
-    response = not_throttled(
-        client.get(LEADS, params={"page_size": MAX_PAGE_SIZE, "expand": EXPAND_ALL}), [EXPAND_002]
-    )
+def first_page(
+    client: httpx.Client, params: dict[str, Any], requirement: str
+) -> tuple[httpx.Response, list[Shown] | None]:
+    """The leads of the list's first page of 100 with ``params``, as it showed them (None: not a page)."""
+    response = not_throttled(client.get(LEADS, params={"page_size": MAX_PAGE_SIZE, **params}), [requirement])
     body = json_or_none(response)
     results = body.get("results") if isinstance(body, dict) else None
     if response.status_code != 200 or not isinstance(results, list):
-        findings.fail(
-            EXPAND_002, f"the list with expand={EXPAND_ALL} is not a page ({describe(response)})", response
-        )
-        return []
-    return [(f"listed lead {lead.get('id')}", lead, response) for lead in results if isinstance(lead, dict)]
+        return response, None
+    leads = [lead for lead in results if isinstance(lead, dict)]
+    return response, [(f"listed lead {lead.get('id')}", lead, response) for lead in leads]
 
 
 @pytest.mark.requirement(EXPAND_002)
@@ -128,7 +126,12 @@ def test_expand_gives_objects_with_the_same_ids(client: httpx.Client, target: Ta
     leads = listed(client, {}, EXPAND_002)
     plain = {lead["id"]: lead for _, lead, _ in leads}
     findings = Findings(target)
-    expanded = expanded_list(client, findings)
+    response, expanded = first_page(client, {"expand": EXPAND_ALL}, EXPAND_002)
+    if expanded is None:
+        findings.fail(
+            EXPAND_002, f"the list with expand={EXPAND_ALL} is not a page ({describe(response)})", response
+        )
+        expanded = []
     shown = [(where, lead, response, plain.get(lead.get("id"))) for where, lead, response in expanded]
     for _, lead, _ in with_relations(leads):
         shown.append((*by_id(client, lead["id"], {"expand": EXPAND_ALL}, EXPAND_002), lead))
@@ -163,22 +166,15 @@ def test_remote_data_is_null_or_absent_without_the_flag(client: httpx.Client, ta
 def test_remote_data_with_the_flag_is_path_and_data(client: httpx.Client, target: Target) -> None:
     """With include_remote_data=true, remote_data is an array of {path, data} or null."""
     flag = {"include_remote_data": "true"}
-    response = not_throttled(client.get(LEADS, params={"page_size": MAX_PAGE_SIZE, **flag}), [EXPAND_004])
-    body = json_or_none(response)
-    results = body.get("results") if isinstance(body, dict) else None
-    if response.status_code != 200 or not isinstance(results, list):
+    response, leads = first_page(client, flag, EXPAND_004)
+    if leads is None:
         raise Violation(
             f"the list with include_remote_data=true is not a page ({describe(response)})", [EXPAND_004]
         )
-    leads = [lead for lead in results if isinstance(lead, dict)]
     if not leads:
         pytest.skip("the target lists no lead to check")
-    shown = [(f"listed lead {lead.get('id')}", lead, response) for lead in leads]
-    shown += [
-        by_id(client, lead["id"], flag, EXPAND_004)
-        for lead in leads[:BY_ID]
-        if isinstance(lead.get("id"), str)
-    ]
+    shown = [*leads, *(by_id(client, lead["id"], flag, EXPAND_004)
+                       for _, lead, _ in leads[:BY_ID] if isinstance(lead.get("id"), str))]
     problems = [
         (f"{where}: {problem}", answer)
         for where, lead, answer in shown

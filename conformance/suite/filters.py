@@ -16,6 +16,7 @@ an answer is read again by id before it counts.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import httpx
@@ -221,12 +222,8 @@ def test_owner_id_filter_returns_exactly_that_owner(
 
 
 # ------------------------------------------------------------------------------ contact points
-def emails_of(lead: Lead) -> list[str]:
-    return contact_values(lead, "email_addresses", "email_address")
-
-
-def phones_of(lead: Lead) -> list[str]:
-    return contact_values(lead, "phone_numbers", "phone_number")
+emails_of = functools.partial(contact_values, list_name="email_addresses", value_name="email_address")
+phones_of = functools.partial(contact_values, list_name="phone_numbers", value_name="phone_number")
 
 
 def run_contacts(

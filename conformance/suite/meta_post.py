@@ -77,18 +77,14 @@ def test_meta_post_answers_200_with_its_required_keys(target: Target, meta_respo
     if status is not None and findings.check(
         isinstance(status, dict), "LEADS-META-001", f"status is {status!r}, not an object", meta_response
     ):
-        findings.check(
-            isinstance(status.get("linked_account_status"), str),
-            "LEADS-META-001",
-            f"status.linked_account_status is {status.get('linked_account_status')!r}, not a string",
-            meta_response,
-        )
-        findings.check(
-            isinstance(status.get("can_make_request"), bool),
-            "LEADS-META-001",
-            f"status.can_make_request is {status.get('can_make_request')!r}, not a boolean",
-            meta_response,
-        )
+        for key, kind, noun in (("linked_account_status", str, "a string"),
+                                ("can_make_request", bool, "a boolean")):
+            findings.check(
+                isinstance(status.get(key), kind),
+                "LEADS-META-001",
+                f"status.{key} is {status.get(key)!r}, not {noun}",
+                meta_response,
+            )
     findings.raise_if_any()
 
 
@@ -149,12 +145,6 @@ def post(client: httpx.Client, meta: MetaPost, model: dict[str, Any], tag: str) 
     return not_throttled(client.post(LEADS, json=request_body(meta, model, tag)))
 
 
-def missing_nested(body: Any, parent: str, child: str) -> bool:
-    """Whether a refusal holds a MISSING_REQUIRED_FIELD error naming ``parent.child``."""
-    named = problems_named(body, "MISSING_REQUIRED_FIELD", (parent, child), ("errors",), detail_counts=True)
-    return bool(named)
-
-
 @pytest.mark.writes
 @pytest.mark.requirement("LEADS-META-003")
 @pytest.mark.parametrize("account", ACCOUNTS)
@@ -189,32 +179,27 @@ def test_required_fields_alone_create_and_each_is_enforced(
             f"({describe(response)})",
             response,
         )
-    for name in meta_post.required:
+    drops: list[tuple[tuple[str, ...], str]] = [
+        *(((name,), f"the required {name}") for name in meta_post.required),
+        *(((parent, child), f"{child}, which meta/post requires in {parent},")
+          for parent, child in nested_required(meta_post)),
+    ]
+    for path, what in drops:
         tag = run_tag(target, "required")
         partial = tagged_required_only(meta_post, tag, known_relations)
-        partial.pop(name, None)
+        if len(path) == 1:
+            partial.pop(path[0], None)
+        elif isinstance(partial.get(path[0]), dict):
+            partial[path[0]] = {key: value for key, value in partial[path[0]].items() if key != path[1]}
+        else:
+            continue
         response = post(client, meta_post, partial, tag)
-        named = problems_named(
-            json_or_none(response), "MISSING_REQUIRED_FIELD", name, ("errors",), detail_counts=True
-        )
+        named = problems_named(json_or_none(response), "MISSING_REQUIRED_FIELD", path, ("errors",),
+                               detail_counts=True)
         findings.check(
             400 <= response.status_code < 500 and bool(named),
             "LEADS-META-003",
-            f"dropping the required {name} does not get MISSING_REQUIRED_FIELD for it ({describe(response)})",
-            response,
-        )
-    for parent, child in nested_required(meta_post):
-        tag = run_tag(target, "required")
-        partial = tagged_required_only(meta_post, tag, known_relations)
-        if not isinstance(partial.get(parent), dict):
-            continue
-        partial[parent] = {key: value for key, value in partial[parent].items() if key != child}
-        response = post(client, meta_post, partial, tag)
-        findings.check(
-            400 <= response.status_code < 500 and missing_nested(json_or_none(response), parent, child),
-            "LEADS-META-003",
-            f"dropping {child}, which meta/post requires in {parent}, does not get MISSING_REQUIRED_FIELD "
-            f"for it ({describe(response)})",
+            f"dropping {what} does not get MISSING_REQUIRED_FIELD for it ({describe(response)})",
             response,
         )
     findings.raise_if_any()

@@ -24,6 +24,7 @@ from conformance.suite.oracle import RunModel
 from conformance.suite.oracle.plan import WritePlan
 from conformance.suite.support.answers import describe, not_throttled, results_of
 from conformance.suite.support.created import Created
+from conformance.suite.support.findings import violation_at
 from conformance.suite.support.leads import RELATION_FIELDS, Lead, carries_tag
 from conformance.suite.support.paging import Pages
 from conformance.suite.support.search import SEARCH_PAGE_SIZE, find_in_list
@@ -180,13 +181,10 @@ def selecting_query(parameter: QueryParameter, subject: Lead) -> dict[str, Query
     value = parameter_value(parameter, subject)
     if value is None:
         return None
-    query: dict[str, QueryValue] = {}
-    if "page_size" in LIST_DOCUMENTED:
-        query["page_size"] = str(SEARCH_PAGE_SIZE)
-    bounds = bounds_around(subject, LIST_DOCUMENTED)
-    if parameter.name == "created_after":
-        bounds = {}
-    query.update(bounds)
+    sized = "page_size" in LIST_DOCUMENTED
+    query: dict[str, QueryValue] = {"page_size": str(SEARCH_PAGE_SIZE)} if sized else {}
+    if parameter.name != "created_after":
+        query.update(bounds_around(subject, LIST_DOCUMENTED))
     query[parameter.name] = value
     return query
 
@@ -203,12 +201,12 @@ def leaks(target: Target, reader: httpx.Client, query: dict[str, QueryValue], wa
     walk = Pages(reader, LEADS, query, max_pages, requirements=[requirement], needs_results=True).read()
     for page, item in walk.results:
         if item.get("id") in watched:
-            raise Violation(
+            raise violation_at(
+                target,
+                (charges or {}).get(item["id"], requirement),
                 f"account {owner}'s lead {item['id']!r} is listed under account {reading} by "
                 f"{shown(page.query)}",
-                [(charges or {}).get(item["id"], requirement)],
-                target.reproduce_of(page.response),
-                target.line_of(page.response),
+                page.response,
             )
     # a query the reading account's list refuses shows nothing: the list ended for it
     ended = walk.ended or (walk.refused is not None and not walk.answered)

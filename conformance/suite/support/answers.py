@@ -7,10 +7,11 @@ from typing import Any
 
 import httpx
 
+from conformance.contract.operations import lead_path
 from conformance.http.target import json_or_none
 from conformance.outcomes import Inconclusive, Violation
 
-__all__ = ["describe", "json_object", "not_throttled", "result_ids", "results_of"]
+__all__ = ["current_lead", "describe", "json_object", "not_throttled", "result_ids", "results_of"]
 
 
 def not_throttled(response: httpx.Response, requirements: Iterable[str] = ()) -> httpx.Response:
@@ -21,6 +22,15 @@ def not_throttled(response: httpx.Response, requirements: Iterable[str] = ()) ->
             requirements,
         )
     return response
+
+
+def current_lead(client: httpx.Client, ident: str, requirements: Iterable[str] = ()) -> dict[str, Any] | None:
+    """The lead as it is now by id, when it exists and is not deleted (so a list must show it)."""
+    response = not_throttled(client.get(lead_path(ident)), requirements)
+    body = json_or_none(response)
+    if response.status_code != 200 or not isinstance(body, dict) or body.get("remote_was_deleted") is True:
+        return None
+    return body
 
 
 def describe(response: httpx.Response) -> str:

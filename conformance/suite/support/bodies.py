@@ -12,12 +12,7 @@ from typing import Any
 from conformance.outcomes import Inconclusive
 from conformance.suite.support.fitting import UNSET, example, fits, sample_nested
 from conformance.suite.support.generation import field_schema, required_names
-from conformance.suite.support.leads import (
-    NESTED_FIELDS,
-    RELATION_FIELDS,
-    STRING_FIELDS,
-    carries_tag,
-)
+from conformance.suite.support.leads import NESTED_FIELDS, RELATION_FIELDS, STRING_FIELDS, carries_tag
 from conformance.suite.support.meta import MetaPost, require_relation_ids
 
 #: Lead fields a create echoes: the writable ones that are not write-only

@@ -1,8 +1,7 @@
-"""A lead the run created, and the type of the fixture that creates one (``lead_factory``)."""
+"""A lead the run created."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +9,7 @@ import httpx
 
 from conformance.outcomes import Inconclusive
 
-__all__ = ["Created", "LeadFactory"]
+__all__ = ["Created"]
 
 
 @dataclass
@@ -34,6 +33,3 @@ class Created:
         if not isinstance(value, str) or not value:
             raise Inconclusive("the created lead has no usable id, so this check cannot use it")
         return value
-
-
-LeadFactory = Callable[..., Created]

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import Phase, given
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from conformance.suite.support.bodies import TAG_FIELDS
 from conformance.suite.support.fitting import fits
-from conformance.suite.support.generation import Ungeneratable, generation_schema, strategy_for
+from conformance.suite.support.generation import (
+    Ungeneratable,
+    generation_schema,
+    quiet_settings,
+    strategy_for,
+)
 from conformance.suite.support.leads import RELATION_FIELDS
 from conformance.suite.support.meta import MetaPost
 
@@ -39,14 +44,8 @@ def drawn_models(model_schema: dict[str, Any], seed: int, count: int) -> list[di
         drawn.append(first)
 
     @hypothesis_seed(seed)
-    @settings(
-        max_examples=count * GENERATION_ATTEMPTS_FACTOR,
-        database=None,
-        derandomize=False,
-        deadline=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-        verbosity=Verbosity.quiet,
+    @quiet_settings(
+        max_examples=count * GENERATION_ATTEMPTS_FACTOR, derandomize=False, phases=[Phase.generate]
     )
     @given(strategy)
     def draw(model: Any) -> None:
@@ -62,8 +61,7 @@ def _first(strategy: st.SearchStrategy[Any], seed: int) -> Any:
     found: list[Any] = []
 
     @hypothesis_seed(seed)
-    @settings(max_examples=1, database=None, deadline=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet)
+    @quiet_settings(max_examples=1, phases=[Phase.generate])
     @given(strategy)
     def draw(value: Any) -> None:
         if not found:

@@ -17,10 +17,9 @@ from typing import Any
 import httpx
 
 from conformance.contract.formats import parse_datetime
-from conformance.contract.operations import LEADS, lead_path
-from conformance.http.target import json_or_none
+from conformance.contract.operations import LEADS
 from conformance.outcomes import Inconclusive, Violation
-from conformance.suite.support.answers import describe, not_throttled
+from conformance.suite.support.answers import current_lead, describe
 from conformance.suite.support.leads import Lead
 from conformance.suite.support.paging import MAX_PAGE_SIZE, PAGE_SLACK, Pages, listed_once, small_page_size
 from conformance.suite.support.windows import Window, WindowPage, WindowReader, find_window
@@ -70,15 +69,6 @@ def repeated_in(walk: Pages) -> Callable[[str, int], Violation]:
     )
 
 
-def current(client: httpx.Client, ident: str) -> Lead | None:
-    """The lead as it is now, when it exists and is not deleted (so a traversal must list it)."""
-    response = not_throttled(client.get(lead_path(ident)), [PAGE_004])
-    body = json_or_none(response)
-    if response.status_code != 200 or not isinstance(body, dict) or body.get("remote_was_deleted") is True:
-        return None
-    return body
-
-
 def before(lead: Lead, key: str, moment: datetime | None) -> bool:
     stamp = parse_datetime(lead.get(key))
     return moment is not None and stamp is not None and stamp < moment
@@ -114,7 +104,9 @@ def check_whole_list(client: httpx.Client, large: Pages) -> None:
         )
     small_leads = small.by_id()
     missed_by_small = [i for i in large.ids if i not in small_leads]
-    gone = [i for i in missed_by_small[:TRAVERSAL_RECHECKS] if current(client, i) is not None]
+    gone = [
+        i for i in missed_by_small[:TRAVERSAL_RECHECKS] if current_lead(client, i, [PAGE_004]) is not None
+    ]
     if gone:
         raise Violation(
             f"following next with page_size={size} never listed {len(missed_by_small)} lead(s) that "
@@ -149,7 +141,7 @@ def check_prefix(client: httpx.Client, prefix: Pages) -> None:
     passed_over = [i for i in again.ids[:enough] if i not in prefix_leads]
     confirmed = []
     for ident in passed_over[:TRAVERSAL_RECHECKS]:
-        lead = current(client, ident)
+        lead = current_lead(client, ident, [PAGE_004])
         if lead and before(lead, "created_at", prefix.began) and before(lead, "modified_at", prefix.began):
             confirmed.append(ident)
     if confirmed:
@@ -195,7 +187,7 @@ def window_page_sizes(count: int) -> list[int]:
 
 def listed_in(client: httpx.Client, ident: str, window: Window) -> bool:
     """Whether the lead exists, is not deleted and was created inside the window (which is in the past)."""
-    lead = current(client, ident)
+    lead = current_lead(client, ident, [PAGE_004])
     return lead is not None and window.holds(lead)
 
 

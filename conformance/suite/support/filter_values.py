@@ -134,20 +134,15 @@ def closed_sides(sample: list[Lead], field: str) -> set[str]:
     return sides
 
 
-def spread_of(rows: list[Stamp], field: str) -> list[Stamp]:
-    spread = marks(rows)
-    if len(spread) < 3:
-        pytest.skip(f"fewer than three distinct {field} values among the target's leads to pick bounds from")
-    return spread
-
-
 # ------------------------------------------------------------------------------ date-time queries
 def existing_queries(sample: list[Lead], field: str, requirement: str) -> list[FilteredQuery]:
     """On existing leads: ``<prefix>_after`` a value near the newest and ``<prefix>_before`` one near
     the oldest (where they select few leads), and both around values from the middle; each bound is
     a lead's own value."""
     rows = stamps(sample, field)
-    spread = spread_of(rows, field)
+    spread = marks(rows)
+    if len(spread) < 3:
+        pytest.skip(f"fewer than three distinct {field} values among the target's leads to pick bounds from")
     enclosed = min(enclosed_for(sample), len(spread) - 2)
     prefix = field.removesuffix("_at")
     closed = closed_sides(sample, field)

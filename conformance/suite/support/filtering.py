@@ -19,10 +19,9 @@ from typing import Any
 import httpx
 
 from conformance.contract.formats import parse_datetime
-from conformance.contract.operations import LEADS, lead_path, shown_request
-from conformance.http.target import json_or_none
+from conformance.contract.operations import LEADS, shown_request
 from conformance.outcomes import Inconclusive
-from conformance.suite.support.answers import describe, not_throttled
+from conformance.suite.support.answers import current_lead, describe
 from conformance.suite.support.findings import Findings, summarise
 from conformance.suite.support.leads import Lead, relation_id
 from conformance.suite.support.paging import MAX_PAGE_SIZE, Pages
@@ -34,6 +33,7 @@ __all__ = [
     "contact_rule",
     "equal_rule",
     "lies_beyond",
+    "page_size_for",
     "run_queries",
     "same_email",
     "same_phone",
@@ -284,11 +284,8 @@ def missing(query: FilteredQuery, walks: list[Pages]) -> list[Lead]:
 
 def still_satisfies(client: httpx.Client, query: FilteredQuery, lead: Lead) -> bool:
     """Whether the lead, read again by id, exists, is not deleted, and satisfies every rule."""
-    response = not_throttled(client.get(lead_path(str(lead.get("id")))))
-    body = json_or_none(response)
-    if response.status_code != 200 or not isinstance(body, dict) or body.get("remote_was_deleted") is True:
-        return False
-    return query.satisfied_by(body)
+    now = current_lead(client, str(lead.get("id")))
+    return now is not None and query.satisfied_by(now)
 
 
 def run_queries(client: httpx.Client, findings: Findings, queries: list[FilteredQuery],

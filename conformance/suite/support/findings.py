@@ -11,7 +11,7 @@ import httpx
 from conformance.http.target import Target
 from conformance.outcomes import Violation, ViolationGroup
 
-__all__ = ["MAX_LISTED", "Finding", "Findings", "short", "summarise"]
+__all__ = ["MAX_LISTED", "Finding", "Findings", "short", "summarise", "violation_at"]
 
 #: the most problems one message lists before it summarises the rest
 MAX_LISTED = 5
@@ -48,18 +48,19 @@ class Findings:
 
     def fail(self, requirement: str, message: str, where: httpx.Response) -> None:
         """Keep a violation of ``requirement``, shown by the exchange that answered ``where``."""
-        target = self.target
-        reproduce, line = target.reproduce_of(where), target.line_of(where)
-        self.items.append(Violation(message, [requirement], reproduce, line))
-
-    def failed(self, requirement: str) -> bool:
-        return any(requirement in v.requirements for v in self.items)
+        self.items.append(violation_at(self.target, requirement, message, where))
 
     def raise_if_any(self) -> None:
         if len(self.items) == 1:
             raise self.items[0]
         if self.items:
             raise ViolationGroup(self.items)
+
+
+def violation_at(target: Target, requirement: str, message: str, where: httpx.Response) -> Violation:
+    """A violation of ``requirement``, shown by the exchange that answered ``where`` (its evidence line,
+    and a command that sends it again)."""
+    return Violation(message, [requirement], target.reproduce_of(where), target.line_of(where))
 
 
 def summarise(problems: list[str], limit: int = MAX_LISTED) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import random
 import re
 import uuid
@@ -14,13 +15,18 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, Verbosity, find, settings
+from hypothesis import Phase, find
 from hypothesis.errors import HypothesisException
 
-from conformance.suite.support.generation import FORMAT_CHECKS, NOT_GENERATED, is_number, strategy_for
-from conformance.suite.support.leads import (
-    NESTED_FIELDS,
+from conformance.suite.support.generation import (
+    FORMAT_CHECKS,
+    NOT_GENERATED,
+    is_number,
+    quiet_settings,
+    strategy_for,
+    type_names,
 )
+from conformance.suite.support.leads import NESTED_FIELDS
 
 #: examples tried when no simple value fits a schema
 FALLBACK_EXAMPLES = 200
@@ -47,14 +53,17 @@ def _string_fits(text: str, schema: dict[str, Any]) -> bool:
     return check is None or check(text)
 
 
+#: each bound a number may have, and how a value breaks it
+_BREAKS = {
+    "minimum": operator.lt,
+    "maximum": operator.gt,
+    "exclusiveMinimum": operator.le,
+    "exclusiveMaximum": operator.ge,
+}
+
+
 def _number_fits(value: float, schema: dict[str, Any]) -> bool:
-    if "minimum" in schema and value < schema["minimum"]:
-        return False
-    if "maximum" in schema and value > schema["maximum"]:
-        return False
-    if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
-        return False
-    if "exclusiveMaximum" in schema and value >= schema["exclusiveMaximum"]:
+    if any(breaks(value, schema[key]) for key, breaks in _BREAKS.items() if key in schema):
         return False
     step = schema.get("multipleOf")
     return not step or math.isclose(value / step, round(value / step))
@@ -106,8 +115,7 @@ def takes_null(schema: Any) -> bool:
     branch of it is null."""
     if not isinstance(schema, dict):
         return False
-    kind = schema.get("type")
-    if kind == "null" or (isinstance(kind, list) and "null" in kind) or schema.get("nullable") is True:
+    if "null" in type_names(schema.get("type")) or schema.get("nullable") is True:
         return True
     branches = [*(schema.get("anyOf") or []), *(schema.get("oneOf") or [])]
     return any(isinstance(branch, dict) and branch.get("type") == "null" for branch in branches)
@@ -227,14 +235,7 @@ def _found(schema: dict[str, Any], fallback: Any) -> Any:
         return find(
             strategy_for(schema),
             lambda value: fits(value, schema),
-            settings=settings(
-                max_examples=FALLBACK_EXAMPLES,
-                database=None,
-                deadline=None,
-                phases=[Phase.generate, Phase.shrink],
-                suppress_health_check=list(HealthCheck),
-                verbosity=Verbosity.quiet,
-            ),
+            settings=quiet_settings(max_examples=FALLBACK_EXAMPLES, phases=[Phase.generate, Phase.shrink]),
             random=random.Random(seed),
         )
     except (HypothesisException, ValueError, re.error):

@@ -13,14 +13,12 @@ import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
+from hypothesis import HealthCheck, Verbosity, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
 from conformance.contract.formats import is_uuid, parse_datetime
-from conformance.suite.support.leads import (
-    RELATION_FIELDS,
-    WRITE_ONLY_FIELDS,
-)
+from conformance.suite.support.leads import RELATION_FIELDS, WRITE_ONLY_FIELDS
 
 #: the most items a generated array holds
 MAX_ITEMS = 2
@@ -93,6 +91,13 @@ FORMAT_CHECKS = {
 }
 
 
+def quiet_settings(**options: Any) -> settings:
+    """Hypothesis settings for a draw the suite makes itself: no example database, no deadline, no health
+    check, nothing printed; ``options`` add the rest."""
+    return settings(database=None, deadline=None, suppress_health_check=list(HealthCheck),
+                    verbosity=Verbosity.quiet, **options)
+
+
 class Ungeneratable(Exception):
     """The schema asks for something no body of the suite can hold."""
 
@@ -106,16 +111,15 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def type_names(kind: Any) -> list[str]:
+    """The type names a schema's ``type`` holds (one name, or a list of them)."""
+    if isinstance(kind, str):
+        return [kind]
+    return [k for k in kind if isinstance(k, str)] if isinstance(kind, list) else []
+
+
 def _types(schema: dict[str, Any]) -> list[str]:
-    kind = schema.get("type")
-    kinds = (
-        [kind]
-        if isinstance(kind, str)
-        else [k for k in kind if isinstance(k, str)]
-        if isinstance(kind, list)
-        else []
-    )
-    kinds = [k for k in kinds if k != "null"]
+    kinds = [k for k in type_names(schema.get("type")) if k != "null"]
     if kinds:
         return kinds
     if "properties" in schema:

@@ -1,7 +1,10 @@
 """What the lead list and the remote field class list share as cursor-paged lists: every page answers
-the page envelope, and a first page has no ``previous``."""
+the page envelope, a page size above the maximum is bounded or refused, and a first page has no
+``previous``."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import httpx
 
@@ -13,7 +16,7 @@ from conformance.suite.support.findings import Findings, summarise
 from conformance.suite.support.paging import MAX_PAGE_SIZE, Pages
 from conformance.suite.support.validators import envelope_problems
 
-__all__ = ["ABOVE_MAX", "BOUND_PAGES", "TYPED_PAGES", "first_pages_have_no_previous", "pages_are_typed"]
+__all__ = ["BOUND_PAGES", "TYPED_PAGES", "first_pages_have_no_previous", "pages_above_max", "pages_are_typed"]
 
 #: a page size above the maximum: pages of at most 100, or a 4xx
 ABOVE_MAX = 150
@@ -24,16 +27,10 @@ TYPED_PAGES = 20
 
 
 def pages_are_typed(
-    findings: Findings,
-    client: httpx.Client,
-    path: str,
-    requirement: str,
-    kind: str,
-    label: str,
-    max_pages: int,
+    findings: Findings, client: httpx.Client, path: str, requirement: str, kind: str, label: str
 ) -> None:
     """The first page, without page_size and with 100, answers 200 with the ``kind`` envelope, and so does
-    every later page of ``label`` reached by next (pages of 100, at most ``max_pages``)."""
+    every later page of ``label`` reached by next (pages of 100, at most ``TYPED_PAGES``)."""
     for params in ({}, {"page_size": MAX_PAGE_SIZE}):
         response = not_throttled(client.get(path, params=params), [requirement])
         if not findings.check(
@@ -45,11 +42,27 @@ def pages_are_typed(
         findings.check(
             not problems, requirement, f"{shown_request(path, params)}: {summarise(problems)}", response
         )
-    walk = Pages(client, path, {"page_size": MAX_PAGE_SIZE}, max_pages).read()
+    walk = Pages(client, path, {"page_size": MAX_PAGE_SIZE}, TYPED_PAGES).read()
     for page in walk.answered[1:]:
         problems = envelope_problems(page.body, kind)
         findings.check(
             not problems, requirement, f"page {page.number} of {label}: {summarise(problems)}", page.response
+        )
+
+
+def pages_above_max(
+    findings: Findings, client: httpx.Client, path: str, requirement: str, bounded: Callable[[int, int], None]
+) -> None:
+    """``page_size`` above 100 gets pages of at most 100 (``bounded(size, bound)`` checks them), or a 4xx."""
+    response = not_throttled(client.get(path, params={"page_size": ABOVE_MAX}), [requirement])
+    if response.status_code == 200:
+        bounded(ABOVE_MAX, MAX_PAGE_SIZE)
+    else:
+        findings.check(
+            400 <= response.status_code < 500,
+            requirement,
+            f"page_size={ABOVE_MAX} got neither pages of at most 100 nor a 4xx ({describe(response)})",
+            response,
         )
 
 

@@ -13,6 +13,7 @@ from conformance.contract.operations import META_POST
 from conformance.http.target import json_or_none
 from conformance.outcomes import Inconclusive
 from conformance.suite.support.answers import describe, not_throttled
+from conformance.suite.support.generation import required_names
 from conformance.suite.support.leads import RELATION_FIELDS
 
 __all__ = [
@@ -46,10 +47,7 @@ class MetaPost:
 
     @property
     def required(self) -> list[str]:
-        required = self.model_schema.get("required")
-        if not isinstance(required, list):
-            return []
-        return [name for name in required if isinstance(name, str)]
+        return required_names(self.model_schema)
 
     def require_own(self, requirements: list[str]) -> None:
         """Inconclusive for ``requirements`` when this is the fragment's stand-in, not meta/post's word."""

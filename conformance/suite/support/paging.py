@@ -181,14 +181,12 @@ class Pages:
 
     def first_results(self) -> list[tuple[Page, Lead]]:
         """Every result object with an id, the first occurrence of each, with its page, in order."""
-        seen: set[str] = set()
-        first = []
+        first: dict[str, tuple[Page, Lead]] = {}
         for page, item in self.results:
             ident = item.get("id")
-            if isinstance(ident, str) and ident and ident not in seen:
-                seen.add(ident)
-                first.append((page, item))
-        return first
+            if isinstance(ident, str) and ident:
+                first.setdefault(ident, (page, item))
+        return list(first.values())
 
     def by_id(self) -> dict[str, Lead]:
         """Every result object with an id, by its id, the first occurrence of each, in order."""

@@ -44,13 +44,10 @@ NULLABLE = ("source",)
 
 def problems_of(body: Any) -> list[tuple[str, Any]]:
     """Every item of a write answer's ``warnings`` and ``errors``, as (list name, item)."""
-    items: list[tuple[str, Any]] = []
-    if isinstance(body, dict):
-        for key in ("warnings", "errors"):
-            value = body.get(key)
-            if isinstance(value, list):
-                items.extend((key, item) for item in value)
-    return items
+    if not isinstance(body, dict):
+        return []
+    lists = [key for key in ("warnings", "errors") if isinstance(body.get(key), list)]
+    return [(key, item) for key in lists for item in body[key]]
 
 
 def problem_shape_issues(key: str, item: Any, where: str) -> list[str]:

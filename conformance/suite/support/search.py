@@ -6,16 +6,16 @@ here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from conformance.contract.formats import isoformat_z, parse_datetime
 from conformance.contract.operations import LEADS
 from conformance.outcomes import Inconclusive
-from conformance.suite.support.leads import Lead
+from conformance.suite.support.leads import Lead, carries_tag
 from conformance.suite.support.paging import MAX_PAGE_SIZE, Pages
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "LeadPredicate",
     "created_after_bound",
     "find_in_list",
+    "find_tagged",
     "listing_of",
     "search_leads",
 ]
@@ -38,22 +39,20 @@ SEARCH_PAGE_SIZE = MAX_PAGE_SIZE
 SAMPLE_PAGES = 20
 SAMPLE_PAGE_SIZE = MAX_PAGE_SIZE
 _SEARCH_SLACK_SECONDS = 1
+Label = TypeVar("Label")
 
 
 def search_leads(
-    client: httpx.Client,
-    params: dict[str, Any] | None = None,
-    max_pages: int = SEARCH_PAGES,
-    looking_for: str | None = None,
+    client: httpx.Client, params: dict[str, Any] | None = None, looking_for: str | None = None
 ) -> Pages:
-    """Walk the lead list (bounded, each page a list of results) from ``params``.
+    """Walk the lead list (at most ``SEARCH_PAGES`` pages, each a list of results) from ``params``.
 
     Trouble with the list (a non-200 page, a looping cursor, the page bound) ends the walk before its end
     (``ended`` False), with the reason in ``problem``; it is never a violation here. ``looking_for``: the
     walk stops after the page that lists the lead of that id (it has not ended then).
     """
     query = {"page_size": SEARCH_PAGE_SIZE, **(params or {})}
-    walk = Pages(client, LEADS, query, max_pages, needs_results=True)
+    walk = Pages(client, LEADS, query, SEARCH_PAGES, needs_results=True)
     for page in walk:
         if looking_for is not None and any(lead.get("id") == looking_for for lead in page.results):
             break
@@ -95,12 +94,8 @@ def find_in_list(
     is walked in full instead.
     """
     control_id = control.get("id") if control else None
-    attempts: list[dict[str, Any]] = []
-    dated = [*([control] if control else []), *sought]
-    bound = created_after_bound(*dated)
-    if bound is not None:
-        attempts.append({"created_after": bound})
-    attempts.append({})
+    bound = created_after_bound(*([control] if control else []), *sought)
+    attempts: list[dict[str, Any]] = [*([{"created_after": bound}] if bound is not None else []), {}]
     problems = []
     for params in attempts:
         walk = search_leads(client, params)
@@ -112,6 +107,15 @@ def find_in_list(
             return []
         problems.append(trouble(walk) or "the list did not show the control lead the run had just created")
     raise Inconclusive("cannot tell whether the lead list holds it: " + "; ".join(problems))
+
+
+def find_tagged(
+    client: httpx.Client, tags: Mapping[str, Label], control: Lead | None
+) -> tuple[list[Lead], set[Label]]:
+    """The leads of ``client``'s list carrying one of ``tags`` (found as ``find_in_list`` finds them), and
+    what ``tags`` maps the tags they carry to."""
+    found = find_in_list(client, lambda lead: any(carries_tag(lead, tag) for tag in tags), control)
+    return found, {label for tag, label in tags.items() if any(carries_tag(lead, tag) for lead in found)}
 
 
 def listing_of(client: httpx.Client, lead: Lead) -> tuple[bool | None, list[str]]:

@@ -16,7 +16,7 @@ from datetime import UTC, timedelta, timezone
 from typing import Any
 
 import httpx
-from hypothesis import HealthCheck, Phase, Verbosity, reject, settings
+from hypothesis import Phase, reject
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
@@ -33,6 +33,7 @@ from conformance.suite.oracle.plan import WritePlan
 from conformance.suite.support.answers import not_throttled
 from conformance.suite.support.bodies import request_body
 from conformance.suite.support.filter_values import OFFSETS
+from conformance.suite.support.generation import quiet_settings
 from conformance.suite.support.leads import EXPAND_ALL, RELATION_FIELDS, relation_id
 from conformance.suite.support.paging import Pages
 
@@ -191,14 +192,8 @@ def run_sequences(
     with contextlib.suppress(Unsatisfiable):
         run_state_machine_as_test(
             machine,
-            settings=settings(
-                max_examples=1,
-                stateful_step_count=max(4, max_examples // 3),
-                database=None,
-                deadline=None,
-                phases=[Phase.generate],
-                suppress_health_check=list(HealthCheck),
-                verbosity=Verbosity.quiet,
+            settings=quiet_settings(
+                max_examples=1, stateful_step_count=max(4, max_examples // 3), phases=[Phase.generate]
             ),
         )
     return errors

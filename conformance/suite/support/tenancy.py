@@ -17,6 +17,7 @@ from typing import Any
 from conformance.contract.formats import isoformat_z, parse_datetime
 from conformance.contract.fragment import load_fragment
 from conformance.contract.operations import LEADS, shown_request
+from conformance.suite.support.generation import type_names
 from conformance.suite.support.leads import Lead, relation_id
 from conformance.suite.support.search import SEARCH_PAGE_SIZE
 
@@ -49,10 +50,7 @@ def schema_types(schema: Any) -> set[str]:
     """The JSON types a schema allows (``type``, a type list, or the branches of anyOf/oneOf)."""
     if not isinstance(schema, dict):
         return set()
-    kind = schema.get("type")
-    types = {kind} if isinstance(kind, str) else {k for k in kind if isinstance(k, str)} if isinstance(
-        kind, list
-    ) else set()
+    types = set(type_names(schema.get("type")))
     for key in ("anyOf", "oneOf", "allOf"):
         for branch in schema.get(key) or []:
             types |= schema_types(branch)
@@ -73,19 +71,14 @@ def _resolve(fragment: dict[str, Any], node: Any) -> Any:
 
 
 def _example_values(fragment: dict[str, Any], holder: dict[str, Any]) -> list[Any]:
-    """``example`` and the values of ``examples`` (a map of Example objects, or a list)."""
+    """``example`` and the values of ``examples`` (a map of Example objects, or a list), but null."""
     found = [holder["example"]] if "example" in holder else []
     examples = holder.get("examples")
     items = list(examples.values()) if isinstance(examples, dict) else examples
     for example in items if isinstance(items, list) else []:
         example = _resolve(fragment, example)
         found.append(example.get("value") if isinstance(example, dict) and "value" in example else example)
-    return found
-
-
-def _examples(fragment: dict[str, Any], raw: dict[str, Any], schema: dict[str, Any]) -> tuple[Any, ...]:
-    values = [*_example_values(fragment, raw), *_example_values(fragment, schema)]
-    return tuple(value for value in values if value is not None)
+    return [value for value in found if value is not None]
 
 
 def query_parameters(template: str, method: str = "get") -> list[QueryParameter]:
@@ -105,7 +98,8 @@ def query_parameters(template: str, method: str = "get") -> list[QueryParameter]
         schema = _resolve(fragment, raw.get("schema"))
         schema = schema if isinstance(schema, dict) else {}
         explode = raw.get("explode", raw.get("style", "form") == "form")
-        parameters.append(QueryParameter(name, schema, bool(explode), _examples(fragment, raw, schema)))
+        examples = (*_example_values(fragment, raw), *_example_values(fragment, schema))
+        parameters.append(QueryParameter(name, schema, bool(explode), examples))
     return sorted(parameters, key=lambda parameter: parameter.name)
 
 

@@ -51,14 +51,9 @@ class Window:
 
     def strays(self, leads: Iterable[Lead]) -> list[Lead]:
         """The leads whose ``created_at`` is missing or lies clearly outside the window."""
-        out = []
-        for lead in leads:
-            moment = parse_datetime(lead.get("created_at"))
-            if moment is None or not (
-                self.after - BOUND_TOLERANCE <= moment <= self.before + BOUND_TOLERANCE
-            ):
-                out.append(lead)
-        return out
+        low, high = self.after - BOUND_TOLERANCE, self.before + BOUND_TOLERANCE
+        moments = [(lead, parse_datetime(lead.get("created_at"))) for lead in leads]
+        return [lead for lead, moment in moments if moment is None or not low <= moment <= high]
 
 
 @dataclass
