@@ -67,14 +67,10 @@ def same_instant(sent: Any, got: Any) -> bool:
     return a == b
 
 
-def _digits(text: str) -> str:
-    return re.sub(r"\D", "", text)
-
-
 def same_number(sent: str, got: str) -> bool:
     """Whether ``got`` is the phone number ``sent`` in another form (same digits; E.164 may add or drop
     a country code of one to three digits)."""
-    a, b = _digits(sent), _digits(got)
+    a, b = re.sub(r"\D", "", sent), re.sub(r"\D", "", got)
     if len(a) < 5 or len(b) < 5:
         return False
     if a == b:
@@ -91,9 +87,6 @@ class Differences:
     should: list[str] = field(default_factory=list)
     #: the fields compared
     compared: list[str] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return bool(self.must or self.should)
 
 
 def _text_or_null(value: Any) -> bool:

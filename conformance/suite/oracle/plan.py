@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -247,8 +247,6 @@ class WritePlan:
             while created is None:
                 tag = run_tag(self.target, name.split("-")[0])
                 options = attempts(tag)
-                if index >= len(options):
-                    raise Inconclusive(f"the target refused every body of the planned lead {name!r}")
                 attempt = options[index]
                 created, response = self._send(account, meta, attempt, tag, name)
                 if created is None:
@@ -259,11 +257,9 @@ class WritePlan:
                             f"the planned lead {name!r} could not be created ({describe(response)})"
                         )
                     index += 1
-                elif refused is not None and index > 0:
-                    charged = options[index - 1].charged
-                    self.refusals[self.refusals.index(refused)] = Refusal(
-                        refused.lead, refused.dropped, charged, refused.response, refused.tag
-                    )
+                elif refused is not None:
+                    charged = replace(refused, requirement=options[index - 1].charged)
+                    self.refusals[self.refusals.index(refused)] = charged
             self.leads[name] = created
             self._space_after(previous, created)
         except Inconclusive as exc:

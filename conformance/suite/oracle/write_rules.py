@@ -208,10 +208,9 @@ class WriteRules(Rules):
 
     def server_owned(self, sent: dict[str, Any], shown: dict[str, Any], where: str, line: int) -> None:
         """A server-owned field sent inside model must not have been applied (CREATE-012)."""
+        owned = [name for name in SERVER_OWNED if name in sent]
         applied = []
-        for name in SERVER_OWNED:
-            if name not in sent:
-                continue
+        for name in owned:
             value, got = sent[name], shown.get(name)
             if name == "remote_was_deleted":
                 hit = value is True and got is True
@@ -221,8 +220,8 @@ class WriteRules(Rules):
                 hit = isinstance(value, str) and bool(value) and got == value
             if hit:
                 applied.append(f"{name} {got!r}")
-        if any(name in sent for name in SERVER_OWNED):
-            self.coverage.note("LEADS-CREATE-012", fields=[name for name in SERVER_OWNED if name in sent])
+        if owned:
+            self.coverage.note("LEADS-CREATE-012", fields=owned)
             self.verdicts.check(
                 not applied,
                 "LEADS-CREATE-012",
@@ -232,44 +231,28 @@ class WriteRules(Rules):
 
     def _unknown_keys(self, seen: Seen, account: str, sent: dict[str, Any], answer: dict[str, Any]) -> None:
         known, nested = self.state.request_fields
-        for name in sent:
-            if name in known:
-                continue
-            self.coverage.note(
-                "LEADS-ENVELOPE-002",
-                account=account,
-                key="server-owned" if name in SERVER_OWNED else "unknown",
-            )
-            self.verdicts.check(
-                bool(problems_named(answer, "UNRECOGNIZED_FIELD", name, ("warnings",), detail_counts=False)),
-                "LEADS-ENVELOPE-002",
-                lambda name=name: (
-                    f"the 201 to {seen.shown} has no UNRECOGNIZED_FIELD warning naming the "
-                    f"unknown field {name!r}"
-                ),
-                seen.line,
-            )
+        unknown: list[tuple[str, tuple[str | int, ...], str, dict[str, str]]] = [
+            ("LEADS-ENVELOPE-002", (name,), f"the unknown field {name!r}",
+             {"key": "server-owned" if name in SERVER_OWNED else "unknown"})
+            for name in sent
+            if name not in known
+        ]
         for name, keys in nested.items():
             items = sent.get(name)
-            for index, item in enumerate(items if isinstance(items, list) else []):
-                for key in item if isinstance(item, dict) else []:
-                    if key in keys:
-                        continue
-                    path = (name, index, key)
-                    self.coverage.note("LEADS-ENVELOPE-006", account=account, item=name)
-                    self.verdicts.check(
-                        bool(
-                            problems_named(
-                                answer, "UNRECOGNIZED_FIELD", path, ("warnings",), detail_counts=False
-                            )
-                        ),
-                        "LEADS-ENVELOPE-006",
-                        lambda path=path: (
-                            f"the 201 to {seen.shown} has no UNRECOGNIZED_FIELD warning naming "
-                            f"/model/{'/'.join(map(str, path))}"
-                        ),
-                        seen.line,
-                    )
+            unknown += [
+                ("LEADS-ENVELOPE-006", (name, index, key), f"/model/{name}/{index}/{key}", {"item": name})
+                for index, item in enumerate(items if isinstance(items, list) else [])
+                for key in (item if isinstance(item, dict) else [])
+                if key not in keys
+            ]
+        for requirement, path, what, covered in unknown:
+            self.coverage.note(requirement, account=account, **covered)
+            self.verdicts.check(
+                bool(problems_named(answer, "UNRECOGNIZED_FIELD", path, ("warnings",), detail_counts=False)),
+                requirement,
+                lambda what=what: f"the 201 to {seen.shown} has no UNRECOGNIZED_FIELD warning naming {what}",
+                seen.line,
+            )
 
     def _refused(self, seen: Seen, account: str, answer: dict[str, Any]) -> None:
         tags = frozenset(tags_in(seen.sent, self.target.run_id))
