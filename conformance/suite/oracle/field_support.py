@@ -357,13 +357,9 @@ def combined(statuses: Iterable[str]) -> str:
     """One status for several cells: supported or not supported when every observed one says so, partial
     when they differ or one is partial, not observed when none was observed."""
     seen = set(statuses) - {NOT_OBSERVED}
-    if not seen:
-        return NOT_OBSERVED
-    if seen == {SUPPORTED}:
-        return SUPPORTED
-    if seen == {NOT_SUPPORTED}:
-        return NOT_SUPPORTED
-    return PARTIAL
+    if seen in ({SUPPORTED}, {NOT_SUPPORTED}):
+        return seen.pop()
+    return PARTIAL if seen else NOT_OBSERVED
 
 
 def _share(name: str, leads: dict[str, frozenset[str]]) -> dict[str, Any]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from conformance.contract.formats import parse_datetime
+from conformance.suite.oracle.domain import DomainCoverage
 from conformance.suite.oracle.exchanges import Seen, single
 from conformance.suite.oracle.state import OracleState, Rules
 from conformance.suite.support.filtering import lies_beyond, same_email, same_phone
@@ -75,13 +75,17 @@ class QueryFilter:
     def classes(self) -> list[str]:
         return []
 
+    def covered(self, coverage: DomainCoverage, page: str, account: str) -> None:
+        """Note the part of the filter's domain a page covered."""
+        coverage.note(
+            self.requirement, parameter=self.param, page=page, values=self.classes(), account=account
+        )
+
     def judge(self, state: OracleState, seen: Seen, lead: Lead, page: str, account: str) -> None:
         verdict = self.holds(lead)
         if verdict is None:
             return
-        state.coverage.note(
-            self.requirement, parameter=self.param, page=page, values=self.classes(), account=account
-        )
+        self.covered(state.coverage, page, account)
         state.fields.filtered(self.param, verdict, seen.line)
         state.verdicts.check(
             verdict,
@@ -144,17 +148,11 @@ class ContactFilter(QueryFilter):
     sub_field: str = "email_address"
     wanted: list[str] = field(default_factory=list)
 
-    def _values(self, lead: Lead) -> list[Any]:
+    def _values(self, lead: Lead) -> list[str]:
         items = lead.get(self.list_field)
-        return (
-            [
-                item.get(self.sub_field)
-                for item in items
-                if isinstance(item, dict) and isinstance(item.get(self.sub_field), str)
-            ]
-            if isinstance(items, list)
-            else []
-        )
+        items = items if isinstance(items, list) else []
+        values = [item.get(self.sub_field) for item in items if isinstance(item, dict)]
+        return [value for value in values if isinstance(value, str)]
 
     def _same(self, a: str, b: str) -> bool:
         return same_email(a, b) if self.list_field == "email_addresses" else same_phone(a, b)
@@ -213,14 +211,9 @@ class FilterRules(Rules):
         return filters
 
     def _known_values(self, lead_field: str, account: str) -> set[str]:
-        values: set[str] = set()
-        for lead in self.ledger.leads(account):
-            value = relation_id(lead.shown.get(lead_field))
-            if isinstance(value, str) and value:
-                values.add(value)
-        if lead_field == "owner":
-            values |= self.state.relations[account]
-        return values
+        shown = {relation_id(lead.shown.get(lead_field)) for lead in self.ledger.leads(account)}
+        values = {value for value in shown if isinstance(value, str) and value}
+        return values | self.state.relations[account] if lead_field == "owner" else values
 
     def _value_class(self, value: str, lead_field: str, account: str) -> str:
         known = self._known_values(lead_field, account)

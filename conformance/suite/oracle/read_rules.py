@@ -73,13 +73,7 @@ class ReadRules(Rules):
             for query_filter in filters:
                 query_filter.judge(self.state, seen, lead, page, account)
         for query_filter in filters if not leads else []:
-            self.coverage.note(
-                query_filter.requirement,
-                parameter=query_filter.param,
-                page=page,
-                values=query_filter.classes(),
-                account=account,
-            )
+            query_filter.covered(self.coverage, page, account)
             self.verdicts.ok(query_filter.requirement)
         self.state.listed[account].update(lead["id"] for lead in leads if isinstance(lead.get("id"), str))
         self.pages.walk(seen, account, [lead.get("id") for lead in leads], body)
@@ -153,13 +147,12 @@ class ReadRules(Rules):
         """Rules every lead of every read obeys (list page or retrieve)."""
         ident = lead.get("id")
         owner = self.ledger.get(ident)
+        mine = owner if owner is not None and owner.account == account else None
         operation = seen.operation
         if owner is None:
-            for name in RELATION_FIELDS:
-                value = relation_id(lead.get(name))
-                if isinstance(value, str) and value:
-                    self.state.relations[account].add(value)
-        if owner is not None and owner.account != account:
+            shown = {relation_id(lead.get(name)) for name in RELATION_FIELDS}
+            self.state.relations[account].update(value for value in shown if isinstance(value, str) and value)
+        if owner is not None and mine is None:
             requirement = self._isolation_requirement(owner, account, operation)
             self.coverage.note(requirement, operation=operation, page=page)
             self.verdicts.fail(
@@ -178,10 +171,10 @@ class ReadRules(Rules):
                     parameter=named if set(named) - {"page_size"} else [*named, "none"],
                 )
                 self.verdicts.ok(requirement)
-        if owner is not None and owner.account == account:
-            self.ledger.seen(owner.id, lead)
+        if mine is not None:
+            self.ledger.seen(mine.id, lead)
             requirement = "LEADS-CREATE-007" if operation == RETRIEVE else "LEADS-CREATE-008"
-            comparable, classes = self._comparable(owner, account)
+            comparable, classes = self._comparable(mine, account)
             expanded = set(expand_names(seen.single("expand")) or ())
             # how expand renders a relation is EXPAND's concern: one it expanded to null or to anything but
             # an object is not compared by id
@@ -190,8 +183,8 @@ class ReadRules(Rules):
                 for name, value in comparable.items()
                 if not (name in expanded and not isinstance(lead.get(name), dict))
             }
-            found = differences(sent, lead, owner.declined, self.state.relations[account])
-            skipped = set(owner.declined) | self.state.not_compared(sent, account)
+            found = differences(sent, lead, mine.declined, self.state.relations[account])
+            skipped = set(mine.declined) | self.state.not_compared(sent, account)
             stage = "read_back" if operation == RETRIEVE else "listed"
             self.state.fields.shown(stage, sent, lead, skipped, seen.line)
             self.coverage.note(requirement, account=account, page=page, values=classes)
@@ -199,14 +192,13 @@ class ReadRules(Rules):
                 not found.must,
                 requirement,
                 lambda: (
-                    f"{seen.shown} shows the lead {ident!r} (created on line {owner.line}) with other values "
+                    f"{seen.shown} shows the lead {ident!r} (created on line {mine.line}) with other values "
                     "than were written: " + "; ".join(found.must[:4])
                 ),
                 seen.line,
             )
-            self.writes.server_owned(owner.sent, lead, f"{seen.shown}, lead {ident!r},", seen.line)
+            self.writes.server_owned(mine.sent, lead, f"{seen.shown}, lead {ident!r},", seen.line)
         self._stored_although_refused(seen, lead)
-        mine = owner if owner is not None and owner.account == account else None
         self._view(seen, account, lead, page, mine)
 
     def _comparable(self, owner: Written, account: str) -> tuple[dict[str, Any], set[str]]:
@@ -247,8 +239,7 @@ class ReadRules(Rules):
                 self.verdicts.fail(
                     refusal.requirement,
                     f"{seen.shown} shows the lead {lead.get('id')!r} carrying the tag {tag!r} of a write "
-                    "the target "
-                    f"refused with {refusal.status} (line {refusal.line})",
+                    f"the target refused with {refusal.status} (line {refusal.line})",
                     seen.line,
                 )
 
