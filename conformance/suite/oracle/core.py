@@ -114,7 +114,7 @@ class Oracle:
         )
         self.responses.media_type(seen)
         account, defects = self.credentials.account_of(headers)
-        if seen.method == "POST" and operation == CREATE:
+        if operation == CREATE:
             self.state.ledger.wrote(Write(account, exchange.sent_at, exchange.answered_at))
         self.responses.server_error(seen)
         if defects:

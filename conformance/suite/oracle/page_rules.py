@@ -169,9 +169,8 @@ class PageRules(Rules):
                 ),
                 seen.line,
             )
-        if rfc:
-            return
-        self._absent(walk, seen, params)
+        if not rfc:
+            self._absent(walk, seen, params)
 
     def _absent(self, walk: ObservedWalk, seen: Seen, params: dict[str, str]) -> None:
         """A lead the run wrote, matching the walk's one filter (or none), is in a walk that ended on its
@@ -183,14 +182,11 @@ class PageRules(Rules):
             return
         requirement = filters[0].requirement if filters else "LEADS-CREATE-008"
         visited = set(walk.ids)
-        candidates = self.ledger.created_before(walk.account, walk.started)
         missing: dict[str, list[Written]] = {}
-        for lead in candidates:
+        for lead in self.ledger.created_before(walk.account, walk.started):
             if filters and not filters[0].surely_holds(lead.shown):
                 continue
-            self.coverage.note(
-                requirement, account=walk.account, walk="ended", page="later" if walk.pages > 1 else "first"
-            )
+            self.coverage.note(requirement, account=walk.account, walk="ended", page="first")
             if lead.id in visited:
                 self.verdicts.ok(requirement)
                 continue

@@ -117,7 +117,7 @@ class WritePlan:
     refusals: list[Refusal] = field(default_factory=list)
     #: whether the list showed the first planned lead right after its create (None: could not tell)
     listed_at_once: tuple[bool | None, list[str]] | None = None
-    failures: dict[str, Exception] = field(default_factory=dict)
+    failures: dict[str, Inconclusive] = field(default_factory=dict)
 
     # -- the leads -----------------------------------------------------------------------------
     def lead(self, name: str) -> Created:
@@ -129,9 +129,7 @@ class WritePlan:
             raise Inconclusive(f"the planned lead {name!r} was not created")
         if name in self.failures:
             failure = self.failures[name]
-            if isinstance(failure, Inconclusive):
-                raise Inconclusive(failure.message, failure.requirements)
-            raise Inconclusive(f"the planned lead {name!r} could not be created: {failure}")
+            raise Inconclusive(failure.message, failure.requirements)
         return self.leads[name]
 
     def any_lead(self, account: str) -> Created:

@@ -16,7 +16,7 @@ from conformance.http.target import Target
 from conformance.suite.oracle.domain import DomainCoverage
 from conformance.suite.oracle.exchanges import PRIMARY, SECOND, Seen
 from conformance.suite.oracle.field_support import FieldSupport
-from conformance.suite.oracle.ledger import Ledger
+from conformance.suite.oracle.ledger import Ledger, Refused, tags_in
 from conformance.suite.oracle.verdicts import Verdicts
 from conformance.suite.support.fitting import fits, takes_null
 from conformance.suite.support.generation import field_schema
@@ -118,3 +118,10 @@ class Rules:
         self.ledger = state.ledger
         self.coverage = state.coverage
         self.verdicts = state.verdicts
+
+    def refused(self, seen: Seen, account: str | None, requirement: str) -> None:
+        """Keep the run tags a refused write carried: a lead shown later with one breaks ``requirement``."""
+        tags = frozenset(tags_in(seen.sent, self.target.run_id))
+        if tags:
+            answered = seen.exchange.answered_at
+            self.ledger.refuse(Refused(account, tags, requirement, seen.status, seen.line, answered))

@@ -12,7 +12,7 @@ from typing import Any
 from conformance.contract.formats import is_uuid, parse_datetime
 from conformance.suite.oracle.compare import SERVER_OWNED, differences, same_instant, value_classes
 from conformance.suite.oracle.exchanges import Seen
-from conformance.suite.oracle.ledger import Refused, Written, tags_in
+from conformance.suite.oracle.ledger import Written, tags_in
 from conformance.suite.oracle.state import Rules
 from conformance.suite.support.findings import short
 from conformance.suite.support.leads import declined_fields
@@ -20,10 +20,6 @@ from conformance.suite.support.problems import pointer_of, pointer_tokens, probl
 from conformance.suite.support.validators import shape_problems
 
 __all__ = ["WriteRules"]
-
-
-def is_json_request(headers: dict[str, str]) -> bool:
-    return "json" in headers.get("content-type", "").lower()
 
 
 class WriteRules(Rules):
@@ -39,7 +35,7 @@ class WriteRules(Rules):
             return
         if not 200 <= status < 300:
             return
-        if not isinstance(model_sent, dict) and is_json_request(seen.headers):
+        if not isinstance(model_sent, dict) and "json" in seen.headers.get("content-type", "").lower():
             self.verdicts.fail(
                 "LEADS-ENVELOPE-005",
                 f"{seen.shown} accepted ({status}) a body without an object model: {short(sent)}",
@@ -255,15 +251,9 @@ class WriteRules(Rules):
             )
 
     def _refused(self, seen: Seen, account: str, answer: dict[str, Any]) -> None:
-        tags = frozenset(tags_in(seen.sent, self.target.run_id))
-        if not tags:
-            return
         missing = any(
             isinstance(item, dict) and item.get("problem_type") == "MISSING_REQUIRED_FIELD"
             for key, item in problems_of(answer)
             if key == "errors"
         )
-        requirement = "LEADS-ENVELOPE-003" if missing else "LEADS-ENVELOPE-007"
-        self.ledger.refuse(
-            Refused(account, tags, requirement, seen.status, seen.line, seen.exchange.answered_at)
-        )
+        self.refused(seen, account, "LEADS-ENVELOPE-003" if missing else "LEADS-ENVELOPE-007")
