@@ -206,8 +206,7 @@ class ReadRules(Rules):
         key = (owner.id, account, id(self.state.meta.get(account)))
         hit = self._comparables.get(key)
         if hit is None:
-            allowed = self.state.fits_meta(account)
-            sent = {name: value for name, value in owner.sent.items() if allowed(name, value)}
+            sent = self.state.fitting_meta(owner.sent, account)
             hit = self._comparables[key] = (sent, value_classes(sent))
         return hit
 

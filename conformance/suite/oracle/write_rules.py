@@ -180,8 +180,7 @@ class WriteRules(Rules):
     def _echo(
         self, seen: Seen, account: str, sent: dict[str, Any], answer: dict[str, Any], model: dict[str, Any]
     ) -> None:
-        allowed = self.state.fits_meta(account)
-        comparable = {name: value for name, value in sent.items() if allowed(name, value)}
+        comparable = self.state.fitting_meta(sent, account)
         found = differences(comparable, model, declined_fields(answer), self.state.relations[account])
         skipped = declined_fields(answer) | self.state.not_compared(comparable, account)
         self.state.fields.shown("echoed", comparable, model, skipped, seen.line)
