@@ -117,10 +117,8 @@ class Oracle:
         if operation == CREATE:
             self.state.ledger.wrote(Write(account, exchange.sent_at, exchange.answered_at))
         self.responses.server_error(seen)
-        if defects:
+        if defects or account is None:
             self.credentials.unauthenticated(seen, defects)
-            return
-        if account is None:
             return
         self.responses.documented(seen)
         if operation == RETRIEVE:
