@@ -171,20 +171,15 @@ def _nested(found: Differences, name: str, sent: list[Any], got: Any) -> None:
 
 # ------------------------------------------------------------------------------ value classes
 def _text_classes(text: str) -> set[str]:
-    classes = set()
-    if text != text.strip():
-        classes.add("whitespace")
-    if len(text) > LONG_TEXT:
-        classes.add("long")
-    if any(ord(char) > 127 for char in text):
-        classes.add("non-ascii")
-    if any(ord(char) > 0xFFFF for char in text):
-        classes.add("astral")
-    if any(unicodedata.combining(char) for char in text):
-        classes.add("combining")
-    if any(unicodedata.bidirectional(char) in ("R", "AL") for char in text):
-        classes.add("right-to-left")
-    return classes
+    held = {
+        "whitespace": text != text.strip(),
+        "long": len(text) > LONG_TEXT,
+        "non-ascii": any(ord(char) > 127 for char in text),
+        "astral": any(ord(char) > 0xFFFF for char in text),
+        "combining": any(unicodedata.combining(char) for char in text),
+        "right-to-left": any(unicodedata.bidirectional(char) in ("R", "AL") for char in text),
+    }
+    return {name for name, hit in held.items() if hit}
 
 
 def value_classes(model: dict[str, Any]) -> set[str]:

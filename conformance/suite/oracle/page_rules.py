@@ -154,12 +154,9 @@ class PageRules(Rules):
         params = dict(walk.params)
         if quiet:
             repeated = [ident for ident, count in Counter(walk.ids).items() if count > 1]
-            self.coverage.note(
-                requirement,
-                account=walk.account,
-                page="later" if walk.pages > 1 else "first",
-                parameter=[k for k in params if k != "page_size"] or ["none"],
-            )
+            page = "later" if walk.pages > 1 else "first"
+            parameter = [k for k in params if k != "page_size"] or ["none"]
+            self.coverage.note(requirement, account=walk.account, page=page, parameter=parameter)
             self.verdicts.check(
                 not repeated,
                 requirement,

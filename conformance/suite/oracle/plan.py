@@ -26,6 +26,7 @@ later is not listed at once).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -146,10 +147,8 @@ class WritePlan:
         """Every lead the run wrote under ``account`` (after its planned leads were made; inconclusive when
         there is none)."""
         for name in PLANNED_LEADS[account]:
-            try:
+            with contextlib.suppress(Inconclusive):
                 self.lead(name)
-            except Inconclusive:
-                continue
         leads = self.ledger.leads(account)
         if not leads:
             raise Inconclusive(f"no lead could be created under the {account} account")
@@ -201,13 +200,11 @@ class WritePlan:
             self.failures["twin-2"] = Inconclusive("the first of two creates of one body could not be made")
 
     def _second(self) -> None:
-        if any(name in self.leads or name in self.failures for name in ("second", "second-naming-first")):
+        if any(name in self.leads or name in self.failures for name in PLANNED_LEADS["second"]):
             return
         if "second" not in self.clients:
-            for name in ("second", "second-naming-first"):
-                self.failures[name] = Inconclusive(
-                    "no second account token was given (--second-account-token)"
-                )
+            missing = Inconclusive("no second account token was given (--second-account-token)")
+            self.failures.update(dict.fromkeys(PLANNED_LEADS["second"], missing))
             return
         meta = self.metas("second")
         known = self.known

@@ -163,13 +163,9 @@ class ReadRules(Rules):
             )
         elif operation == LIST:
             named = [k for k, _ in seen.query if k != "cursor"]
+            parameter = named if set(named) - {"page_size"} else [*named, "none"]
             for requirement in self._isolation_requirements(account):
-                self.coverage.note(
-                    requirement,
-                    operation=LIST,
-                    page=page,
-                    parameter=named if set(named) - {"page_size"} else [*named, "none"],
-                )
+                self.coverage.note(requirement, operation=LIST, page=page, parameter=parameter)
                 self.verdicts.ok(requirement)
         if mine is not None:
             self.ledger.seen(mine.id, lead)
@@ -246,10 +242,11 @@ class ReadRules(Rules):
         """Relations follow ``expand``; ``remote_data`` follows ``include_remote_data``."""
         params = seen.params()
         where = f"{seen.shown}: lead {lead.get('id')!r}"
+        view = {"operation": seen.operation, "page": page, "account": account}
         if "expand" not in params:
             for name in RELATION_FIELDS:
                 value = lead.get(name)
-                self.coverage.note("LEADS-EXPAND-001", operation=seen.operation, page=page, account=account)
+                self.coverage.note("LEADS-EXPAND-001", **view)
                 self.verdicts.check(
                     value is None or isinstance(value, str),
                     "LEADS-EXPAND-001",
@@ -260,9 +257,7 @@ class ReadRules(Rules):
             named = expand_names(seen.single("expand"))
             for name in named or ():
                 value = lead.get(name)
-                self.coverage.note(
-                    "LEADS-EXPAND-002", operation=seen.operation, page=page, parameter=name, account=account
-                )
+                self.coverage.note("LEADS-EXPAND-002", parameter=name, **view)
                 self.verdicts.check(
                     value is None or (isinstance(value, dict) and "id" in value),
                     "LEADS-EXPAND-002",
@@ -278,9 +273,7 @@ class ReadRules(Rules):
         value = lead.get("remote_data")
         if flag == "false":
             given = "absent" if "include_remote_data" not in params else "false"
-            self.coverage.note(
-                "LEADS-EXPAND-003", operation=seen.operation, page=page, parameter=given, account=account
-            )
+            self.coverage.note("LEADS-EXPAND-003", parameter=given, **view)
             self.verdicts.check(
                 value is None,
                 "LEADS-EXPAND-003",
@@ -288,7 +281,7 @@ class ReadRules(Rules):
                 seen.line,
             )
         elif flag == "true":
-            self.coverage.note("LEADS-EXPAND-004", operation=seen.operation, page=page, account=account)
+            self.coverage.note("LEADS-EXPAND-004", **view)
             problems = remote_data_problems(value)
             self.verdicts.check(
                 not problems,
