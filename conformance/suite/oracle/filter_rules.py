@@ -8,7 +8,7 @@ the id a field names; contact filters keep a lead holding one of the values give
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from conformance.contract.formats import parse_datetime
@@ -56,6 +56,8 @@ class QueryFilter:
     param: str
     requirement: str
     value: str
+    #: the value classes of the filter's domain that it covers
+    classes: list[str]
 
     @property
     def shown(self) -> str:
@@ -72,13 +74,10 @@ class QueryFilter:
     def explain(self, lead: Lead) -> str:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def classes(self) -> list[str]:
-        return []
-
     def covered(self, coverage: DomainCoverage, page: str, account: str) -> None:
         """Note the part of the filter's domain a page covered."""
         coverage.note(
-            self.requirement, parameter=self.param, page=page, values=self.classes(), account=account
+            self.requirement, parameter=self.param, page=page, values=self.classes, account=account
         )
 
     def judge(self, state: OracleState, seen: Seen, lead: Lead, page: str, account: str) -> None:
@@ -101,10 +100,9 @@ class QueryFilter:
 
 @dataclass
 class DateFilter(QueryFilter):
-    field_name: str = "created_at"
-    moment: datetime = datetime.min
-    after: bool = True
-    bound_classes: list[str] = field(default_factory=list)
+    field_name: str
+    moment: datetime
+    after: bool
 
     def holds(self, lead: Lead) -> bool | None:
         return lies_beyond(lead.get(self.field_name), self.moment, self.after)
@@ -121,14 +119,10 @@ class DateFilter(QueryFilter):
             return f"its {self.field_name} {value!r} is the bound itself"
         return f"its {self.field_name} is {value!r}"
 
-    def classes(self) -> list[str]:
-        return self.bound_classes
-
 
 @dataclass
 class ExactFilter(QueryFilter):
-    field_name: str = "remote_id"
-    value_class: str = "other"
+    field_name: str
 
     def holds(self, lead: Lead) -> bool | None:
         if self.field_name not in lead:
@@ -138,15 +132,12 @@ class ExactFilter(QueryFilter):
     def explain(self, lead: Lead) -> str:
         return f"its {self.field_name} is {short(relation_id(lead.get(self.field_name)))}"
 
-    def classes(self) -> list[str]:
-        return [self.value_class]
-
 
 @dataclass
 class ContactFilter(QueryFilter):
-    list_field: str = "email_addresses"
-    sub_field: str = "email_address"
-    wanted: list[str] = field(default_factory=list)
+    list_field: str
+    sub_field: str
+    wanted: list[str]
 
     def _values(self, lead: Lead) -> list[str]:
         items = lead.get(self.list_field)
@@ -168,11 +159,8 @@ class ContactFilter(QueryFilter):
 
 def filtered_only(names: Iterable[str], neutral: Iterable[str]) -> bool:
     """Whether every parameter named is a filter the oracle reads, or one of ``neutral``."""
-    others = set(neutral)
-    return all(
-        name in others or name in DATE_FILTERS or name in EXACT_FILTERS or name in CONTACT_FILTERS
-        for name in names
-    )
+    known = {*neutral, *DATE_FILTERS, *EXACT_FILTERS, *CONTACT_FILTERS}
+    return all(name in known for name in names)
 
 
 class FilterRules(Rules):
@@ -189,10 +177,10 @@ class FilterRules(Rules):
                         name,
                         requirement,
                         str(value),
+                        self._bound_class(moment, lead_field, account),
                         lead_field,
                         moment,
                         name.endswith("_after"),
-                        self._bound_class(moment, lead_field, account),
                     )
                 )
         for name, (lead_field, requirement) in EXACT_FILTERS.items():
@@ -200,14 +188,14 @@ class FilterRules(Rules):
             if value:
                 filters.append(
                     ExactFilter(
-                        name, requirement, value, lead_field, self._value_class(value, lead_field, account)
+                        name, requirement, value, [self._value_class(value, lead_field, account)], lead_field
                     )
                 )
         for name, (list_field, sub, requirement) in CONTACT_FILTERS.items():
             value = single(query, name)
             wanted = [part for part in (value or "").split(",") if part.strip()]
             if wanted:
-                filters.append(ContactFilter(name, requirement, str(value), list_field, sub, wanted))
+                filters.append(ContactFilter(name, requirement, str(value), [], list_field, sub, wanted))
         return filters
 
     def _known_values(self, lead_field: str, account: str) -> set[str]:
