@@ -123,16 +123,11 @@ class Oracle:
         self.responses.documented(seen)
         if operation == RETRIEVE:
             self.reads.retrieve(seen, account)
-        elif seen.status >= 500:
-            return
-        elif operation == CREATE:
+        elif operation == CREATE and seen.status < 500:
             self.writes.create(seen, account)
-        elif operation == LIST and seen.status == 200:
-            self.reads.list_page(seen, account)
-        elif operation == RFC and seen.status == 200:
-            self.pages.rfc_page(seen, account)
-        elif operation == META and seen.status == 200:
-            self.state.remember_meta(seen, account)
+        elif seen.status == 200:
+            read = {LIST: self.reads.list_page, RFC: self.pages.rfc_page, META: self.state.remember_meta}
+            read[operation](seen, account)
 
     def conclude(self, check: str, requirements: list[str] | tuple[str, ...]) -> None:
         """Raise what the oracle saw on the exchanges of ``check`` for ``requirements``: the violations;

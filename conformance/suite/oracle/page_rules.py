@@ -69,12 +69,11 @@ class PageRules(Rules):
         if text is None or not re.fullmatch(r"[0-9]{1,9}", text.strip()) or int(text) < 1:
             return
         size = int(text)
-        bound = min(size, 100)
         self.coverage.note(
             requirement, account=account, page=page, values="above-maximum" if size > 100 else "within"
         )
         self.verdicts.check(
-            len(results) <= bound,
+            len(results) <= min(size, 100),
             requirement,
             lambda: (
                 f"{seen.shown} answered {len(results)} results"
