@@ -126,7 +126,7 @@ class PageRules(Rules):
         key = walk_key(seen, account)
         cursor = seen.single("cursor")
         if cursor is None:
-            if "cursor" in seen.params():
+            if seen.given("cursor"):
                 return
             walk = ObservedWalk(seen.operation, account, key[2], seen.exchange.sent_at, first_line=seen.line)
         else:

@@ -240,10 +240,9 @@ class ReadRules(Rules):
 
     def _view(self, seen: Seen, account: str, lead: Lead, page: str, owner: Written | None = None) -> None:
         """Relations follow ``expand``; ``remote_data`` follows ``include_remote_data``."""
-        params = seen.params()
         where = f"{seen.shown}: lead {lead.get('id')!r}"
         view = {"operation": seen.operation, "page": page, "account": account}
-        if "expand" not in params:
+        if not seen.given("expand"):
             for name in RELATION_FIELDS:
                 value = lead.get(name)
                 self.coverage.note("LEADS-EXPAND-001", **view)
@@ -269,10 +268,10 @@ class ReadRules(Rules):
                 written = relation_id(owner.sent.get(name)) if owner is not None else None
                 self.state.fields.expanded(name, value, seen.line)
                 self._expanded_alike(seen, account, name, value, written, where)
-        flag = seen.single("include_remote_data") if "include_remote_data" in params else "false"
+        flag = seen.single("include_remote_data") if seen.given("include_remote_data") else "false"
         value = lead.get("remote_data")
         if flag == "false":
-            given = "absent" if "include_remote_data" not in params else "false"
+            given = "false" if seen.given("include_remote_data") else "absent"
             self.coverage.note("LEADS-EXPAND-003", parameter=given, **view)
             self.verdicts.check(
                 value is None,

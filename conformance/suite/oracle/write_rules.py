@@ -151,7 +151,7 @@ class WriteRules(Rules):
             )
 
     def _logs(self, seen: Seen, answer: dict[str, Any]) -> None:
-        debug = seen.single("is_debug_mode") if "is_debug_mode" in seen.params() else "false"
+        debug = seen.single("is_debug_mode") if seen.given("is_debug_mode") else "false"
         logs = answer.get("logs")
         if debug == "false":
             self.verdicts.check(
