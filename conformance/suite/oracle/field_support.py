@@ -299,9 +299,8 @@ class FieldSupport:
             populated = {account: dict(leads) for account, leads in self._populated.items()}
         fields: dict[str, Any] = {}
         for name in self.fields:
-            top = name.split(".")[0]
             stages = [*(WRITE_STAGES if name in self.writable else ())]
-            if top in WRITE_ONLY_FIELDS:
+            if name.split(".")[0] in WRITE_ONLY_FIELDS:
                 stages = ["accepted"]
             if name in FILTER_FIELDS.values():
                 stages.append("filterable")
@@ -380,5 +379,4 @@ def _nested_keys(name: str, value: Any) -> list[str]:
     """The sub-fields each item of a nested list carries (one entry per item that carries it)."""
     if name not in NESTED_FIELDS or not isinstance(value, list):
         return []
-    items = [item for item in value if isinstance(item, dict)]
-    return [sub for item in items for sub in NESTED_FIELDS[name] if sub in item]
+    return [sub for item in value if isinstance(item, dict) for sub in NESTED_FIELDS[name] if sub in item]
