@@ -20,14 +20,13 @@ from __future__ import annotations
 
 from conformance.suite.generated.adapter import OpenApiSchema
 from conformance.suite.generated.case_runner import CaseRunner
-from conformance.suite.generated.charging import CHECK_REQUIREMENTS, auth_requirement, requirements_for
-from conformance.suite.generated.checks import PROPERTY_CHECKS, STATEFUL_CHECKS
+from conformance.suite.generated.charging import requirements_for
+from conformance.suite.generated.checks import STATEFUL_CHECKS
 from conformance.suite.generated.fragment import schemathesis_fragment, without_formats
 from conformance.suite.generated.inputs import (
     INVALID,
     OPEN,
     VALID,
-    Input,
     body_inputs,
     classify_query,
     operation_parameters,
@@ -41,20 +40,16 @@ from conformance.suite.generated.phases import (
     run_stateful,
     spread,
 )
-from conformance.suite.generated.transport import load_schema, reproduce, wire_headers
+from conformance.suite.generated.transport import load_schema, wire_headers
 
 __all__ = [
-    "CHECK_REQUIREMENTS",
     "INVALID",
     "OPEN",
-    "PROPERTY_CHECKS",
     "STATEFUL_CHECKS",
     "VALID",
     "CaseRunner",
-    "Input",
     "Judge",
     "OpenApiSchema",
-    "auth_requirement",
     "body_inputs",
     "classify_query",
     "coverage_cases",
@@ -64,7 +59,6 @@ __all__ = [
     "load_schema",
     "operation_parameters",
     "prepare_valid_body",
-    "reproduce",
     "requirements_for",
     "run_stateful",
     "schemathesis_fragment",

@@ -36,7 +36,9 @@ from schemathesis.specs.openapi.schemas import OpenApiSchema
 from schemathesis.transport.requests import REQUESTS_TRANSPORT, RequestsTransport
 
 __all__ = [
+    "CONTENT_TYPE_FAILURES",
     "INTERNALS",
+    "SERVER_ERROR_CHECK",
     "TEST_CASE_HEADER",
     "APIOperation",
     "AuthScenario",
@@ -55,14 +57,12 @@ __all__ = [
     "WireTransport",
     "case_history",
     "check_context",
-    "content_type_failures",
     "coverage_generator",
     "example_cases",
     "load_openapi",
     "openapi_checks",
     "recorded_exchange",
     "request_body_validator",
-    "server_error_check",
     "state_machine",
 ]
 
@@ -127,16 +127,10 @@ INTERNALS: dict[str, str] = {
 TEST_CASE_HEADER = SCHEMATHESIS_TEST_CASE_HEADER
 CheckFunction = Callable[[CheckContext, Response, Case], "bool | None"]
 Recorder = ScenarioRecorder
-
-
-def content_type_failures() -> tuple[type[Failure], ...]:
-    """The failures of ``content_type_conformance``."""
-    return (MissingContentType, UndefinedContentType, MalformedMediaType)
-
-
-def server_error_check() -> CheckFunction:
-    """Schemathesis' ``not_a_server_error`` check."""
-    return schemathesis.checks.not_a_server_error
+#: the failures of ``content_type_conformance``
+CONTENT_TYPE_FAILURES = (MissingContentType, UndefinedContentType, MalformedMediaType)
+#: Schemathesis' ``not_a_server_error`` check
+SERVER_ERROR_CHECK: CheckFunction = schemathesis.checks.not_a_server_error
 
 
 # ------------------------------------------------------------------------------ loading and sending

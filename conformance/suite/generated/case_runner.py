@@ -141,27 +141,19 @@ class CaseRunner:
     ) -> None:
         probe = _probe(failure, recorder)
         answer = probe[1] if probe is not None else response
+        probe_headers = dict(probe[0].headers) if probe is not None else None
         if answer.status_code == 429:
             self.throttled += 1
             self.undecided.update(
-                requirements_for(
-                    check,
-                    failure,
-                    status=200,
-                    json_body=True,
-                    probe_headers=dict(probe[0].headers) if probe is not None else None,
-                )
+                requirements_for(check, failure, status=200, json_body=True, probe_headers=probe_headers)
             )
             return
         standing = self._standing(check, case, answer)
         if standing is None:
             return
         requirements = requirements_for(
-            check,
-            failure,
-            status=response.status_code,
-            json_body=is_json(response),
-            probe_headers=dict(probe[0].headers) if probe is not None else None,
+            check, failure, status=response.status_code, json_body=is_json(response),
+            probe_headers=probe_headers,
         )
         for requirement in requirements:
             self._keep(requirement, check, failure, case, *standing)
@@ -244,10 +236,8 @@ class CaseRunner:
         """Raise what was found for ``requirements``; inconclusive if the target throttled or went quiet."""
         requirements = list(requirements)
         violations = self.violations(requirements)
-        if len(violations) == 1:
-            raise violations[0]
         if violations:
-            raise ViolationGroup(violations)
+            raise violations[0] if len(violations) == 1 else ViolationGroup(violations)
         if self.inconclusive:
             raise Inconclusive(self.inconclusive, list(requirements))
         undecided = [rid for rid in requirements if rid in self.undecided]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from conformance.suite.generated.adapter import AuthScenario, Failure, IgnoredAuth, content_type_failures
+from conformance.suite.generated.adapter import CONTENT_TYPE_FAILURES, AuthScenario, Failure, IgnoredAuth
 
 __all__ = [
     "CHECK_REQUIREMENTS",
@@ -55,7 +55,7 @@ def requirements_for(
     if isinstance(failure, IgnoredAuth) or check == "ignored_auth":
         scenario = getattr(failure, "scenario", AuthScenario.NO_AUTH)
         return (auth_requirement(scenario, probe_headers or {}),)
-    if isinstance(failure, content_type_failures()):
+    if isinstance(failure, CONTENT_TYPE_FAILURES):
         return (HTTP_003,) if 200 <= status < 300 or json_body else ()
     requirement = CHECK_REQUIREMENTS.get(check)
     if requirement is None or (requirement == HTTP_002 and not 200 <= status < 300):

@@ -11,6 +11,7 @@ from typing import Any
 
 from conformance.contract.formats import parse_datetime
 from conformance.suite.generated.adapter import (
+    SERVER_ERROR_CHECK,
     Case,
     CaseHistory,
     CheckContext,
@@ -19,15 +20,13 @@ from conformance.suite.generated.adapter import (
     Response,
     case_history,
     openapi_checks,
-    server_error_check,
 )
 from conformance.suite.generated.inputs import sent_query
-from conformance.suite.support.leads import RELATION_FIELDS
+from conformance.suite.support.leads import RELATION_FIELDS, relation_id
 
 __all__ = [
     "PROPERTY_CHECKS",
     "STATEFUL_CHECKS",
-    "CaseHistory",
     "created_lead_is_retrievable",
     "is_json",
     "lead_differences",
@@ -97,8 +96,7 @@ def lead_differences(created: Mapping[str, Any], retrieved: Any, expanded: Itera
         if name in RELATION_FIELDS:
             if name in expanded and got is not None and not isinstance(got, dict):
                 continue
-            value = value.get("id") if isinstance(value, dict) else value
-            got = got.get("id") if isinstance(got, dict) else got
+            value, got = relation_id(value), relation_id(got)
         if not _same(value, got):
             differences.append(f"{name}: created {str(value)[:60]!r}, retrieved {str(got)[:60]!r}")
     return differences
@@ -128,7 +126,7 @@ def is_json(response: Response) -> bool:
 
 PROPERTY_CHECKS: tuple[CheckFunction, ...] = (
     openapi_checks.ignored_auth,
-    server_error_check(),
+    SERVER_ERROR_CHECK,
     openapi_checks.status_code_conformance,
     openapi_checks.content_type_conformance,
     openapi_checks.response_schema_conformance,
@@ -137,7 +135,7 @@ PROPERTY_CHECKS: tuple[CheckFunction, ...] = (
     openapi_checks.positive_data_acceptance,
 )
 STATEFUL_CHECKS: tuple[CheckFunction, ...] = (
-    server_error_check(),
+    SERVER_ERROR_CHECK,
     openapi_checks.status_code_conformance,
     openapi_checks.content_type_conformance,
     openapi_checks.response_schema_conformance,

@@ -8,7 +8,7 @@ invalid body exactly as invalid.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,30 +97,24 @@ class Judge:
     def would_create(self, case: Case) -> bool:
         """Whether a prepared POST case may create a lead: its body holds no input the contract calls
         invalid (an open one may be taken)."""
-        if case.method != "POST":
-            return False
-        inputs = body_inputs(
-            case.body,
-            is_valid=self.body_validator(case),
-            meta=self.meta,
-            known=self.known,
-            is_valid_but_formats=self.body_validator(case, formats=ENFORCED_FORMATS),
-        )
-        return all(item.status != INVALID for item in inputs)
+        return case.method == "POST" and all(item.status != INVALID for item in self._body_inputs(case))
 
     def __call__(self, case: Case, response: Response) -> list[Input]:
         parameters = operation_parameters(self.fragment, case.method, case.path)
         inputs = classify_query(parameters, sent_query(response)) + path_inputs(case.path_parameters or {})
         if case.method == "POST":
-            inputs += body_inputs(
-                case.body,
-                is_valid=self.body_validator(case),
-                meta=self.meta,
-                known=self.known,
-                is_valid_but_formats=self.body_validator(case, formats=ENFORCED_FORMATS),
-                declined=_answer_declines(response),
-            )
+            inputs += self._body_inputs(case, _answer_declines(response))
         return inputs
+
+    def _body_inputs(self, case: Case, declined: Iterable[str] = ()) -> list[Input]:
+        return body_inputs(
+            case.body,
+            is_valid=self.body_validator(case),
+            meta=self.meta,
+            known=self.known,
+            is_valid_but_formats=self.body_validator(case, formats=ENFORCED_FORMATS),
+            declined=declined,
+        )
 
     def prepare(self, case: Case) -> None:
         """Give a POST case what the target needs (in place), keeping an invalid body exactly as invalid.

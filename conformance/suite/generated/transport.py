@@ -43,17 +43,9 @@ def load_schema(target: Target, client: httpx.Client, fragment: dict[str, Any], 
 
 def _send(target: Target, client: httpx.Client, data: dict[str, Any]) -> Response:
     """Send one serialised request through the guarded client; its answer as Schemathesis reads it."""
-    prepared = requests.Request(
-        method=data["method"],
-        url=data["url"],
-        headers=data.get("headers"),
-        params=data.get("params"),
-        cookies=data.get("cookies"),
-        json=data.get("json"),
-        data=data.get("data"),
-        files=data.get("files"),
-        auth=data.get("auth"),
-    ).prepare()
+    fields = ("headers", "params", "cookies", "json", "data", "files", "auth")
+    options = {name: data.get(name) for name in fields}
+    prepared = requests.Request(method=data["method"], url=data["url"], **options).prepare()
     request = client.build_request(
         str(prepared.method),
         str(prepared.url),

@@ -4,12 +4,8 @@
   and every write the target refused (with the run tag it carried).
 - ``core``: the oracle. It sees every exchange the target answered, hand-written checks and generated
   cases alike, and judges it against the contract and the ledger, with the rules of each concern in
-  its own module: ``credential_rules``, ``response_rules``, ``write_rules``, ``read_rules``,
-  ``filter_rules``, ``page_rules`` (credentials, isolation between accounts, equality of echo,
-  read-back and listing, filters and view parameters on every page, page sizes, walks that ended,
-  refused writes that were stored anyway). Each violation is charged to the requirement it breaks,
-  with the exchange's evidence line; ``verdicts`` keeps the tallies, ``state`` what the rules share,
-  ``exchanges`` how an exchange is read.
+  its own ``*_rules`` module (listed in ``core``); ``verdicts`` keeps the tallies, ``state`` what the
+  rules share, ``exchanges`` how an exchange is read.
 - ``domain``: the dimensions of each requirement's domain (account, page, parameter, value class), and
   which of them the run covered.
 - ``edges``: the edge values a written lead carries on purpose (whitespace, long text, any code point,

@@ -67,14 +67,10 @@ def same_instant(sent: Any, got: Any) -> bool:
     return a == b
 
 
-def _digits(text: str) -> str:
-    return re.sub(r"\D", "", text)
-
-
 def same_number(sent: str, got: str) -> bool:
     """Whether ``got`` is the phone number ``sent`` in another form (same digits; E.164 may add or drop
     a country code of one to three digits)."""
-    a, b = _digits(sent), _digits(got)
+    a, b = re.sub(r"\D", "", sent), re.sub(r"\D", "", got)
     if len(a) < 5 or len(b) < 5:
         return False
     if a == b:
@@ -91,9 +87,6 @@ class Differences:
     should: list[str] = field(default_factory=list)
     #: the fields compared
     compared: list[str] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return bool(self.must or self.should)
 
 
 def _text_or_null(value: Any) -> bool:
@@ -178,20 +171,15 @@ def _nested(found: Differences, name: str, sent: list[Any], got: Any) -> None:
 
 # ------------------------------------------------------------------------------ value classes
 def _text_classes(text: str) -> set[str]:
-    classes = set()
-    if text != text.strip():
-        classes.add("whitespace")
-    if len(text) > LONG_TEXT:
-        classes.add("long")
-    if any(ord(char) > 127 for char in text):
-        classes.add("non-ascii")
-    if any(ord(char) > 0xFFFF for char in text):
-        classes.add("astral")
-    if any(unicodedata.combining(char) for char in text):
-        classes.add("combining")
-    if any(unicodedata.bidirectional(char) in ("R", "AL") for char in text):
-        classes.add("right-to-left")
-    return classes
+    held = {
+        "whitespace": text != text.strip(),
+        "long": len(text) > LONG_TEXT,
+        "non-ascii": any(ord(char) > 127 for char in text),
+        "astral": any(ord(char) > 0xFFFF for char in text),
+        "combining": any(unicodedata.combining(char) for char in text),
+        "right-to-left": any(unicodedata.bidirectional(char) in ("R", "AL") for char in text),
+    }
+    return {name for name, hit in held.items() if hit}
 
 
 def value_classes(model: dict[str, Any]) -> set[str]:

@@ -114,27 +114,20 @@ class Oracle:
         )
         self.responses.media_type(seen)
         account, defects = self.credentials.account_of(headers)
-        if seen.method == "POST" and operation == CREATE:
+        if operation == CREATE:
             self.state.ledger.wrote(Write(account, exchange.sent_at, exchange.answered_at))
         self.responses.server_error(seen)
-        if defects:
+        if defects or account is None:
             self.credentials.unauthenticated(seen, defects)
-            return
-        if account is None:
             return
         self.responses.documented(seen)
         if operation == RETRIEVE:
             self.reads.retrieve(seen, account)
-        elif seen.status >= 500:
-            return
-        elif operation == CREATE:
+        elif operation == CREATE and seen.status < 500:
             self.writes.create(seen, account)
-        elif operation == LIST and seen.status == 200:
-            self.reads.list_page(seen, account)
-        elif operation == RFC and seen.status == 200:
-            self.pages.rfc_page(seen, account)
-        elif operation == META and seen.status == 200:
-            self.state.remember_meta(seen, account)
+        elif seen.status == 200:
+            read = {LIST: self.reads.list_page, RFC: self.pages.rfc_page, META: self.state.remember_meta}
+            read[operation](seen, account)
 
     def conclude(self, check: str, requirements: list[str] | tuple[str, ...]) -> None:
         """Raise what the oracle saw on the exchanges of ``check`` for ``requirements``: the violations;

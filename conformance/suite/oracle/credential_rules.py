@@ -5,7 +5,6 @@ run tags (a lead found later carrying one breaks AUTH-007)."""
 from __future__ import annotations
 
 from conformance.suite.oracle.exchanges import CREATE, PRIMARY, SECOND, Seen
-from conformance.suite.oracle.ledger import Refused, tags_in
 from conformance.suite.oracle.state import Rules
 
 __all__ = ["CredentialRules"]
@@ -97,11 +96,5 @@ class CredentialRules(Rules):
                 lambda: f"{seen.shown} answered a 401 whose body is not a JSON object with a string detail",
                 seen.line,
             )
-        if seen.method == "POST" and seen.operation == CREATE:
-            if status >= 500 or 200 <= status < 300:
-                return
-            tags = frozenset(tags_in(seen.sent, self.target.run_id))
-            if tags:
-                self.ledger.refuse(
-                    Refused(None, tags, "LEADS-AUTH-007", status, seen.line, seen.exchange.answered_at)
-                )
+        if seen.operation == CREATE and status < 500 and not 200 <= status < 300:
+            self.refused(seen, None, "LEADS-AUTH-007")

@@ -50,10 +50,7 @@ UNKNOWN_NESTED_KEY = "floor"
 
 
 def _long(prefix: str) -> str:
-    text = prefix + " "
-    filler = "Analytical Engine, Difference Engine; "
-    while len(text) < LONG:
-        text += filler
+    text = prefix + " " + "Analytical Engine, Difference Engine; " * (LONG // 20)
     return text[: LONG - 1] + "."
 
 

@@ -53,11 +53,9 @@ class Seen:
     def line(self) -> int:
         return self.exchange.line
 
-    def params(self) -> dict[str, list[str]]:
-        grouped: dict[str, list[str]] = {}
-        for key, value in self.query:
-            grouped.setdefault(key, []).append(value)
-        return grouped
+    def given(self, name: str) -> bool:
+        """Whether the query names the parameter ``name`` (with any value)."""
+        return any(key == name for key, _ in self.query)
 
     def single(self, name: str) -> str | None:
         """The value of a parameter given exactly once (None: absent, or given more than once)."""
@@ -71,7 +69,7 @@ class Seen:
     @property
     def first_page(self) -> bool:
         """Whether a list page is a first one (no cursor given)."""
-        return "cursor" not in self.params()
+        return not self.given("cursor")
 
 
 def json_body(raw: bytes) -> Any:

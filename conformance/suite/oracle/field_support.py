@@ -299,9 +299,8 @@ class FieldSupport:
             populated = {account: dict(leads) for account, leads in self._populated.items()}
         fields: dict[str, Any] = {}
         for name in self.fields:
-            top = name.split(".")[0]
             stages = [*(WRITE_STAGES if name in self.writable else ())]
-            if top in WRITE_ONLY_FIELDS:
+            if name.split(".")[0] in WRITE_ONLY_FIELDS:
                 stages = ["accepted"]
             if name in FILTER_FIELDS.values():
                 stages.append("filterable")
@@ -357,13 +356,9 @@ def combined(statuses: Iterable[str]) -> str:
     """One status for several cells: supported or not supported when every observed one says so, partial
     when they differ or one is partial, not observed when none was observed."""
     seen = set(statuses) - {NOT_OBSERVED}
-    if not seen:
-        return NOT_OBSERVED
-    if seen == {SUPPORTED}:
-        return SUPPORTED
-    if seen == {NOT_SUPPORTED}:
-        return NOT_SUPPORTED
-    return PARTIAL
+    if seen in ({SUPPORTED}, {NOT_SUPPORTED}):
+        return seen.pop()
+    return PARTIAL if seen else NOT_OBSERVED
 
 
 def _share(name: str, leads: dict[str, frozenset[str]]) -> dict[str, Any]:
@@ -384,5 +379,4 @@ def _nested_keys(name: str, value: Any) -> list[str]:
     """The sub-fields each item of a nested list carries (one entry per item that carries it)."""
     if name not in NESTED_FIELDS or not isinstance(value, list):
         return []
-    items = [item for item in value if isinstance(item, dict)]
-    return [sub for item in items for sub in NESTED_FIELDS[name] if sub in item]
+    return [sub for item in value if isinstance(item, dict) for sub in NESTED_FIELDS[name] if sub in item]

@@ -8,11 +8,11 @@ the id a field names; contact filters keep a lead holding one of the values give
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from conformance.contract.formats import parse_datetime
+from conformance.suite.oracle.domain import DomainCoverage
 from conformance.suite.oracle.exchanges import Seen, single
 from conformance.suite.oracle.state import OracleState, Rules
 from conformance.suite.support.filtering import lies_beyond, same_email, same_phone
@@ -56,6 +56,8 @@ class QueryFilter:
     param: str
     requirement: str
     value: str
+    #: the value classes of the filter's domain that it covers
+    classes: list[str]
 
     @property
     def shown(self) -> str:
@@ -72,16 +74,17 @@ class QueryFilter:
     def explain(self, lead: Lead) -> str:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def classes(self) -> list[str]:
-        return []
+    def covered(self, coverage: DomainCoverage, page: str, account: str) -> None:
+        """Note the part of the filter's domain a page covered."""
+        coverage.note(
+            self.requirement, parameter=self.param, page=page, values=self.classes, account=account
+        )
 
     def judge(self, state: OracleState, seen: Seen, lead: Lead, page: str, account: str) -> None:
         verdict = self.holds(lead)
         if verdict is None:
             return
-        state.coverage.note(
-            self.requirement, parameter=self.param, page=page, values=self.classes(), account=account
-        )
+        self.covered(state.coverage, page, account)
         state.fields.filtered(self.param, verdict, seen.line)
         state.verdicts.check(
             verdict,
@@ -97,10 +100,9 @@ class QueryFilter:
 
 @dataclass
 class DateFilter(QueryFilter):
-    field_name: str = "created_at"
-    moment: datetime = datetime.min
-    after: bool = True
-    bound_classes: list[str] = field(default_factory=list)
+    field_name: str
+    moment: datetime
+    after: bool
 
     def holds(self, lead: Lead) -> bool | None:
         return lies_beyond(lead.get(self.field_name), self.moment, self.after)
@@ -117,14 +119,10 @@ class DateFilter(QueryFilter):
             return f"its {self.field_name} {value!r} is the bound itself"
         return f"its {self.field_name} is {value!r}"
 
-    def classes(self) -> list[str]:
-        return self.bound_classes
-
 
 @dataclass
 class ExactFilter(QueryFilter):
-    field_name: str = "remote_id"
-    value_class: str = "other"
+    field_name: str
 
     def holds(self, lead: Lead) -> bool | None:
         if self.field_name not in lead:
@@ -134,27 +132,18 @@ class ExactFilter(QueryFilter):
     def explain(self, lead: Lead) -> str:
         return f"its {self.field_name} is {short(relation_id(lead.get(self.field_name)))}"
 
-    def classes(self) -> list[str]:
-        return [self.value_class]
-
 
 @dataclass
 class ContactFilter(QueryFilter):
-    list_field: str = "email_addresses"
-    sub_field: str = "email_address"
-    wanted: list[str] = field(default_factory=list)
+    list_field: str
+    sub_field: str
+    wanted: list[str]
 
-    def _values(self, lead: Lead) -> list[Any]:
+    def _values(self, lead: Lead) -> list[str]:
         items = lead.get(self.list_field)
-        return (
-            [
-                item.get(self.sub_field)
-                for item in items
-                if isinstance(item, dict) and isinstance(item.get(self.sub_field), str)
-            ]
-            if isinstance(items, list)
-            else []
-        )
+        items = items if isinstance(items, list) else []
+        values = [item.get(self.sub_field) for item in items if isinstance(item, dict)]
+        return [value for value in values if isinstance(value, str)]
 
     def _same(self, a: str, b: str) -> bool:
         return same_email(a, b) if self.list_field == "email_addresses" else same_phone(a, b)
@@ -170,11 +159,8 @@ class ContactFilter(QueryFilter):
 
 def filtered_only(names: Iterable[str], neutral: Iterable[str]) -> bool:
     """Whether every parameter named is a filter the oracle reads, or one of ``neutral``."""
-    others = set(neutral)
-    return all(
-        name in others or name in DATE_FILTERS or name in EXACT_FILTERS or name in CONTACT_FILTERS
-        for name in names
-    )
+    known = {*neutral, *DATE_FILTERS, *EXACT_FILTERS, *CONTACT_FILTERS}
+    return all(name in known for name in names)
 
 
 class FilterRules(Rules):
@@ -191,10 +177,10 @@ class FilterRules(Rules):
                         name,
                         requirement,
                         str(value),
+                        self._bound_class(moment, lead_field, account),
                         lead_field,
                         moment,
                         name.endswith("_after"),
-                        self._bound_class(moment, lead_field, account),
                     )
                 )
         for name, (lead_field, requirement) in EXACT_FILTERS.items():
@@ -202,25 +188,20 @@ class FilterRules(Rules):
             if value:
                 filters.append(
                     ExactFilter(
-                        name, requirement, value, lead_field, self._value_class(value, lead_field, account)
+                        name, requirement, value, [self._value_class(value, lead_field, account)], lead_field
                     )
                 )
         for name, (list_field, sub, requirement) in CONTACT_FILTERS.items():
             value = single(query, name)
             wanted = [part for part in (value or "").split(",") if part.strip()]
             if wanted:
-                filters.append(ContactFilter(name, requirement, str(value), list_field, sub, wanted))
+                filters.append(ContactFilter(name, requirement, str(value), [], list_field, sub, wanted))
         return filters
 
     def _known_values(self, lead_field: str, account: str) -> set[str]:
-        values: set[str] = set()
-        for lead in self.ledger.leads(account):
-            value = relation_id(lead.shown.get(lead_field))
-            if isinstance(value, str) and value:
-                values.add(value)
-        if lead_field == "owner":
-            values |= self.state.relations[account]
-        return values
+        shown = {relation_id(lead.shown.get(lead_field)) for lead in self.ledger.leads(account)}
+        values = {value for value in shown if isinstance(value, str) and value}
+        return values | self.state.relations[account] if lead_field == "owner" else values
 
     def _value_class(self, value: str, lead_field: str, account: str) -> str:
         known = self._known_values(lead_field, account)

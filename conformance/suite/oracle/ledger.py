@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -48,10 +47,6 @@ class Written:
     @property
     def created_at(self) -> datetime | None:
         return parse_datetime(self.shown.get("created_at"))
-
-    @property
-    def modified_at(self) -> datetime | None:
-        return parse_datetime(self.shown.get("modified_at"))
 
     @property
     def shown(self) -> dict[str, Any]:
@@ -96,11 +91,8 @@ def tags_in(value: Any, run_id: str) -> set[str]:
         if isinstance(node, str):
             if run_id in node:
                 found.update(pattern.findall(node))
-        elif depth < 6 and isinstance(node, dict):
-            for item in node.values():
-                scan(item, depth + 1)
-        elif depth < 6 and isinstance(node, list):
-            for item in node:
+        elif depth < 6 and isinstance(node, dict | list):
+            for item in node.values() if isinstance(node, dict) else node:
                 scan(item, depth + 1)
 
     scan(value, 0)
@@ -113,11 +105,8 @@ class Ledger:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._leads: dict[str, Written] = {}
-        self._order: list[str] = []
         self._refused: list[Refused] = []
         self._writes: list[Write] = []
-        #: ids a create answered that an earlier create had answered too (a lead id reused)
-        self.reused: list[tuple[str, int, int]] = []
         #: grows with every lead and refusal kept, so readers can cache what they derive from the ledger
         self.version = 0
         self._cache: dict[Any, Any] = {}
@@ -128,10 +117,8 @@ class Ledger:
         with self._lock:
             earlier = self._leads.get(lead.id)
             if earlier is not None:
-                self.reused.append((lead.id, earlier.line, lead.line))
                 return earlier
             self._leads[lead.id] = lead
-            self._order.append(lead.id)
             self.version += 1
             return None
 
@@ -176,15 +163,8 @@ class Ledger:
 
     def _select(self, account: str | None) -> list[Written]:
         with self._lock:
-            found = [self._leads[ident] for ident in self._order]
+            found = list(self._leads.values())
         return [lead for lead in found if account is None or lead.account == account]
-
-    def __iter__(self) -> Iterator[Written]:
-        return iter(self.leads())
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._order)
 
     def refused(self) -> list[Refused]:
         with self._lock:
@@ -209,7 +189,3 @@ class Ledger:
     def created_before(self, account: str, moment: float) -> list[Written]:
         """The account's leads whose create was answered before ``moment`` (a monotonic time)."""
         return [lead for lead in self.leads(account) if lead.answered_at < moment]
-
-    def ids(self, accounts: Iterable[str] | None = None) -> set[str]:
-        wanted = set(accounts) if accounts is not None else None
-        return {lead.id for lead in self.leads() if wanted is None or lead.account in wanted}

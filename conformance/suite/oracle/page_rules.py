@@ -69,12 +69,11 @@ class PageRules(Rules):
         if text is None or not re.fullmatch(r"[0-9]{1,9}", text.strip()) or int(text) < 1:
             return
         size = int(text)
-        bound = min(size, 100)
         self.coverage.note(
             requirement, account=account, page=page, values="above-maximum" if size > 100 else "within"
         )
         self.verdicts.check(
-            len(results) <= bound,
+            len(results) <= min(size, 100),
             requirement,
             lambda: (
                 f"{seen.shown} answered {len(results)} results"
@@ -127,7 +126,7 @@ class PageRules(Rules):
         key = walk_key(seen, account)
         cursor = seen.single("cursor")
         if cursor is None:
-            if "cursor" in seen.params():
+            if seen.given("cursor"):
                 return
             walk = ObservedWalk(seen.operation, account, key[2], seen.exchange.sent_at, first_line=seen.line)
         else:
@@ -154,12 +153,9 @@ class PageRules(Rules):
         params = dict(walk.params)
         if quiet:
             repeated = [ident for ident, count in Counter(walk.ids).items() if count > 1]
-            self.coverage.note(
-                requirement,
-                account=walk.account,
-                page="later" if walk.pages > 1 else "first",
-                parameter=[k for k in params if k != "page_size"] or ["none"],
-            )
+            page = "later" if walk.pages > 1 else "first"
+            parameter = [k for k in params if k != "page_size"] or ["none"]
+            self.coverage.note(requirement, account=walk.account, page=page, parameter=parameter)
             self.verdicts.check(
                 not repeated,
                 requirement,
@@ -169,9 +165,8 @@ class PageRules(Rules):
                 ),
                 seen.line,
             )
-        if rfc:
-            return
-        self._absent(walk, seen, params)
+        if not rfc:
+            self._absent(walk, seen, params)
 
     def _absent(self, walk: ObservedWalk, seen: Seen, params: dict[str, str]) -> None:
         """A lead the run wrote, matching the walk's one filter (or none), is in a walk that ended on its
@@ -183,14 +178,11 @@ class PageRules(Rules):
             return
         requirement = filters[0].requirement if filters else "LEADS-CREATE-008"
         visited = set(walk.ids)
-        candidates = self.ledger.created_before(walk.account, walk.started)
         missing: dict[str, list[Written]] = {}
-        for lead in candidates:
+        for lead in self.ledger.created_before(walk.account, walk.started):
             if filters and not filters[0].surely_holds(lead.shown):
                 continue
-            self.coverage.note(
-                requirement, account=walk.account, walk="ended", page="later" if walk.pages > 1 else "first"
-            )
+            self.coverage.note(requirement, account=walk.account, walk="ended", page="first")
             if lead.id in visited:
                 self.verdicts.ok(requirement)
                 continue

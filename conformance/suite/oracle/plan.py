@@ -26,10 +26,11 @@ later is not listed at once).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -117,7 +118,7 @@ class WritePlan:
     refusals: list[Refusal] = field(default_factory=list)
     #: whether the list showed the first planned lead right after its create (None: could not tell)
     listed_at_once: tuple[bool | None, list[str]] | None = None
-    failures: dict[str, Exception] = field(default_factory=dict)
+    failures: dict[str, Inconclusive] = field(default_factory=dict)
 
     # -- the leads -----------------------------------------------------------------------------
     def lead(self, name: str) -> Created:
@@ -129,9 +130,7 @@ class WritePlan:
             raise Inconclusive(f"the planned lead {name!r} was not created")
         if name in self.failures:
             failure = self.failures[name]
-            if isinstance(failure, Inconclusive):
-                raise Inconclusive(failure.message, failure.requirements)
-            raise Inconclusive(f"the planned lead {name!r} could not be created: {failure}")
+            raise Inconclusive(failure.message, failure.requirements)
         return self.leads[name]
 
     def any_lead(self, account: str) -> Created:
@@ -148,10 +147,8 @@ class WritePlan:
         """Every lead the run wrote under ``account`` (after its planned leads were made; inconclusive when
         there is none)."""
         for name in PLANNED_LEADS[account]:
-            try:
+            with contextlib.suppress(Inconclusive):
                 self.lead(name)
-            except Inconclusive:
-                continue
         leads = self.ledger.leads(account)
         if not leads:
             raise Inconclusive(f"no lead could be created under the {account} account")
@@ -203,13 +200,11 @@ class WritePlan:
             self.failures["twin-2"] = Inconclusive("the first of two creates of one body could not be made")
 
     def _second(self) -> None:
-        if any(name in self.leads or name in self.failures for name in ("second", "second-naming-first")):
+        if any(name in self.leads or name in self.failures for name in PLANNED_LEADS["second"]):
             return
         if "second" not in self.clients:
-            for name in ("second", "second-naming-first"):
-                self.failures[name] = Inconclusive(
-                    "no second account token was given (--second-account-token)"
-                )
+            missing = Inconclusive("no second account token was given (--second-account-token)")
+            self.failures.update(dict.fromkeys(PLANNED_LEADS["second"], missing))
             return
         meta = self.metas("second")
         known = self.known
@@ -247,8 +242,6 @@ class WritePlan:
             while created is None:
                 tag = run_tag(self.target, name.split("-")[0])
                 options = attempts(tag)
-                if index >= len(options):
-                    raise Inconclusive(f"the target refused every body of the planned lead {name!r}")
                 attempt = options[index]
                 created, response = self._send(account, meta, attempt, tag, name)
                 if created is None:
@@ -259,11 +252,9 @@ class WritePlan:
                             f"the planned lead {name!r} could not be created ({describe(response)})"
                         )
                     index += 1
-                elif refused is not None and index > 0:
-                    charged = options[index - 1].charged
-                    self.refusals[self.refusals.index(refused)] = Refusal(
-                        refused.lead, refused.dropped, charged, refused.response, refused.tag
-                    )
+                elif refused is not None:
+                    charged = replace(refused, requirement=options[index - 1].charged)
+                    self.refusals[self.refusals.index(refused)] = charged
             self.leads[name] = created
             self._space_after(previous, created)
         except Inconclusive as exc:

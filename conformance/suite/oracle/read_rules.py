@@ -73,13 +73,7 @@ class ReadRules(Rules):
             for query_filter in filters:
                 query_filter.judge(self.state, seen, lead, page, account)
         for query_filter in filters if not leads else []:
-            self.coverage.note(
-                query_filter.requirement,
-                parameter=query_filter.param,
-                page=page,
-                values=query_filter.classes(),
-                account=account,
-            )
+            query_filter.covered(self.coverage, page, account)
             self.verdicts.ok(query_filter.requirement)
         self.state.listed[account].update(lead["id"] for lead in leads if isinstance(lead.get("id"), str))
         self.pages.walk(seen, account, [lead.get("id") for lead in leads], body)
@@ -153,13 +147,12 @@ class ReadRules(Rules):
         """Rules every lead of every read obeys (list page or retrieve)."""
         ident = lead.get("id")
         owner = self.ledger.get(ident)
+        mine = owner if owner is not None and owner.account == account else None
         operation = seen.operation
         if owner is None:
-            for name in RELATION_FIELDS:
-                value = relation_id(lead.get(name))
-                if isinstance(value, str) and value:
-                    self.state.relations[account].add(value)
-        if owner is not None and owner.account != account:
+            shown = {relation_id(lead.get(name)) for name in RELATION_FIELDS}
+            self.state.relations[account].update(value for value in shown if isinstance(value, str) and value)
+        if owner is not None and mine is None:
             requirement = self._isolation_requirement(owner, account, operation)
             self.coverage.note(requirement, operation=operation, page=page)
             self.verdicts.fail(
@@ -170,18 +163,14 @@ class ReadRules(Rules):
             )
         elif operation == LIST:
             named = [k for k, _ in seen.query if k != "cursor"]
+            parameter = named if set(named) - {"page_size"} else [*named, "none"]
             for requirement in self._isolation_requirements(account):
-                self.coverage.note(
-                    requirement,
-                    operation=LIST,
-                    page=page,
-                    parameter=named if set(named) - {"page_size"} else [*named, "none"],
-                )
+                self.coverage.note(requirement, operation=LIST, page=page, parameter=parameter)
                 self.verdicts.ok(requirement)
-        if owner is not None and owner.account == account:
-            self.ledger.seen(owner.id, lead)
+        if mine is not None:
+            self.ledger.seen(mine.id, lead)
             requirement = "LEADS-CREATE-007" if operation == RETRIEVE else "LEADS-CREATE-008"
-            comparable, classes = self._comparable(owner, account)
+            comparable, classes = self._comparable(mine, account)
             expanded = set(expand_names(seen.single("expand")) or ())
             # how expand renders a relation is EXPAND's concern: one it expanded to null or to anything but
             # an object is not compared by id
@@ -190,8 +179,8 @@ class ReadRules(Rules):
                 for name, value in comparable.items()
                 if not (name in expanded and not isinstance(lead.get(name), dict))
             }
-            found = differences(sent, lead, owner.declined, self.state.relations[account])
-            skipped = set(owner.declined) | self.state.not_compared(sent, account)
+            found = differences(sent, lead, mine.declined, self.state.relations[account])
+            skipped = set(mine.declined) | self.state.not_compared(sent, account)
             stage = "read_back" if operation == RETRIEVE else "listed"
             self.state.fields.shown(stage, sent, lead, skipped, seen.line)
             self.coverage.note(requirement, account=account, page=page, values=classes)
@@ -199,14 +188,13 @@ class ReadRules(Rules):
                 not found.must,
                 requirement,
                 lambda: (
-                    f"{seen.shown} shows the lead {ident!r} (created on line {owner.line}) with other values "
+                    f"{seen.shown} shows the lead {ident!r} (created on line {mine.line}) with other values "
                     "than were written: " + "; ".join(found.must[:4])
                 ),
                 seen.line,
             )
-            self.writes.server_owned(owner.sent, lead, f"{seen.shown}, lead {ident!r},", seen.line)
+            self.writes.server_owned(mine.sent, lead, f"{seen.shown}, lead {ident!r},", seen.line)
         self._stored_although_refused(seen, lead)
-        mine = owner if owner is not None and owner.account == account else None
         self._view(seen, account, lead, page, mine)
 
     def _comparable(self, owner: Written, account: str) -> tuple[dict[str, Any], set[str]]:
@@ -214,8 +202,7 @@ class ReadRules(Rules):
         key = (owner.id, account, id(self.state.meta.get(account)))
         hit = self._comparables.get(key)
         if hit is None:
-            allowed = self.state.fits_meta(account)
-            sent = {name: value for name, value in owner.sent.items() if allowed(name, value)}
+            sent = self.state.fitting_meta(owner.sent, account)
             hit = self._comparables[key] = (sent, value_classes(sent))
         return hit
 
@@ -247,19 +234,18 @@ class ReadRules(Rules):
                 self.verdicts.fail(
                     refusal.requirement,
                     f"{seen.shown} shows the lead {lead.get('id')!r} carrying the tag {tag!r} of a write "
-                    "the target "
-                    f"refused with {refusal.status} (line {refusal.line})",
+                    f"the target refused with {refusal.status} (line {refusal.line})",
                     seen.line,
                 )
 
     def _view(self, seen: Seen, account: str, lead: Lead, page: str, owner: Written | None = None) -> None:
         """Relations follow ``expand``; ``remote_data`` follows ``include_remote_data``."""
-        params = seen.params()
         where = f"{seen.shown}: lead {lead.get('id')!r}"
-        if "expand" not in params:
+        view = {"operation": seen.operation, "page": page, "account": account}
+        if not seen.given("expand"):
             for name in RELATION_FIELDS:
                 value = lead.get(name)
-                self.coverage.note("LEADS-EXPAND-001", operation=seen.operation, page=page, account=account)
+                self.coverage.note("LEADS-EXPAND-001", **view)
                 self.verdicts.check(
                     value is None or isinstance(value, str),
                     "LEADS-EXPAND-001",
@@ -270,9 +256,7 @@ class ReadRules(Rules):
             named = expand_names(seen.single("expand"))
             for name in named or ():
                 value = lead.get(name)
-                self.coverage.note(
-                    "LEADS-EXPAND-002", operation=seen.operation, page=page, parameter=name, account=account
-                )
+                self.coverage.note("LEADS-EXPAND-002", parameter=name, **view)
                 self.verdicts.check(
                     value is None or (isinstance(value, dict) and "id" in value),
                     "LEADS-EXPAND-002",
@@ -284,13 +268,11 @@ class ReadRules(Rules):
                 written = relation_id(owner.sent.get(name)) if owner is not None else None
                 self.state.fields.expanded(name, value, seen.line)
                 self._expanded_alike(seen, account, name, value, written, where)
-        flag = seen.single("include_remote_data") if "include_remote_data" in params else "false"
+        flag = seen.single("include_remote_data") if seen.given("include_remote_data") else "false"
         value = lead.get("remote_data")
         if flag == "false":
-            given = "absent" if "include_remote_data" not in params else "false"
-            self.coverage.note(
-                "LEADS-EXPAND-003", operation=seen.operation, page=page, parameter=given, account=account
-            )
+            given = "false" if seen.given("include_remote_data") else "absent"
+            self.coverage.note("LEADS-EXPAND-003", parameter=given, **view)
             self.verdicts.check(
                 value is None,
                 "LEADS-EXPAND-003",
@@ -298,7 +280,7 @@ class ReadRules(Rules):
                 seen.line,
             )
         elif flag == "true":
-            self.coverage.note("LEADS-EXPAND-004", operation=seen.operation, page=page, account=account)
+            self.coverage.note("LEADS-EXPAND-004", **view)
             problems = remote_data_problems(value)
             self.verdicts.check(
                 not problems,

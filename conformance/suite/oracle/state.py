@@ -7,7 +7,6 @@ answers have shown so far, per account.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +15,7 @@ from conformance.http.target import Target
 from conformance.suite.oracle.domain import DomainCoverage
 from conformance.suite.oracle.exchanges import PRIMARY, SECOND, Seen
 from conformance.suite.oracle.field_support import FieldSupport
-from conformance.suite.oracle.ledger import Ledger
+from conformance.suite.oracle.ledger import Ledger, Refused, tags_in
 from conformance.suite.oracle.verdicts import Verdicts
 from conformance.suite.support.fitting import fits, takes_null
 from conformance.suite.support.generation import field_schema
@@ -78,25 +77,10 @@ class OracleState:
             self.meta[account] = properties
             self.fields.offered(account, properties)
 
-    def fits_meta(self, account: str) -> Callable[[str, Any], bool]:
-        """Whether a value is one the account's meta/post allows for a field (anything, without meta/post)."""
-        properties = self.meta.get(account)
-        if not properties:
-            return lambda _name, _value: True
-
-        def allowed(name: str, value: Any) -> bool:
-            schema = properties.get(name)
-            if schema is None:
-                return True
-            if value is None:
-                return takes_null(schema)
-            try:
-                return fits(value, field_schema(name, schema))
-            except Exception:  # a schema the suite cannot read constrains nothing it can tell
-                return True
-
-        return allowed
-
+    def fitting_meta(self, sent: dict[str, Any], account: str) -> dict[str, Any]:
+        """The fields of ``sent`` whose values the account's meta/post allows (all, without meta/post)."""
+        properties = self.meta.get(account) or {}
+        return {name: value for name, value in sent.items() if _allows(properties.get(name), name, value)}
 
     def not_compared(self, sent: dict[str, Any], account: str) -> set[str]:
         """The relations of ``sent`` naming an id no read of the account showed (not compared, as the
@@ -109,6 +93,18 @@ class OracleState:
         }
 
 
+def _allows(schema: Any, name: str, value: Any) -> bool:
+    """Whether a field's schema in meta/post allows ``value`` (anything, without a schema)."""
+    if schema is None:
+        return True
+    if value is None:
+        return takes_null(schema)
+    try:
+        return fits(value, field_schema(name, schema))
+    except Exception:  # a schema the suite cannot read constrains nothing it can tell
+        return True
+
+
 class Rules:
     """One concern's rules, judging from the oracle's state and charging its verdicts."""
 
@@ -118,3 +114,10 @@ class Rules:
         self.ledger = state.ledger
         self.coverage = state.coverage
         self.verdicts = state.verdicts
+
+    def refused(self, seen: Seen, account: str | None, requirement: str) -> None:
+        """Keep the run tags a refused write carried: a lead shown later with one breaks ``requirement``."""
+        tags = frozenset(tags_in(seen.sent, self.target.run_id))
+        if tags:
+            answered = seen.exchange.answered_at
+            self.ledger.refuse(Refused(account, tags, requirement, seen.status, seen.line, answered))

@@ -48,13 +48,10 @@ class Verdicts:
         self.counts[requirement] += 1
         tally = self._tally(requirement)
         tally.judged += 1
-        kept = self.findings.setdefault(requirement, [])
-        fresh = all(f.message != message for f in kept)
         finding = Finding(requirement, message, line, self.reproduce(line))
-        if len(kept) < MAX_KEPT and fresh:
-            kept.append(finding)
-        if len(tally.findings) < MAX_KEPT and all(f.message != message for f in tally.findings):
-            tally.findings.append(finding)
+        for kept in (self.findings.setdefault(requirement, []), tally.findings):
+            if len(kept) < MAX_KEPT and all(f.message != message for f in kept):
+                kept.append(finding)
 
     def check(self, condition: bool, requirement: str, message: Callable[..., str], line: int) -> bool:
         if condition:

@@ -12,7 +12,7 @@ from typing import Any
 from conformance.contract.formats import is_uuid, parse_datetime
 from conformance.suite.oracle.compare import SERVER_OWNED, differences, same_instant, value_classes
 from conformance.suite.oracle.exchanges import Seen
-from conformance.suite.oracle.ledger import Refused, Written, tags_in
+from conformance.suite.oracle.ledger import Written, tags_in
 from conformance.suite.oracle.state import Rules
 from conformance.suite.support.findings import short
 from conformance.suite.support.leads import declined_fields
@@ -20,10 +20,6 @@ from conformance.suite.support.problems import pointer_of, pointer_tokens, probl
 from conformance.suite.support.validators import shape_problems
 
 __all__ = ["WriteRules"]
-
-
-def is_json_request(headers: dict[str, str]) -> bool:
-    return "json" in headers.get("content-type", "").lower()
 
 
 class WriteRules(Rules):
@@ -39,7 +35,7 @@ class WriteRules(Rules):
             return
         if not 200 <= status < 300:
             return
-        if not isinstance(model_sent, dict) and is_json_request(seen.headers):
+        if not isinstance(model_sent, dict) and "json" in seen.headers.get("content-type", "").lower():
             self.verdicts.fail(
                 "LEADS-ENVELOPE-005",
                 f"{seen.shown} accepted ({status}) a body without an object model: {short(sent)}",
@@ -155,7 +151,7 @@ class WriteRules(Rules):
             )
 
     def _logs(self, seen: Seen, answer: dict[str, Any]) -> None:
-        debug = seen.single("is_debug_mode") if "is_debug_mode" in seen.params() else "false"
+        debug = seen.single("is_debug_mode") if seen.given("is_debug_mode") else "false"
         logs = answer.get("logs")
         if debug == "false":
             self.verdicts.check(
@@ -184,8 +180,7 @@ class WriteRules(Rules):
     def _echo(
         self, seen: Seen, account: str, sent: dict[str, Any], answer: dict[str, Any], model: dict[str, Any]
     ) -> None:
-        allowed = self.state.fits_meta(account)
-        comparable = {name: value for name, value in sent.items() if allowed(name, value)}
+        comparable = self.state.fitting_meta(sent, account)
         found = differences(comparable, model, declined_fields(answer), self.state.relations[account])
         skipped = declined_fields(answer) | self.state.not_compared(comparable, account)
         self.state.fields.shown("echoed", comparable, model, skipped, seen.line)
@@ -208,10 +203,9 @@ class WriteRules(Rules):
 
     def server_owned(self, sent: dict[str, Any], shown: dict[str, Any], where: str, line: int) -> None:
         """A server-owned field sent inside model must not have been applied (CREATE-012)."""
+        owned = [name for name in SERVER_OWNED if name in sent]
         applied = []
-        for name in SERVER_OWNED:
-            if name not in sent:
-                continue
+        for name in owned:
             value, got = sent[name], shown.get(name)
             if name == "remote_was_deleted":
                 hit = value is True and got is True
@@ -221,8 +215,8 @@ class WriteRules(Rules):
                 hit = isinstance(value, str) and bool(value) and got == value
             if hit:
                 applied.append(f"{name} {got!r}")
-        if any(name in sent for name in SERVER_OWNED):
-            self.coverage.note("LEADS-CREATE-012", fields=[name for name in SERVER_OWNED if name in sent])
+        if owned:
+            self.coverage.note("LEADS-CREATE-012", fields=owned)
             self.verdicts.check(
                 not applied,
                 "LEADS-CREATE-012",
@@ -232,55 +226,33 @@ class WriteRules(Rules):
 
     def _unknown_keys(self, seen: Seen, account: str, sent: dict[str, Any], answer: dict[str, Any]) -> None:
         known, nested = self.state.request_fields
-        for name in sent:
-            if name in known:
-                continue
-            self.coverage.note(
-                "LEADS-ENVELOPE-002",
-                account=account,
-                key="server-owned" if name in SERVER_OWNED else "unknown",
-            )
-            self.verdicts.check(
-                bool(problems_named(answer, "UNRECOGNIZED_FIELD", name, ("warnings",), detail_counts=False)),
-                "LEADS-ENVELOPE-002",
-                lambda name=name: (
-                    f"the 201 to {seen.shown} has no UNRECOGNIZED_FIELD warning naming the "
-                    f"unknown field {name!r}"
-                ),
-                seen.line,
-            )
+        unknown: list[tuple[str, tuple[str | int, ...], str, dict[str, str]]] = [
+            ("LEADS-ENVELOPE-002", (name,), f"the unknown field {name!r}",
+             {"key": "server-owned" if name in SERVER_OWNED else "unknown"})
+            for name in sent
+            if name not in known
+        ]
         for name, keys in nested.items():
             items = sent.get(name)
-            for index, item in enumerate(items if isinstance(items, list) else []):
-                for key in item if isinstance(item, dict) else []:
-                    if key in keys:
-                        continue
-                    path = (name, index, key)
-                    self.coverage.note("LEADS-ENVELOPE-006", account=account, item=name)
-                    self.verdicts.check(
-                        bool(
-                            problems_named(
-                                answer, "UNRECOGNIZED_FIELD", path, ("warnings",), detail_counts=False
-                            )
-                        ),
-                        "LEADS-ENVELOPE-006",
-                        lambda path=path: (
-                            f"the 201 to {seen.shown} has no UNRECOGNIZED_FIELD warning naming "
-                            f"/model/{'/'.join(map(str, path))}"
-                        ),
-                        seen.line,
-                    )
+            unknown += [
+                ("LEADS-ENVELOPE-006", (name, index, key), f"/model/{name}/{index}/{key}", {"item": name})
+                for index, item in enumerate(items if isinstance(items, list) else [])
+                for key in (item if isinstance(item, dict) else [])
+                if key not in keys
+            ]
+        for requirement, path, what, covered in unknown:
+            self.coverage.note(requirement, account=account, **covered)
+            self.verdicts.check(
+                bool(problems_named(answer, "UNRECOGNIZED_FIELD", path, ("warnings",), detail_counts=False)),
+                requirement,
+                lambda what=what: f"the 201 to {seen.shown} has no UNRECOGNIZED_FIELD warning naming {what}",
+                seen.line,
+            )
 
     def _refused(self, seen: Seen, account: str, answer: dict[str, Any]) -> None:
-        tags = frozenset(tags_in(seen.sent, self.target.run_id))
-        if not tags:
-            return
         missing = any(
             isinstance(item, dict) and item.get("problem_type") == "MISSING_REQUIRED_FIELD"
             for key, item in problems_of(answer)
             if key == "errors"
         )
-        requirement = "LEADS-ENVELOPE-003" if missing else "LEADS-ENVELOPE-007"
-        self.ledger.refuse(
-            Refused(account, tags, requirement, seen.status, seen.line, seen.exchange.answered_at)
-        )
+        self.refused(seen, account, "LEADS-ENVELOPE-003" if missing else "LEADS-ENVELOPE-007")
