@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from conformance.http.evidence import read_evidence
-from conformance.reporting.exchanges import CREDENTIAL_HEADERS, EXCHANGES_PER_REQUIREMENT, header_value
+from conformance.reporting.exchanges import API_CREDENTIAL_HEADERS, EXCHANGES_PER_REQUIREMENT, header_value
 
 
 def failure_lines(report: Mapping[str, Any]) -> set[int]:
@@ -64,7 +64,7 @@ def same_request(entry: Mapping[str, Any], request: Mapping[str, Any]) -> bool:
         return False
     if unquote(str(sent.get("url", ""))) != unquote(str(request.get("url", ""))):
         return False
-    for name in CREDENTIAL_HEADERS:
+    for name in API_CREDENTIAL_HEADERS:
         if (header_value(sent.get("headers", {}), name) is None) != (
             header_value(request.get("headers", {}), name) is None
         ):

@@ -23,8 +23,9 @@ EXCHANGES_PER_REQUIREMENT = 4
 #: the environment variables a reproduce command reads the credentials from
 TOKEN_VAR = "CONFORMANCE_TOKEN"
 ACCOUNT_VAR = "CONFORMANCE_ACCOUNT_TOKEN"
-#: the headers that carry credentials, which the evidence masks
-CREDENTIAL_HEADERS = ("authorization", "x-account-token")
+#: the headers that carry the API's credentials, which a reproduce command reads from the environment
+#: (the evidence masks more: ``http.redaction.CREDENTIAL_HEADERS``)
+API_CREDENTIAL_HEADERS = ("authorization", "x-account-token")
 _SKIPPED_HEADERS = frozenset({"host", "content-length", "accept-encoding", "connection", "user-agent"})
 
 
@@ -77,13 +78,16 @@ def _notable(model: Mapping[str, Any]) -> list[str]:
     return found
 
 
-#: a JSON value's type in a sentence (a bool is an int too: it comes first)
-_KINDS = ((type(None), "null"), (bool, "a boolean"), (int | float, "a number"), (str, "a string"))
-
-
 def _kind(value: Any) -> str:
-    fallback = "an array" if isinstance(value, list) else "an object"
-    return next((word for kind, word in _KINDS if isinstance(value, kind)), fallback)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else "an object"
 
 
 def _body_phrase(request: Mapping[str, Any]) -> str:
@@ -193,7 +197,7 @@ def response_text(entry: Mapping[str, Any], line: int | None = None, cap: int = 
 
 def _credential_value(name: str, value: str) -> str | None:
     """A credential header's value with the masked credential read from the environment."""
-    if name.lower() not in CREDENTIAL_HEADERS or MASK not in value:
+    if name.lower() not in API_CREDENTIAL_HEADERS or MASK not in value:
         return None
     variable = TOKEN_VAR if name.lower() == "authorization" else ACCOUNT_VAR
     return value.replace(MASK, "$" + variable)
@@ -253,7 +257,7 @@ def curl_command(entry: Mapping[str, Any], insecure: bool = False, line: int | N
 def reproduce_note(entry: Mapping[str, Any], report: Mapping[str, Any] | None) -> str:
     notes = []
     headers = entry.get("request", {}).get("headers", {})
-    if any(MASK in str(v) for k, v in headers.items() if k.lower() in CREDENTIAL_HEADERS):
+    if any(MASK in str(v) for k, v in headers.items() if k.lower() in API_CREDENTIAL_HEADERS):
         notes.append(
             f"Set {TOKEN_VAR} and {ACCOUNT_VAR} to the run's credentials first"
             + (

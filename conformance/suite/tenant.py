@@ -25,9 +25,9 @@ from conformance.suite.oracle.plan import WritePlan
 from conformance.suite.support.answers import describe, not_throttled, results_of
 from conformance.suite.support.created import Created
 from conformance.suite.support.findings import violation_at
-from conformance.suite.support.leads import RELATION_FIELDS, Lead, carries_tag
+from conformance.suite.support.leads import RELATION_FIELDS, Lead
 from conformance.suite.support.paging import Pages
-from conformance.suite.support.search import SEARCH_PAGE_SIZE, find_in_list
+from conformance.suite.support.search import SEARCH_PAGE_SIZE, find_in_list, find_tagged
 from conformance.suite.support.tenancy import (
     LIST_TEMPLATE,
     RETRIEVE_TEMPLATE,
@@ -143,8 +143,7 @@ def test_create_under_account_b_naming_account_a_objects_stays_in_account_b(
             raise Inconclusive(
                 "the create under account B naming account A's objects got no answer", [TENANT_004]
             )
-        tags = {refusal.tag for refusal in refused}
-        found = find_in_list(client, lambda item: any(carries_tag(item, tag) for tag in tags), control.model)
+        found, _ = find_tagged(client, {refusal.tag: refusal.lead for refusal in refused}, control.model)
     if found:
         raise Violation(
             f"a lead account B created naming A's {', '.join(named)} shows up in account A's list "

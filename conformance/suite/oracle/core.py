@@ -70,6 +70,12 @@ class Oracle:
         self.filters = FilterRules(self.state)
         self.pages = PageRules(self.state, self.filters)
         self.reads = ReadRules(self.state, self.writes, self.filters, self.pages)
+        #: who reads a 200 of each operation that only reads (besides a retrieve)
+        self._read_pages = {
+            LIST: self.reads.list_page,
+            RFC: self.pages.rfc_page,
+            META: self.state.remember_meta,
+        }
 
     @property
     def verdicts(self) -> Verdicts:
@@ -126,8 +132,7 @@ class Oracle:
         elif operation == CREATE and seen.status < 500:
             self.writes.create(seen, account)
         elif seen.status == 200:
-            read = {LIST: self.reads.list_page, RFC: self.pages.rfc_page, META: self.state.remember_meta}
-            read[operation](seen, account)
+            self._read_pages[operation](seen, account)
 
     def conclude(self, check: str, requirements: list[str] | tuple[str, ...]) -> None:
         """Raise what the oracle saw on the exchanges of ``check`` for ``requirements``: the violations;

@@ -49,8 +49,11 @@ UNKNOWN_KEY = "age"
 UNKNOWN_NESTED_KEY = "floor"
 
 
+_FILLER = "Analytical Engine, Difference Engine; "
+
+
 def _long(prefix: str) -> str:
-    text = prefix + " " + "Analytical Engine, Difference Engine; " * (LONG // 20)
+    text = prefix + " " + _FILLER * (LONG // len(_FILLER) + 1)
     return text[: LONG - 1] + "."
 
 
